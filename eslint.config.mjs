@@ -1,0 +1,43 @@
+// ESLint flat config: typescript-eslint's recommended rules, plus the project's rules
+// (no eval or Function constructor anywhere; only src/extension may import vscode).
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+
+export default tseslint.config(
+  { ignores: ['out/**', 'dist/**', 'node_modules/**', 'test-output/**', '.vscode-test/**', '*.vsix'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    languageOptions: { ecmaVersion: 2022, sourceType: 'module' },
+    rules: {
+      'no-eval': 'error',
+      'no-implied-eval': 'error',
+      'no-new-func': 'error',
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      eqeqeq: ['error', 'always'],
+    },
+  },
+  {
+    // The engine runs in Node and in the browser: nothing outside src/extension imports vscode.
+    files: ['src/**/*.ts'],
+    ignores: ['src/extension/**'],
+    rules: {
+      'no-restricted-imports': ['error', { paths: [{ name: 'vscode', message: 'Only src/extension/ may import vscode (DESIGN.md §2).' }] }],
+    },
+  },
+  {
+    // The engine must also run in VS Code for the Web: no Node built-ins in the engine layers.
+    files: ['src/arch/**/*.ts', 'src/model/**/*.ts', 'src/driver/**/*.ts', 'src/check/**/*.ts', 'src/scenario/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', {
+        paths: [{ name: 'vscode', message: 'Only src/extension/ may import vscode (DESIGN.md §2).' }],
+        patterns: [{ group: ['node:*', 'fs', 'path', 'os', 'child_process'], message: 'The engine runs in the browser too: no Node built-ins.' }],
+      }],
+    },
+  },
+  {
+    files: ['scripts/**/*.mjs', 'bin/**/*.js', '.ci/**/*.js'],
+    languageOptions: { globals: { process: 'readonly', console: 'readonly', require: 'readonly', __dirname: 'readonly', module: 'writable' } },
+    rules: { '@typescript-eslint/no-require-imports': 'off' },
+  },
+);

@@ -1,0 +1,2 @@
+/** The extension's entry in desktop VS Code (Node extension host). */
+export { activate, deactivate } from './activation';
