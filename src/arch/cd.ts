@@ -3,67 +3,42 @@
  * SMMUv3 spec sections 5.4 and 5.3. A CD holds the stage 1 translation regime of one
  * SubstreamID: the TTB0/TTB1 table bases and their TCR-like controls, the ASID and MAIR.
  *
- * AA64=0 selects VMSAv8-32 LPAE tables, or VMSAv9-128 tables when SMMU_IDR5.D128=1. The
- * ArchContext does not say whether D128 is implemented, so AA64=0 is read as VMSAv8-32
- * here; the D128-only meanings of shared bits (DisCHx, SKLx) are named in the meanings.
+ * AA64=0 selects VMSAv8-32 LPAE tables, or VMSAv9-128 tables when SMMU_IDR5.D128=1: it is
+ * read as VMSAv8-32 unless the context says D128=1. The VMSAv9-128 walk (SKLx) is not
+ * modelled, only the checks that do not depend on it; the D128-only meanings of shared bits
+ * (DisCHx, SKLx) are named in the meanings. Checks that need a feature of the SMMU apply
+ * only when the context says whether it has it.
  */
 import { hex } from './codec';
+import {
+  ADDRESS_SIZE_BITS, OUTPUT_SIZE, SHAREABILITY, TG0_GRANULES, TG0_KB, TG1_GRANULES, TG1_KB, WALK_CACHEABILITY,
+} from './encodings';
 import { defineLayout, EnumValue, FieldDraft, FieldReader, Granule, Layout, Problem, Rule } from './field';
 
 // ---------------------------------------------------------------------------------------
 // Encodings
 
-const RGN_VALUES: readonly EnumValue[] = [
-  { value: 0, name: 'NC', meaning: 'Non-cacheable' },
-  { value: 1, name: 'WBWA', meaning: 'Write-back, read- and write-allocate' },
-  { value: 2, name: 'WT', meaning: 'Write-through, read-allocate' },
-  { value: 3, name: 'WB', meaning: 'Write-back, read-allocate, no write-allocate' },
-];
-
-const SH_VALUES: readonly EnumValue[] = [
-  { value: 0, name: 'NSH', meaning: 'Non-shareable' },
-  { value: 1, name: 'RESERVED', meaning: 'reserved; the SMMU treats it as Non-shareable', reserved: true },
-  { value: 2, name: 'OSH', meaning: 'Outer Shareable' },
-  { value: 3, name: 'ISH', meaning: 'Inner Shareable' },
-];
-
-// TG0 and TG1 use different codes, as TCR_ELx.TG0/TG1 do.
-const TG0_VALUES: readonly EnumValue[] = [
-  { value: 0, name: '4K', meaning: '4KB granule' },
-  { value: 1, name: '64K', meaning: '64KB granule' },
-  { value: 2, name: '16K', meaning: '16KB granule' },
-  { value: 3, name: 'RESERVED', meaning: 'reserved; ILLEGAL unless EPD0=1', reserved: true },
-];
-const TG1_VALUES: readonly EnumValue[] = [
-  { value: 0, name: 'RESERVED', meaning: 'reserved; ILLEGAL unless EPD1=1', reserved: true },
-  { value: 1, name: '16K', meaning: '16KB granule' },
-  { value: 2, name: '4K', meaning: '4KB granule' },
-  { value: 3, name: '64K', meaning: '64KB granule' },
-];
-const TG0_KB: Record<number, number> = { 0: 4, 1: 64, 2: 16 };
-const TG1_KB: Record<number, number> = { 1: 16, 2: 4, 3: 64 };
-
-const IPS_BITS = [32, 36, 40, 42, 44, 48, 52, 56];
-const IPS_VALUES: readonly EnumValue[] = [
-  { value: 0, name: '32_BIT', meaning: '32-bit output addresses (4 GB)' },
-  { value: 1, name: '36_BIT', meaning: '36-bit output addresses (64 GB)' },
-  { value: 2, name: '40_BIT', meaning: '40-bit output addresses (1 TB)' },
-  { value: 3, name: '42_BIT', meaning: '42-bit output addresses (4 TB)' },
-  { value: 4, name: '44_BIT', meaning: '44-bit output addresses (16 TB)' },
-  { value: 5, name: '48_BIT', meaning: '48-bit output addresses (256 TB)' },
-  { value: 6, name: '52_BIT', meaning: '52-bit output addresses (SMMUv3.1+; v3.0 treats it as 48-bit)' },
-  { value: 7, name: '56_BIT', meaning: '56-bit output addresses (SMMUv3.4+; older versions treat it as 48/52-bit)' },
-];
+// TG0 and TG1 use different codes, as TCR_ELx.TG0/TG1 do; the reserved one makes the CD ILLEGAL.
+const TG0_VALUES: readonly EnumValue[] = [...TG0_GRANULES, {
+  value: 3, name: 'RESERVED', reserved: true, illegal: true,
+  meaning: 'reserved code (C_BAD_CD unless EPD0=1): use 0 (4K), 1 (64K) or 2 (16K), or disable TTB0 walks with EPD0=1',
+}];
+const TG1_VALUES: readonly EnumValue[] = [{
+  value: 0, name: 'RESERVED', reserved: true, illegal: true,
+  meaning: 'reserved code (C_BAD_CD unless EPD1=1): use 1 (16K), 2 (4K) or 3 (64K), or disable TTB1 walks with EPD1=1',
+}, ...TG1_GRANULES];
 
 // Permission indirection: 3-bit base permissions; 0b100 and 0b110 make the CD ILLEGAL.
+const PI_RESERVED = 'reserved code (C_BAD_CD while permission indirection is on): use 0 (none), 1 (RO), 2 (XO), 3 (RX), ' +
+  '5 (RW) or 7 (RWX)';
 const PI_VALUES: readonly EnumValue[] = [
   { value: 0, name: 'NONE', meaning: 'no access' },
   { value: 1, name: 'RO', meaning: 'read-only' },
   { value: 2, name: 'XO', meaning: 'execute-only' },
   { value: 3, name: 'RX', meaning: 'read and execute' },
-  { value: 4, name: 'RES_100', meaning: 'reserved; ILLEGAL when permission indirection is enabled', reserved: true },
+  { value: 4, name: 'RES_100', meaning: PI_RESERVED, reserved: true, illegal: true },
   { value: 5, name: 'RW', meaning: 'read and write' },
-  { value: 6, name: 'RES_110', meaning: 'reserved; ILLEGAL when permission indirection is enabled', reserved: true },
+  { value: 6, name: 'RES_110', meaning: PI_RESERVED, reserved: true, illegal: true },
   { value: 7, name: 'RWX', meaning: 'read, write and execute' },
 ];
 
@@ -72,7 +47,16 @@ const PI_VALUES: readonly EnumValue[] = [
 
 const is = (d: FieldReader, name: string): boolean => d.get(name) !== 0n;
 const valid = (d: FieldReader): boolean => is(d, 'V');
+/** VMSAv8-64 tables. */
 const aa64 = (d: FieldReader): boolean => is(d, 'AA64');
+/** AA64=0 with SMMU_IDR5.D128=1: VMSAv9-128 tables. */
+const vmsa128 = (d: FieldReader): boolean => !aa64(d) && d.ctx.d128 === true;
+/** AA64=0 read as VMSAv8-32 LPAE: exact with SMMU_IDR5.D128=0, assumed when D128 is unknown. */
+const vmsa32 = (d: FieldReader): boolean => !aa64(d) && d.ctx.d128 !== true;
+/** DS as the SMMU uses it: RES0 (so off) without SMMU_IDR5.DS. */
+const dsOn = (d: FieldReader): boolean => is(d, 'DS') && d.ctx.ds !== false;
+/** Permission indirection is on: PIE with VMSAv8-64, always with VMSAv9-128. */
+const piOn = (d: FieldReader): boolean => (aa64(d) && is(d, 'PIE')) || vmsa128(d);
 /** TTB0 walks are configured (EPD0=0). */
 const walks0 = (d: FieldReader): boolean => valid(d) && !is(d, 'EPD0');
 const walks1 = (d: FieldReader): boolean => valid(d) && !is(d, 'EPD1');
@@ -86,7 +70,7 @@ const walks = (d: FieldReader, half: Half): boolean => (half === 0 ? walks0(d) :
 
 /** The granule in KB selected by TGx, or undefined for a reserved code. VMSAv8-32 is always 4KB. */
 function granuleKB(d: FieldReader, half: Half): number | undefined {
-  if (!aa64(d)) return 4;
+  if (vmsa32(d)) return 4;
   const code = d.num(tcr(half).tg);
   return half === 0 ? TG0_KB[code] : TG1_KB[code];
 }
@@ -94,13 +78,13 @@ function granuleKB(d: FieldReader, half: Half): number | undefined {
 /** Input (VA) bits of a TTB region: 64 - TxSZ, or 32 - TxSZ[2:0] for VMSAv8-32. */
 function inputBits(d: FieldReader, half: Half): number {
   const tsz = d.num(tcr(half).tsz);
-  return aa64(d) ? 64 - tsz : 32 - (tsz & 7);
+  return vmsa32(d) ? 32 - (tsz & 7) : 64 - tsz;
 }
 
 /** Output address bits the SMMU uses: min(IPS, OAS); fixed 40 for VMSAv8-32. */
 function effIpsBits(d: FieldReader): number {
-  if (!aa64(d)) return 40;
-  const ips = IPS_BITS[d.num('IPS')];
+  if (vmsa32(d)) return 40;
+  const ips = ADDRESS_SIZE_BITS[d.num('IPS')];
   return d.ctx.oas !== undefined ? Math.min(ips, d.ctx.oas) : ips;
 }
 
@@ -116,6 +100,35 @@ function startTable(iaBits: number, granuleKB: number): { level: number; log2Byt
   if (above < 1) return undefined;
   const levels = Math.ceil(above / stride);
   return { level: 4 - levels, log2Bytes: above - stride * (levels - 1) + 3 };
+}
+
+/** One TTB half of a CD as the model's walker takes it. */
+export interface Stage1RangeWalk {
+  readonly granule: 4 | 16 | 64;
+  readonly inputBits: number;
+  readonly startLevel: 0 | 1 | 2 | 3;
+  readonly ttb: number;
+  readonly ds: boolean;
+  /** Output size: min(IPS, OAS). */
+  readonly oasBits: number;
+}
+
+/**
+ * The walk of one half (TTB0 or TTB1) of a valid VMSAv8-64 CD, from the same helpers the
+ * table's checks use; undefined when walks of that half are disabled (EPDx) or the half
+ * cannot be walked (VMSAv8-32 tables, a reserved granule, level -1).
+ */
+export function cdRangeWalk(d: FieldReader, half: Half): Stage1RangeWalk | undefined {
+  if (!aa64(d) || !walks(d, half)) return undefined;
+  const granule = granuleKB(d, half) as 4 | 16 | 64 | undefined;
+  if (granule === undefined) return undefined;
+  const bits = inputBits(d, half);
+  const start = startTable(bits, granule);
+  if (!start || start.level < 0) return undefined;
+  return {
+    granule, inputBits: bits, startLevel: start.level as 0 | 1 | 2 | 3, ttb: d.num(tcr(half).ttb),
+    ds: d.get('DS') !== 0n && granule !== 64, oasBits: effIpsBits(d),
+  };
 }
 
 function sizeText(log2: number): string {
@@ -157,11 +170,12 @@ function mairText(v: bigint, first: number): string {
 /** TxSZ note: the VA region the TTB covers. */
 const tszShow = (half: Half) => (_v: bigint, d: FieldReader): string => {
   const bits = inputBits(d, half);
-  return aa64(d) ? `${bits}-bit input, ${sizeText(bits)}` : `${bits}-bit input, ${sizeText(bits)} (VMSAv8-32 uses TxSZ[2:0])`;
+  return `${bits}-bit input, ${sizeText(bits)}${vmsa32(d) ? ' (VMSAv8-32 uses TxSZ[2:0])' : ''}`;
 };
 
 /** TTBx note: where the walk starts and how big its first table is. */
 const ttbShow = (half: Half) => (_v: bigint, d: FieldReader): string => {
+  if (vmsa128(d)) return ''; // 128-bit descriptors: another geometry, not modelled
   const g = granuleKB(d, half);
   const t = g === undefined ? undefined : startTable(inputBits(d, half), g);
   return t ? `level-${t.level} table of ${sizeText(t.log2Bytes)}` : '';
@@ -182,18 +196,18 @@ function regionFields(half: Half): FieldDraft[] {
     },
     {
       name: `TG${half}`, hi: base + 7, lo: base + 6, kind: 'enum', values: half === 0 ? TG0_VALUES : TG1_VALUES,
-      relevant: (d) => on(d) && aa64(d), meaning: `translation granule of the ${t} tables (code differs from TG${1 - half})`,
+      relevant: (d) => on(d) && !vmsa32(d), meaning: `translation granule of the ${t} tables (code differs from TG${1 - half})`,
     },
     {
-      name: `IR${half}`, aliases: [`irgn${half}`], hi: base + 9, lo: base + 8, kind: 'enum', values: RGN_VALUES,
+      name: `IR${half}`, aliases: [`irgn${half}`], hi: base + 9, lo: base + 8, kind: 'enum', values: WALK_CACHEABILITY,
       relevant: on, meaning: `inner cacheability of ${t} table walks`,
     },
     {
-      name: `OR${half}`, aliases: [`orgn${half}`], hi: base + 11, lo: base + 10, kind: 'enum', values: RGN_VALUES,
+      name: `OR${half}`, aliases: [`orgn${half}`], hi: base + 11, lo: base + 10, kind: 'enum', values: WALK_CACHEABILITY,
       relevant: on, meaning: `outer cacheability of ${t} table walks`,
     },
     {
-      name: `SH${half}`, hi: base + 13, lo: base + 12, kind: 'enum', values: SH_VALUES, relevant: on, show: shShow(half),
+      name: `SH${half}`, hi: base + 13, lo: base + 12, kind: 'enum', values: SHAREABILITY, relevant: on, show: shShow(half),
       meaning: `shareability of ${t} table walks`,
     },
     {
@@ -208,14 +222,14 @@ function piFields(prefix: 'PIIU' | 'PIIP', base: number): FieldDraft[] {
   const who = prefix === 'PIIU' ? 'unprivileged' : 'privileged';
   return Array.from({ length: 16 }, (_, p) => ({
     name: `${prefix}${p}`, hi: base + 3 * p + 2, lo: base + 3 * p, kind: 'enum' as const, values: PI_VALUES,
-    relevant: (d: FieldReader) => valid(d) && aa64(d) && is(d, 'PIE'),
+    relevant: (d: FieldReader) => valid(d) && piOn(d),
     meaning: `${who} permission for descriptors with PIIndex ${p} (permission indirection)`,
   }));
 }
 
-/** HWUxyy: page-based hardware attribute bits, used only with HADx=1 and SMMU_IDR3.PBHA. */
+/** HWUxyy: page-based hardware attribute bits, used only with HADx=1 and SMMU_IDR3.PBHA (not with VMSAv9-128). */
 function hwuFields(half: Half, base: number): FieldDraft[] {
-  const on = (d: FieldReader): boolean => walks(d, half) && is(d, `HAD${half}`);
+  const on = (d: FieldReader): boolean => walks(d, half) && is(d, `HAD${half}`) && !vmsa128(d);
   return [59, 60, 61, 62].map((bit, i) => ({
     name: `HWU${half}${bit}`, hi: base + i, lo: base + i, kind: 'flag' as const, relevant: on,
     meaning: `1 = bit ${bit} of TTB${half} leaf descriptors has IMPLEMENTATION DEFINED hardware use (PBHA)` +
@@ -234,8 +248,8 @@ const fields: FieldDraft[] = [
   ...regionFields(1),
   { name: 'V', hi: 31, lo: 31, kind: 'flag', meaning: 'CD valid; with V=0 the rest is ignored and use of the CD gives C_BAD_CD' },
   {
-    name: 'IPS', hi: 34, lo: 32, kind: 'enum', values: IPS_VALUES, relevant: (d) => aa64(d) && (walks0(d) || walks1(d)),
-    show: (_v, d) => (d.ctx.oas !== undefined && effIpsBits(d) < IPS_BITS[d.num('IPS')] ? `capped to the ${d.ctx.oas}-bit OAS` : ''),
+    name: 'IPS', hi: 34, lo: 32, kind: 'enum', values: OUTPUT_SIZE, relevant: (d) => !vmsa32(d) && (walks0(d) || walks1(d)),
+    show: (_v, d) => (d.ctx.oas !== undefined && effIpsBits(d) < ADDRESS_SIZE_BITS[d.num('IPS')] ? `capped to the ${d.ctx.oas}-bit OAS` : ''),
     meaning: 'stage 1 output (intermediate physical) address size',
   },
   {
@@ -244,7 +258,7 @@ const fields: FieldDraft[] = [
   },
   { name: 'WXN', hi: 36, lo: 36, kind: 'flag', relevant: valid, meaning: '1 = writable pages are never executable' },
   {
-    name: 'UWXN', hi: 37, lo: 37, kind: 'flag', relevant: (d) => valid(d) && !aa64(d),
+    name: 'UWXN', hi: 37, lo: 37, kind: 'flag', relevant: (d) => valid(d) && vmsa32(d),
     meaning: '1 = privileged instruction fetches from user-writable pages fault (VMSAv8-32 only)',
   },
   { name: 'TBI0', hi: 38, lo: 38, kind: 'flag', relevant: valid, meaning: '1 = ignore the top byte of TTB0-range addresses' },
@@ -259,11 +273,11 @@ const fields: FieldDraft[] = [
     meaning: 'translation table format for TTB0 and TTB1',
   },
   {
-    name: 'HD', hi: 42, lo: 42, kind: 'flag', relevant: (d) => valid(d) && aa64(d),
+    name: 'HD', hi: 42, lo: 42, kind: 'flag', relevant: (d) => valid(d) && !vmsa32(d),
     meaning: '1 = hardware updates dirty state (needs HA=1 and SMMU_IDR0.HTTU=A+D)',
   },
   {
-    name: 'HA', hi: 43, lo: 43, kind: 'flag', relevant: (d) => valid(d) && aa64(d),
+    name: 'HA', hi: 43, lo: 43, kind: 'flag', relevant: (d) => valid(d) && !vmsa32(d),
     meaning: '1 = hardware updates the Access flag (needs SMMU_IDR0.HTTU)',
   },
   {
@@ -289,11 +303,11 @@ const fields: FieldDraft[] = [
     meaning: '1 = ignore hierarchical attributes in TTB0 table descriptors (DisCH0 when SMMU_IDR5.D128=1)',
   },
   {
-    name: 'E0PD0', hi: 66, lo: 66, kind: 'flag', relevant: (d) => valid(d) && aa64(d),
+    name: 'E0PD0', hi: 66, lo: 66, kind: 'flag', relevant: (d) => valid(d) && !vmsa32(d),
     meaning: '1 = unprivileged accesses to the TTB0 range give Translation faults',
   },
   {
-    name: 'HAFT', hi: 67, lo: 67, kind: 'flag', relevant: (d) => valid(d) && aa64(d),
+    name: 'HAFT', hi: 67, lo: 67, kind: 'flag', relevant: (d) => valid(d) && !vmsa32(d),
     meaning: '1 = hardware sets the Access flag in table descriptors too (needs HA=1, SMMU_IDR0.HTTU=0b11)',
   },
   {
@@ -317,7 +331,7 @@ const fields: FieldDraft[] = [
     meaning: '1 = ignore hierarchical attributes in TTB1 table descriptors (DisCH1 when SMMU_IDR5.D128=1)',
   },
   {
-    name: 'E0PD1', hi: 130, lo: 130, kind: 'flag', relevant: (d) => valid(d) && aa64(d),
+    name: 'E0PD1', hi: 130, lo: 130, kind: 'flag', relevant: (d) => valid(d) && !vmsa32(d),
     meaning: '1 = unprivileged accesses to the TTB1 range give Translation faults',
   },
   { name: 'AIE', hi: 131, lo: 131, kind: 'flag', relevant: valid, meaning: '1 = 4-bit AttrIndx (descriptor bit 59) selects MAIR bytes (SMMU_IDR3.AIE)' },
@@ -373,7 +387,7 @@ const ifValid = (check: (d: FieldReader, out: Problem[]) => void) => (d: FieldRe
 /** TxSZ against the granule, SMMU_IDR3.STT and SMMU_IDR5.VAX (CDTxSZInvalid). */
 function checkTxSZ(d: FieldReader, half: Half, out: Problem[]): void {
   const { tsz } = tcr(half);
-  if (!walks(d, half) || !aa64(d)) return; // VMSAv8-32: all 3-bit values are valid
+  if (!walks(d, half) || vmsa32(d)) return; // VMSAv8-32: all 3-bit values are valid
   const v = d.num(tsz);
   const g = granuleKB(d, half);
   const gText = g ? `${g}KB granule` : 'this granule';
@@ -387,11 +401,21 @@ function checkTxSZ(d: FieldReader, half: Half, out: Problem[]): void {
   } else if (v > 39 && d.ctx.stt === undefined) {
     out.push(warn(tsz, 'range', `${tsz}=${v} is legal only if SMMU_IDR3.STT=1; without it the largest value is 39`));
   }
-  const wideOk = g === 64 || is(d, 'DS'); // 52-bit VA needs the 64KB granule or LPA2
+  if (vmsa128(d)) {
+    // VMSAv9-128: 16 with 48-bit VAs; down to 8 with 56-bit ones (SMMU_IDR5.VAX=0b10, which the context cannot tell from 0b01).
+    const min = d.ctx.vax === false ? 16 : 8;
+    if (v < min) {
+      out.push(err(tsz, 'range', `${tsz}=${v} is below the smallest value ${min} for VMSAv9-128 tables` +
+        `${d.ctx.vax === false ? ' on an SMMU with 48-bit VAs (SMMU_IDR5.VAX=0)' : ''}; the CD is ILLEGAL: use ${min} or more`));
+    }
+    return;
+  }
+  const wideOk = g === 64 || dsOn(d); // 52-bit VA needs the 64KB granule or LPA2
+  const noDs = is(d, 'DS') && !dsOn(d) ? ' (DS is RES0 here: SMMU_IDR5.DS=0)' : '';
   if (v < 12) {
     out.push(err(tsz, 'range', `${tsz}=${v} is below the smallest value 12 (52-bit VA); the CD is ILLEGAL: use 12..${hardMax}`));
   } else if (v < 16 && !wideOk) {
-    out.push(err(tsz, 'range', `${tsz}=${v} asks for a ${64 - v}-bit VA, but more than 48 bits needs the 64KB granule or DS=1; ` +
+    out.push(err(tsz, 'range', `${tsz}=${v} asks for a ${64 - v}-bit VA, but more than 48 bits needs the 64KB granule or DS=1${noDs}; ` +
       `the CD is ILLEGAL: use 16 or more`));
   } else if (v < 16 && d.ctx.vax === false) {
     out.push(err(tsz, 'range', `${tsz}=${v} asks for a ${64 - v}-bit VA, but this SMMU has 48-bit VAs (SMMU_IDR5.VAX=0); ` +
@@ -401,15 +425,12 @@ function checkTxSZ(d: FieldReader, half: Half, out: Problem[]): void {
   }
 }
 
-/** TGx: reserved codes and granules the SMMU does not implement are ILLEGAL. */
+/** TGx: granules the SMMU does not implement are ILLEGAL (the reserved codes are marked ILLEGAL in TG0_VALUES/TG1_VALUES). */
 function checkGranule(d: FieldReader, half: Half, out: Problem[]): void {
-  const { tg, epd } = tcr(half);
-  if (!walks(d, half) || !aa64(d)) return;
+  const { tg } = tcr(half);
+  if (!walks(d, half) || vmsa32(d)) return;
   const g = granuleKB(d, half);
-  const codes = half === 0 ? '0 (4K), 1 (64K) or 2 (16K)' : '1 (16K), 2 (4K) or 3 (64K)';
-  if (g === undefined) {
-    out.push(err(tg, 'illegal', `${tg}=${d.num(tg)} is a reserved code; the CD is ILLEGAL (C_BAD_CD): use ${codes}, or set ${epd}=1`));
-  } else if (d.ctx.granules && !d.ctx.granules.includes(g as Granule)) {
+  if (g !== undefined && d.ctx.granules && !d.ctx.granules.includes(g as Granule)) {
     out.push(err(tg, 'illegal', `${tg} selects the ${g}KB granule, which this SMMU does not implement ` +
       `(SMMU_IDR5 has ${d.ctx.granules.map((x) => `${x}KB`).join(', ')}); the CD is ILLEGAL: pick a supported granule`));
   }
@@ -424,12 +445,12 @@ function checkTtb(d: FieldReader, half: Half, out: Problem[]): void {
   const eff = effIpsBits(d);
   // The tightest of: effective IPS, the VMSAv8-64 field width, and 48 bits without DS for 4K/16K.
   let limit = eff;
-  let why = aa64(d) ? `the effective IPS (min of IPS ${IPS_BITS[d.num('IPS')]}-bit and the OAS)` : 'the 40-bit VMSAv8-32 output size';
+  let why = vmsa32(d) ? 'the 40-bit VMSAv8-32 output size' : `the effective IPS (min of IPS ${ADDRESS_SIZE_BITS[d.num('IPS')]}-bit and the OAS)`;
   if (aa64(d) && limit > 52) {
     limit = 52;
     why = 'VMSAv8-64, whose tables lie below 52 bits';
   }
-  if (aa64(d) && limit > 48 && !is(d, 'DS') && g !== 64) {
+  if (aa64(d) && limit > 48 && !dsOn(d) && g !== 64) {
     limit = 48;
     why = `the 48-bit limit for ${g ? `the ${g}KB granule` : 'granules below 64KB'} without DS=1`;
   }
@@ -437,13 +458,14 @@ function checkTtb(d: FieldReader, half: Half, out: Problem[]): void {
     out.push(err(ttb, 'range', `${ttb} ${hex(addr)} lies above ${limit} bits (${why}); the CD is ILLEGAL (C_BAD_CD): ` +
       `the table must be below ${hex(1n << BigInt(limit))}`));
   }
+  if (vmsa128(d)) return; // the first table of a 128-bit walk depends on SKLx: not modelled
   const t = g === undefined ? undefined : startTable(inputBits(d, half), g);
   if (!t) return;
   const align = Math.max(t.log2Bytes, aa64(d) && eff === 52 ? 6 : 4);
   const low = addr & ((1n << BigInt(align)) - 1n);
   if (low !== 0n) {
     out.push(warn(ttb, 'align', `${ttb} ${hex(addr)} is not aligned to the ${sizeText(align)} of its level-${t.level} table ` +
-      `(${tsz}=${d.num(tsz)}, ${g}KB granule${aa64(d) ? '' : ', VMSAv8-32'}${align === 6 && t.log2Bytes < 6 ? ', 52-bit IPS' : ''}): ` +
+      `(${tsz}=${d.num(tsz)}, ${g}KB granule${vmsa32(d) ? ', VMSAv8-32' : ''}${align === 6 && t.log2Bytes < 6 ? ', 52-bit IPS' : ''}): ` +
       `the SMMU ignores bits [${align - 1}:0] and walks from ${hex(addr - low)}; align the table to ${hex(1n << BigInt(align))}`));
   }
 }
@@ -452,7 +474,25 @@ const rules: Rule[] = [
   {
     id: 'format',
     check: ifValid((d, out) => {
-      if (aa64(d)) return;
+      const ttf = d.ctx.ttf;
+      const ttfText = ttf === undefined ? '' : `SMMU_IDR0.TTF=0b${ttf.toString(2).padStart(2, '0')}`;
+      if (aa64(d)) {
+        if (ttf !== undefined && (ttf & 2) === 0) {
+          out.push(err('AA64', 'illegal', `AA64=1 selects VMSAv8-64 tables, which this SMMU does not support (${ttfText}); ` +
+            'the CD is ILLEGAL: clear AA64 for VMSAv8-32 LPAE tables'));
+        }
+        return;
+      }
+      if (vmsa128(d)) {
+        out.push(warn('AA64', 'format', 'AA64=0 with SMMU_IDR5.D128=1 selects VMSAv9-128 tables: ILLEGAL if STE.S1PIE=0 or the ' +
+          'stream is EL2; their walk (SKLx) is not checked here. Linux always sets AA64=1'));
+        return;
+      }
+      if (d.ctx.d128 === false && ttf !== undefined && (ttf & 1) === 0) {
+        out.push(err('AA64', 'illegal', `AA64=0 selects VMSAv8-32 LPAE tables, which this SMMU does not support (${ttfText}, ` +
+          'no SMMU_IDR5.D128); the CD is ILLEGAL: set AA64=1 for VMSAv8-64 tables'));
+        return;
+      }
       out.push(warn('AA64', 'format', 'AA64=0 reads the tables as VMSAv8-32 LPAE (VMSAv9-128 if SMMU_IDR5.D128=1): ' +
         'ILLEGAL unless the SMMU has AArch32 tables (SMMU_IDR0.TTF) and the stream is EL1; ' +
         'IPS, TGx and HA/HD are then ignored. Linux always sets AA64=1'));
@@ -464,8 +504,8 @@ const rules: Rule[] = [
   {
     id: 'ips',
     check: ifValid((d, out) => {
-      const ips = IPS_BITS[d.num('IPS')];
-      if (!aa64(d) || (!walks0(d) && !walks1(d)) || d.ctx.oas === undefined || ips <= d.ctx.oas) return;
+      const ips = ADDRESS_SIZE_BITS[d.num('IPS')];
+      if (vmsa32(d) || (!walks0(d) && !walks1(d)) || d.ctx.oas === undefined || ips <= d.ctx.oas) return;
       out.push(warn('IPS', 'range', `IPS selects ${ips} bits but the SMMU's OAS is ${d.ctx.oas} bits: the SMMU uses ` +
         `${d.ctx.oas} (effective IPS = min(IPS, OAS)), which software must not rely on; set IPS to the OAS as Linux does`));
     }),
@@ -487,7 +527,7 @@ const rules: Rule[] = [
   {
     id: 'httu',
     check: ifValid((d, out) => {
-      if (!aa64(d)) return; // HA/HD/HAFT are ignored for VMSAv8-32
+      if (vmsa32(d)) return; // HA/HD/HAFT are ignored for VMSAv8-32
       const ha = is(d, 'HA');
       const hd = is(d, 'HD');
       const httu = d.ctx.httu;
@@ -522,6 +562,15 @@ const rules: Rule[] = [
     }),
   },
   {
+    id: 'term-model',
+    check: ifValid((d, out) => {
+      if (d.ctx.termModel === 1 && !is(d, 'A')) {
+        out.push(err('A', 'illegal', 'A=0 asks for RAZ/WI termination, but this SMMU always aborts terminated transactions ' +
+          '(SMMU_IDR0.TERM_MODEL=1); the CD is ILLEGAL: set A=1'));
+      }
+    }),
+  },
+  {
     id: 'asid',
     check: ifValid((d, out) => {
       const asid = d.num('ASID');
@@ -534,13 +583,15 @@ const rules: Rule[] = [
   {
     id: 'res0-config',
     check: ifValid((d, out) => {
-      if (!aa64(d)) {
-        for (const f of ['E0PD0', 'E0PD1', 'EPAN', 'PnCH', 'DS', 'PIE']) {
-          if (is(d, f)) out.push(warn(f, 'res0', `${f} is RES0 with VMSAv8-32 tables (AA64=0): clear it`));
-        }
-        return;
-      }
-      if (is(d, 'DS') && d.num('TG0') === 1 && d.num('TG1') === 3) {
+      const res0 = (fields: readonly string[], why: string): void => {
+        for (const f of fields) if (is(d, f)) out.push(warn(f, 'res0', `${f} is RES0 ${why}: clear it`));
+      };
+      if (vmsa32(d)) return res0(['E0PD0', 'E0PD1', 'EPAN', 'PnCH', 'DS', 'PIE'], 'with VMSAv8-32 tables (AA64=0)');
+      // VMSAv9-128 always uses permission indirection, so EPAN and PIE are RES0 too.
+      if (vmsa128(d)) return res0(['UWXN', 'EPAN', 'PnCH', 'DS', 'PIE'], 'with VMSAv9-128 tables (AA64=0, SMMU_IDR5.D128=1)');
+      if (is(d, 'DS') && d.ctx.ds === false) {
+        res0(['DS'], 'without SMMU_IDR5.DS (no 52-bit addressing with 4KB/16KB granules)');
+      } else if (is(d, 'DS') && d.num('TG0') === 1 && d.num('TG1') === 3) {
         out.push(warn('DS', 'res0', 'DS is RES0 when both TG0 and TG1 select 64KB (LPA2 is only for 4KB/16KB): clear it'));
       }
       if (!is(d, 'PIE')) {
@@ -555,16 +606,11 @@ const rules: Rule[] = [
   {
     id: 'pi',
     check: ifValid((d, out) => {
-      if (!aa64(d) || !is(d, 'PIE')) return;
+      // The reserved codes 0b100 and 0b110 are marked ILLEGAL in PI_VALUES.
+      if (!piOn(d)) return;
       for (let p = 0; p < 16; p++) {
         const u = d.num(`PIIU${p}`);
         const priv = d.num(`PIIP${p}`);
-        for (const [f, v] of [[`PIIU${p}`, u], [`PIIP${p}`, priv]] as const) {
-          if (v === 4 || v === 6) {
-            out.push(err(f, 'illegal', `${f}=0b${v.toString(2)} is reserved; with PIE=1 the CD is ILLEGAL: ` +
-              'use 0 (none), 1 (RO), 2 (XO), 3 (RX), 5 (RW) or 7 (RWX)'));
-          }
-        }
         if ((priv & 2) !== 0 && (u & 4) !== 0) {
           out.push(err(`PIIP${p}`, 'illegal', `PIIndex ${p} lets privileged transactions execute (PIIP${p}=0b${priv.toString(2)}) ` +
             `while unprivileged ones may write (PIIU${p}=0b${u.toString(2)}); the CD is ILLEGAL: drop one of the two`));
@@ -589,12 +635,15 @@ function summary(d: FieldReader): string {
   const items = [`ASID ${d.num('ASID')}`];
   if (w0) items.push(...regionText(d, 0));
   if (w1) items.push(...regionText(d, 1));
-  if (w0 || w1) items.push(aa64(d) ? `${IPS_BITS[d.num('IPS')]}-bit IPS` : 'VMSAv8-32 LPAE tables');
+  if (w0 || w1) {
+    if (vmsa32(d)) items.push('VMSAv8-32 LPAE tables');
+    else items.push(`${ADDRESS_SIZE_BITS[d.num('IPS')]}-bit IPS${vmsa128(d) ? ', VMSAv9-128 tables' : ''}`);
+  }
   if (w0 && !w1) items.push('TTB1 disabled');
   if (w0 || w1) {
     // Extras that change behaviour, only where walks can create TLB entries.
     if (!is(d, 'ASET')) items.push('ASID shared with CPUs (ASET=0)');
-    if (aa64(d) && is(d, 'HA')) items.push(is(d, 'HD') ? 'HW access+dirty updates' : 'HW access-flag updates');
+    if (!vmsa32(d) && is(d, 'HA')) items.push(is(d, 'HD') ? 'HW access+dirty updates' : 'HW access-flag updates');
   }
   if (is(d, 'S')) items.push('stalls on faults');
   const head = w0 ? 'valid: ' : 'valid but TTB0 walks disabled (EPD0=1), ';

@@ -17,6 +17,7 @@
  */
 import { defineLayout, EnumValue, FieldDraft, FieldReader, Layout, Problem, Rule } from './field';
 import { findField, hex } from './codec';
+import { MEMATTR, SHAREABILITY } from './encodings';
 
 export type CommandGroup = 'prefetch' | 'cfgi' | 'tlbi' | 'atc' | 'pri' | 'stall' | 'sync' | 'dpt' | 'other';
 
@@ -64,6 +65,11 @@ const warn = (field: string | undefined, rule: string, message: string): Problem
 
 /** A rule from a check returning zero or more problems. */
 const rule = (id: string, check: Rule['check']): Rule => ({ id, check });
+
+/** A reserved parameter code that makes the command ILLEGAL (reported by the generic check). */
+const illegalCode = (value: number, valid: string): EnumValue => ({
+  value, name: 'RESERVED', reserved: true, illegal: true, meaning: `reserved code: the command raises CERROR_ILL; use ${valid}`,
+});
 
 // ---------------------------------------------------------------------------------------
 // Fields shared by several commands (4.1.6 and 4.4.1.1)
@@ -213,10 +219,15 @@ const VMID_NO_S2_RULE = rule('res0', (d) => (d.ctx.s2p === false && d.get('VMID'
     'an UNKNOWN VMID or nothing; write VMID = 0')
   : undefined));
 
-function needs(feature: 's1p' | 's2p' | 'hyp' | 'ats', cmd: string, instead: string): Rule {
-  const what = {
-    s1p: 'stage 1 (IDR0.S1P = 0)', s2p: 'stage 2 (IDR0.S2P = 0)', hyp: 'EL2 contexts (IDR0.HYP = 0)', ats: 'ATS (IDR0.ATS = 0)',
-  }[feature];
+/** What each feature a command may need is, for messages. */
+const FEATURE_TEXT = {
+  s1p: 'stage 1 (IDR0.S1P = 0)', s2p: 'stage 2 (IDR0.S2P = 0)', hyp: 'EL2 contexts (IDR0.HYP = 0)', ats: 'ATS (IDR0.ATS = 0)',
+  pri: 'PRI (IDR0.PRI = 0)', mpam: 'MPAM (IDR3.MPAM = 0)', dpt: 'a Device Permission Table (IDR3.DPT = 0)',
+} as const;
+
+/** The command raises CERROR_ILL on an SMMU that lacks `feature` (checked when the context says so). */
+function needs(feature: keyof typeof FEATURE_TEXT, cmd: string, instead: string): Rule {
+  const what = FEATURE_TEXT[feature];
   return rule('illegal', (d) => (d.ctx[feature] === false
     ? err(undefined, 'illegal', `${cmd} on an SMMU without ${what} raises CERROR_ILL; ${instead}`)
     : undefined));
@@ -230,6 +241,9 @@ const STALL_RULE = (cmd: string): Rule => rule('illegal', (d) => (d.ctx.stallMod
 const SECURE_ONLY = (cmd: string): Rule => rule('illegal', () => err('Opcode', 'illegal',
   `${cmd} is valid only on the Secure Command queue; on the Non-secure queue it raises CERROR_ILL`));
 
+/** TTL = 1 with the 16K granule: a level-1 hint exists only with IDR5.DS; without it the SMMU reads TTL as 0. */
+const ttl16kL1Reserved = (d: FieldReader): boolean => d.num('TG') === 2 && d.num('TTL') === 1 && d.ctx.ds !== true;
+
 /** The range/level-hint checks of 4.4.1.1, for every address-based TLBI. */
 function rangeRules(): Rule[] {
   return [
@@ -240,13 +254,14 @@ function rangeRules(): Rule[] {
         return err('TTL', 'illegal', `TG = ${GRANULE_NAME[tg]} with NUM = 0, SCALE = 0 and TTL = 0 is reserved and raises ` +
           'CERROR_ILL; give a level hint (TTL), a range (NUM/SCALE), or write TG = 0 for a plain invalidation');
       }
-      if (tg === 2 && d.num('TTL') === 1) {
+      if (ttl16kL1Reserved(d)) {
         return err('TTL', 'illegal', 'TG = 16K with TTL = 1 and NUM = SCALE = 0 raises CERROR_ILL unless IDR5.DS == 1 (TTL is ' +
           'then taken as 0, a reserved combination); use TTL = 0 with TG = 0, or TTL 2/3');
       }
       return undefined;
     }),
-    rule('reserved-value', (d) => (d.num('TG') === 2 && d.num('TTL') === 1
+    // With NUM = SCALE = 0 the rule above reports the same TTL as ILLEGAL: one problem is enough.
+    rule('reserved-value', (d) => (ttl16kL1Reserved(d) && (d.num('NUM') !== 0 || d.num('SCALE') !== 0)
       ? warn('TTL', 'reserved-value', 'TTL = 1 (level 1) with a 16K granule is reserved unless IDR5.DS == 1; without DS the SMMU ' +
         'treats it as TTL = 0 (any level)')
       : undefined)),
@@ -276,8 +291,12 @@ function rangeRules(): Rule[] {
     rule('range', (d) => {
       const scale = d.num('SCALE');
       if (!tgSet(d) || scale < 32) return undefined;
+      if (d.ctx.ds === true) {
+        return scale > 39 ? warn('SCALE', 'range', `SCALE ${scale} is above 39 and is treated as 39; use SCALE 0..39`) : undefined;
+      }
       return warn('SCALE', 'range', `SCALE ${scale} needs bit 25, which exists only with IDR5.DS == 1` +
-        `${scale > 39 ? '; values above 39 are treated as 39' : ''}; use SCALE 0..31 otherwise`);
+        `${d.ctx.ds === false ? ' (this SMMU has no DS)' : ''}${scale > 39 ? '; values above 39 are treated as 39' : ''}; ` +
+        'use SCALE 0..31 otherwise');
     }),
     rule('granule', (d) => {
       const tg = d.num('TG');
@@ -295,7 +314,7 @@ function rangeRules(): Rule[] {
       const ttl = d.num('TTL');
       const wide = ttl !== 0 && d.num('TTL128') === 1;
       // Without DS, 16K TTL 1 is taken as TTL 0: granule alignment.
-      const level = tg === 2 && ttl === 1 && !wide ? 0 : ttl;
+      const level = ttl16kL1Reserved(d) && !wide ? 0 : ttl;
       const shift = level === 0 ? g : g + (3 - level) * (wide ? g - 4 : g - 3);
       const addr = d.get('Address');
       const m = (1n << BigInt(shift)) - 1n;
@@ -349,24 +368,6 @@ function addressTlbiText(d: FieldReader, label: 'VA' | 'IPA'): string {
 }
 
 // ---------------------------------------------------------------------------------------
-// Memory attributes, encoded as STE.MemAttr (used by CMD_SYNC.MSIAttr)
-
-const CACHE = ['', 'NC', 'WT', 'WB'];
-const MEMATTR: readonly EnumValue[] = Array.from({ length: 16 }, (_, v): EnumValue => {
-  const outer = v >> 2;
-  const inner = v & 3;
-  if (outer === 0) {
-    const dev = ['nGnRnE', 'nGnRE', 'nGRE', 'GRE'][inner];
-    return { value: v, name: `DEVICE_${dev}`, meaning: `Device-${dev}` };
-  }
-  if (inner === 0) {
-    return { value: v, name: `O${CACHE[outer]}_I0`, meaning: 'reserved (Normal memory with no inner cacheability)', reserved: true };
-  }
-  const name = inner === outer ? `OI${CACHE[outer]}` : `O${CACHE[outer]}_I${CACHE[inner]}`;
-  return { value: v, name, meaning: `Normal, outer ${CACHE[outer]}, inner ${CACHE[inner]}` };
-});
-
-// ---------------------------------------------------------------------------------------
 // The commands
 
 interface CommandDef {
@@ -376,20 +377,25 @@ interface CommandDef {
   readonly group: CommandGroup;
   /** What it does, for the title. */
   readonly what: string;
-  readonly fields: readonly FieldDraft[];
+  /** Parameters; none for commands such as CMD_TLBI_NSNH_ALL. */
+  readonly fields?: readonly FieldDraft[];
   readonly rules?: readonly Rule[];
-  readonly summary: (d: FieldReader) => string;
+  /** Valid only on the Secure Command queue, so ILLEGAL on the Non-secure one (the queue Linux uses). */
+  readonly secureOnly?: boolean;
+  /** One line; the bare name for a command without parameters. */
+  readonly summary?: (d: FieldReader) => string;
 }
 
 function command(def: CommandDef): CommandLayout {
   const name = `CMD_${def.name}`;
+  const rules = def.secureOnly ? [SECURE_ONLY(name), ...(def.rules ?? [])] : def.rules;
   const opcode: FieldDraft = {
     name: 'Opcode', aliases: ['op'], hi: 7, lo: 0, kind: 'enum', meaning: 'command opcode',
     values: [{ value: def.opcode, name, meaning: def.what }],
   };
   const layout = defineLayout({
     kind: `cmd.${def.name}`, title: `${name} (${def.what})`, wordBits: 64, words: 2,
-    fields: [opcode, ...def.fields], rules: def.rules, summary: def.summary,
+    fields: [opcode, ...(def.fields ?? [])], rules, summary: def.summary ?? (() => def.name),
   });
   return { ...layout, opcode: def.opcode, name, group: def.group };
 }
@@ -506,7 +512,7 @@ const CFGI_CD_ALL = command({
 const CFGI_VMS_PIDM = command({
   opcode: 0x07, name: 'CFGI_VMS_PIDM', group: 'cfgi', what: 'invalidate cached VMS PARTID maps of a VMID',
   fields: [SSEC, vmidField('VMID (STE.S2VMID) of the streams whose VMS PARTID_MAP changed')],
-  rules: [SSEC_RULE, id16Rule('VMID')],
+  rules: [SSEC_RULE, id16Rule('VMID'), needs('mpam', 'CMD_CFGI_VMS_PIDM', 'there is no VMS PARTID map to invalidate')],
   summary: (d) => `CFGI_VMS_PIDM VMID ${num(d.get('VMID'))}`,
 });
 
@@ -550,15 +556,14 @@ const TLBI_NH_VAA = command({
 
 const TLBI_EL3_ALL = command({
   opcode: 0x18, name: 'TLBI_EL3_ALL', group: 'tlbi', what: 'invalidate all EL3 TLB entries',
-  fields: [],
-  rules: [SECURE_ONLY('CMD_TLBI_EL3_ALL')],
-  summary: () => 'TLBI_EL3_ALL',
+  secureOnly: true,
 });
 
 const TLBI_EL3_VA = command({
   opcode: 0x1a, name: 'TLBI_EL3_VA', group: 'tlbi', what: 'invalidate EL3 TLB entries by VA',
   fields: [...RANGE_FIELDS, TLBI_LEAF, VA_ADDRESS],
-  rules: [SECURE_ONLY('CMD_TLBI_EL3_VA'), ...rangeRules()],
+  secureOnly: true,
+  rules: rangeRules(),
   summary: (d) => `TLBI_EL3_VA ${addressTlbiText(d, 'VA')}`,
 });
 
@@ -571,9 +576,7 @@ const el2Rules = (cmd: string, extra: readonly Rule[] = []): Rule[] => [
 
 const TLBI_EL2_ALL = command({
   opcode: 0x20, name: 'TLBI_EL2_ALL', group: 'tlbi', what: 'invalidate all EL2 TLB entries',
-  fields: [],
   rules: el2Rules('CMD_TLBI_EL2_ALL'),
-  summary: () => 'TLBI_EL2_ALL',
 });
 
 const TLBI_EL2_ASID = command({
@@ -629,7 +632,6 @@ const TLBI_S2_IPA = command({
 
 const TLBI_NSNH_ALL = command({
   opcode: 0x30, name: 'TLBI_NSNH_ALL', group: 'tlbi', what: 'invalidate all Non-secure non-hyp TLB entries',
-  fields: [],
   summary: () => 'TLBI_NSNH_ALL (all non-secure EL1 entries, all VMIDs, both stages)',
 });
 
@@ -693,16 +695,11 @@ const PRI_RESP = command({
         { value: 0, name: 'DENY', meaning: 'ResponseFailure: permanent error, the device stops using PRI' },
         { value: 1, name: 'FAIL', meaning: 'InvalidRequest: one or more pages could not be made resident' },
         { value: 2, name: 'SUCC', meaning: 'Success: all pages of the group are resident' },
-        { value: 3, name: 'RESERVED', meaning: 'reserved: ILLEGAL (CERROR_ILL)', reserved: true },
+        illegalCode(3, '0 (DENY), 1 (FAIL) or 2 (SUCC)'),
       ],
     },
   ],
-  rules: [
-    SID_RANGE_RULE, ssidRules(true),
-    rule('illegal', (d) => (d.num('Resp') === 3
-      ? err('Resp', 'illegal', 'Resp = 0b11 is reserved and ILLEGAL (CERROR_ILL); use 0 (DENY), 1 (FAIL) or 2 (SUCC)')
-      : undefined)),
-  ],
+  rules: [SID_RANGE_RULE, ssidRules(true), needs('pri', 'CMD_PRI_RESP', 'there is no PRI queue whose requests need answers')],
   summary: (d) => {
     const resp = ['DENY', 'FAIL', 'SUCC', 'RESP=3'][d.num('Resp')];
     return `PRI_RESP ${sidText(d)}${ssidText(d)} GRPID ${num(d.get('PRGIndex'))} ${resp}`;
@@ -756,18 +753,13 @@ const SYNC = command({
         { value: 0, name: 'NONE', meaning: 'no signal; software polls CMDQ_CONS' },
         { value: 1, name: 'IRQ', meaning: 'interrupt: an MSI write of MSIData to MSIAddress (if non-zero) and/or a wired interrupt' },
         { value: 2, name: 'SEV', meaning: 'send a WFE wake-up event (only if IDR0.SEV; otherwise as NONE)' },
-        { value: 3, name: 'RESERVED', meaning: 'reserved: raises CERROR_ILL', reserved: true },
+        illegalCode(3, '0 (NONE), 1 (IRQ) or 2 (SEV)'),
       ],
     },
     {
-      name: 'MSH', hi: 23, lo: 22, kind: 'enum', meaning: 'shareability of the MSI write',
+      // Ignored for Device and Normal-iNC-oNC writes, which are Outer Shareable.
+      name: 'MSH', hi: 23, lo: 22, kind: 'enum', meaning: 'shareability of the MSI write', values: SHAREABILITY,
       relevant: (d) => csIrq(d) && ![0, 1, 2, 3, 5].includes(d.num('MSIAttr')),
-      values: [
-        { value: 0, name: 'NSH', meaning: 'Non-shareable' },
-        { value: 1, name: 'RESERVED', meaning: 'reserved, treated as Non-shareable', reserved: true },
-        { value: 2, name: 'OSH', meaning: 'Outer Shareable' },
-        { value: 3, name: 'ISH', meaning: 'Inner Shareable' },
-      ],
     },
     { name: 'MSIAttr', hi: 27, lo: 24, kind: 'enum', meaning: 'memory type of the MSI write (as STE.MemAttr)', relevant: csIrq, values: MEMATTR },
     { name: 'MSIData', hi: 63, lo: 32, kind: 'uint', meaning: '32-bit value the MSI writes', relevant: csIrq },
@@ -781,8 +773,9 @@ const SYNC = command({
     },
   ],
   rules: [
-    rule('illegal', (d) => (d.num('CS') === 3
-      ? err('CS', 'illegal', 'CS = 0b11 is reserved and raises CERROR_ILL; use 0 (NONE), 1 (IRQ) or 2 (SEV)')
+    rule('unsupported', (d) => (d.num('CS') === 2 && d.ctx.sev === false
+      ? warn('CS', 'unsupported', 'CS = SEV but this SMMU sends no wake-up events (IDR0.SEV = 0): the SYNC completes as with ' +
+        'CS = NONE and no PE is woken; poll CMDQ_CONS or use CS = IRQ')
       : undefined)),
     rule('range', (d) => {
       const oas = d.ctx.oas;
@@ -799,6 +792,7 @@ const SYNC = command({
   summary: (d) => {
     const cs = d.num('CS');
     if (cs === 3) return 'CMD_SYNC CS=3 (reserved: CERROR_ILL)';
+    if (cs === 2 && d.ctx.sev === false) return 'CMD_SYNC CS=SEV (no SEV on this SMMU: as NONE)';
     if (cs !== 1) return `CMD_SYNC CS=${cs === 0 ? 'NONE' : 'SEV'}`;
     const addr = d.get('MSIAddress');
     if (addr === 0n) return 'CMD_SYNC CS=IRQ (no MSI: MSIAddress 0; wired interrupt only)';
@@ -813,36 +807,38 @@ const SYNC = command({
 
 const TLBI_S_EL2_ALL = command({
   opcode: 0x50, name: 'TLBI_S_EL2_ALL', group: 'tlbi', what: 'invalidate all Secure EL2 TLB entries',
-  fields: [],
-  rules: [SECURE_ONLY('CMD_TLBI_S_EL2_ALL')],
-  summary: () => 'TLBI_S_EL2_ALL',
+  secureOnly: true,
 });
 
 const TLBI_S_EL2_ASID = command({
   opcode: 0x51, name: 'TLBI_S_EL2_ASID', group: 'tlbi', what: 'invalidate Secure EL2-E2H TLB entries by ASID',
   fields: [asidField('ASID of the non-global S-EL2-E2H entries to invalidate')],
-  rules: [SECURE_ONLY('CMD_TLBI_S_EL2_ASID'), id16Rule('ASID')],
+  secureOnly: true,
+  rules: [id16Rule('ASID')],
   summary: (d) => `TLBI_S_EL2_ASID${ids(d, true, false)}`,
 });
 
 const TLBI_S_EL2_VA = command({
   opcode: 0x52, name: 'TLBI_S_EL2_VA', group: 'tlbi', what: 'invalidate Secure EL2 TLB entries by VA',
   fields: [...RANGE_FIELDS, asidField('ASID of the S-EL2-E2H entries (ignored when SMMU_S_CR2.E2H = 0)'), TLBI_LEAF, VA_ADDRESS],
-  rules: [SECURE_ONLY('CMD_TLBI_S_EL2_VA'), id16Rule('ASID'), ...rangeRules()],
+  secureOnly: true,
+  rules: [id16Rule('ASID'), ...rangeRules()],
   summary: (d) => `TLBI_S_EL2_VA${ids(d, true, false)} ${addressTlbiText(d, 'VA')}`,
 });
 
 const TLBI_S_EL2_VAA = command({
   opcode: 0x53, name: 'TLBI_S_EL2_VAA', group: 'tlbi', what: 'invalidate Secure EL2 TLB entries by VA, all ASIDs',
   fields: [...RANGE_FIELDS, TLBI_LEAF, VA_ADDRESS],
-  rules: [SECURE_ONLY('CMD_TLBI_S_EL2_VAA'), ...rangeRules()],
+  secureOnly: true,
+  rules: rangeRules(),
   summary: (d) => `TLBI_S_EL2_VAA ${addressTlbiText(d, 'VA')}`,
 });
 
 const TLBI_S_S12_VMALL = command({
   opcode: 0x58, name: 'TLBI_S_S12_VMALL', group: 'tlbi', what: 'invalidate all Secure stage-1 and stage-2 TLB entries of a VMID',
   fields: [S2_VMID],
-  rules: [SECURE_ONLY('CMD_TLBI_S_S12_VMALL'), id16Rule('VMID')],
+  secureOnly: true,
+  rules: [id16Rule('VMID')],
   summary: (d) => `TLBI_S_S12_VMALL${ids(d, false, true)}`,
 });
 
@@ -854,23 +850,23 @@ const TLBI_S_S2_IPA = command({
     { name: 'NS', hi: 65, lo: 65, kind: 'flag', meaning: 'the IPA is in the Non-secure IPA space of the Secure translation regime' },
     IPA_ADDRESS,
   ],
-  rules: [SECURE_ONLY('CMD_TLBI_S_S2_IPA'), id16Rule('VMID'), ...rangeRules()],
+  secureOnly: true,
+  rules: [id16Rule('VMID'), ...rangeRules()],
   summary: (d) => `TLBI_S_S2_IPA${ids(d, false, true)}${d.num('NS') ? ' NS' : ''} ${addressTlbiText(d, 'IPA')}`,
 });
 
 const TLBI_SNH_ALL = command({
   opcode: 0x60, name: 'TLBI_SNH_ALL', group: 'tlbi', what: 'invalidate all Secure non-hyp TLB entries',
-  fields: [],
-  rules: [SECURE_ONLY('CMD_TLBI_SNH_ALL')],
-  summary: () => 'TLBI_SNH_ALL',
+  secureOnly: true,
 });
 
 // 4.6 DPT maintenance (RME DA; IDR3.DPT).
 
+const DPT_INSTEAD = 'there is no DPT information to invalidate';
+
 const DPTI_ALL = command({
   opcode: 0x70, name: 'DPTI_ALL', group: 'dpt', what: 'invalidate all cached DPT information',
-  fields: [],
-  summary: () => 'DPTI_ALL',
+  rules: [needs('dpt', 'CMD_DPTI_ALL', DPT_INSTEAD)],
 });
 
 const DPT_SIZE_SHIFT = [12, 14, 16, 21, 25, 29, 30, 34, 36, 39] as const;
@@ -891,6 +887,7 @@ const DPTI_PA = command({
     { name: 'Address', aliases: ['addr', 'pa'], hi: 119, lo: 76, kind: 'address', meaning: 'base physical address of the region (PA[55:12])' },
   ],
   rules: [
+    needs('dpt', 'CMD_DPTI_PA', DPT_INSTEAD),
     rule('align', (d) => {
       const s = d.num('SIZE');
       if (s >= DPT_SIZE_SHIFT.length) return undefined;

@@ -285,6 +285,16 @@ function fetchEvent(id: number, name: string, what: string, cause: string): Even
   };
 }
 
+/** C_BAD_STE and C_BAD_CD: a configuration structure is invalid or ILLEGAL. */
+function badConfigEvent(id: number, name: string, structure: string, cause: string): EventDraft {
+  return {
+    id, name, what: `invalid ${structure}`, cause,
+    fields: [SSV, SSID, SID],
+    rules: SSV_RULES,
+    summary: (d) => `${name}: ${who(d)} — the ${structure} is invalid or ILLEGAL`,
+  };
+}
+
 /** F_TRANSLATION, F_ADDR_SIZE, F_ACCESS and F_PERMISSION share one layout (F_PERMISSION adds four bits). */
 function translationEvent(id: number, name: string, what: string, cause: string,
   extra: readonly FieldDraft[] = [], extraRules: readonly Rule[] = [],
@@ -322,13 +332,8 @@ DRAFTS.push(
   },
   fetchEvent(0x03, 'F_STE_FETCH', 'STE',
     'Fetching the STE (or its L1STD) hit an external abort or an address beyond the output size'),
-  {
-    id: 0x04, name: 'C_BAD_STE', what: 'invalid STE',
-    cause: 'The STE used for the transaction has V == 0 or is ILLEGAL (reserved value, inconsistent configuration)',
-    fields: [SSV, SSID, SID],
-    rules: SSV_RULES,
-    summary: (d) => `C_BAD_STE: ${who(d)} — the STE is invalid or ILLEGAL`,
-  },
+  badConfigEvent(0x04, 'C_BAD_STE', 'STE',
+    'The STE used for the transaction has V == 0 or is ILLEGAL (reserved value, inconsistent configuration)'),
   {
     id: 0x05, name: 'F_BAD_ATS_TREQ', what: 'ATS Translation Request refused',
     cause: 'A PCIe ATS Translation Request arrived while the SMMU is disabled or the STE does not allow ATS (EATS)',
@@ -380,13 +385,7 @@ DRAFTS.push(
   },
   fetchEvent(0x09, 'F_CD_FETCH', 'CD',
     'Fetching the CD (or its L1CD) hit an external abort (or, in SMMUv3.0, an out-of-range address)'),
-  {
-    id: 0x0a, name: 'C_BAD_CD', what: 'invalid CD',
-    cause: 'The fetched CD has V == 0 or is ILLEGAL',
-    fields: [SSV, SSID, SID],
-    rules: SSV_RULES,
-    summary: (d) => `C_BAD_CD: ${who(d)} — the CD is invalid or ILLEGAL`,
-  },
+  badConfigEvent(0x0a, 'C_BAD_CD', 'CD', 'The fetched CD has V == 0 or is ILLEGAL'),
   {
     id: 0x0b, name: 'F_WALK_EABT', what: 'external abort on table walk',
     cause: 'Fetching or updating a translation table descriptor hit an external abort',

@@ -138,7 +138,7 @@ export interface ArchContext {
   readonly dpt?: boolean;
   /** The queues' programmed LOG2SIZE (from the *_BASE registers), for PROD/CONS index/wrap. */
   readonly queueLog2Size?: { readonly cmdq?: number; readonly eventq?: number; readonly priq?: number };
-  /** Input address size in bits (max of OAS and, with VAX, 52); used for nested IPAs. */
+  /** Input address size in bits: the OAS, or max(40, OAS) with VMSAv8-32 support; bounds IPAs at stage 2. */
   readonly ias?: number;
   /** IDR5.DS: 52-bit addresses with 4K/16K granules (LPA2), and the extra TLBI SCALE bit. */
   readonly ds?: boolean;
@@ -154,6 +154,7 @@ export interface ArchContext {
   readonly pbha?: boolean;
   readonly s2pi?: boolean;
   readonly s2po?: boolean;
+  /** IDR0.NS1ATS itself: true means split-stage ATS is NOT supported. */
   readonly ns1ats?: boolean;
   /** STRTAB_BASE_CFG.SPLIT in use (2-level stream tables), for L1STD.Span checks. */
   readonly split?: number;

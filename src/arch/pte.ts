@@ -13,6 +13,7 @@
  * 3.13 (HTTU), 5.4 (CD.DS, HAD, HWU, AIE, HAFT); io-pgtable-arm (facts §8).
  */
 import { hex } from './codec';
+import { DEVICE_TYPES, MEMATTR, SHAREABILITY, withNotes } from './encodings';
 import { defineLayout, EnumValue, FieldDraft, FieldReader, Granule, Layout, mask, Rule } from './field';
 
 export type Stage = 1 | 2;
@@ -229,12 +230,13 @@ const AP_VALUES: readonly EnumValue[] = [
   { value: 3, name: 'RO', meaning: 'read-only at both privilege levels (io-pgtable: IOMMU_READ without IOMMU_WRITE)' },
 ];
 
-const SH_VALUES: readonly EnumValue[] = [
-  { value: 0, name: 'NS', meaning: 'Non-shareable (io-pgtable ARM_LPAE_PTE_SH_NS)' },
-  { value: 1, name: 'RESERVED', meaning: 'reserved; CONSTRAINED UNPREDICTABLE, do not use', reserved: true },
-  { value: 2, name: 'OS', meaning: 'Outer Shareable (io-pgtable: no IOMMU_CACHE)' },
-  { value: 3, name: 'IS', meaning: 'Inner Shareable (io-pgtable: IOMMU_CACHE)' },
-];
+/** In a descriptor the reserved SH code is CONSTRAINED UNPREDICTABLE, not "as Non-shareable". */
+const SH_VALUES: readonly EnumValue[] = withNotes(SHAREABILITY, {
+  0: 'io-pgtable ARM_LPAE_PTE_SH_NS',
+  1: { meaning: 'reserved; CONSTRAINED UNPREDICTABLE, do not use' },
+  2: 'io-pgtable ARM_LPAE_PTE_SH_OS: no IOMMU_CACHE',
+  3: 'io-pgtable ARM_LPAE_PTE_SH_IS: IOMMU_CACHE',
+});
 const SH_SHORT = ['NSH', 'SH?', 'OS', 'IS'];
 
 const S2AP_VALUES: readonly EnumValue[] = [
@@ -259,29 +261,20 @@ const S2XN_VALUES: readonly EnumValue[] = [
 ];
 
 const CACHE_SHORT = ['', 'NC', 'WT', 'WB'];
-const DEVICE_NAMES = ['nGnRnE', 'nGnRE', 'nGRE', 'GRE'];
 
-/** Stage 2 MemAttr without S2FWB: [3:2] outer, [1:0] inner; outer 00 = Device. */
-const MEMATTR_VALUES: readonly EnumValue[] = Array.from({ length: 16 }, (_, v): EnumValue => {
-  const outer = v >> 2;
-  const inner = v & 3;
-  if (outer === 0) {
-    const io = v === 1 ? ' (io-pgtable MEMATTR_DEV for IOMMU_MMIO)' : '';
-    return { value: v, name: `DEVICE_${DEVICE_NAMES[inner]}`, meaning: `Device-${DEVICE_NAMES[inner]}${io}` };
-  }
-  if (inner === 0) {
-    return { value: v, name: `RESERVED_${v.toString(2).padStart(4, '0')}`, reserved: true,
-      meaning: 'Normal with inner cacheability 0b00 is reserved (CONSTRAINED UNPREDICTABLE); use 0b01 NC, 0b10 WT or 0b11 WB' };
-  }
-  const o = CACHE_SHORT[outer];
-  const i = CACHE_SHORT[inner];
-  const full: Record<string, string> = { NC: 'Non-cacheable', WT: 'Write-through', WB: 'Write-back' };
-  const name = o === i ? (o === 'WB' ? 'OIWB' : o) : `O${o}_I${i}`;
-  let meaning = o === i ? `Normal, inner and outer ${full[o]}` : `Normal, outer ${full[o]}, inner ${full[i]}`;
-  if (v === 0xf) meaning += ' (io-pgtable MEMATTR_OIWB for IOMMU_CACHE: stage 1 attributes then decide)';
-  if (v === 0x5) meaning += ' (io-pgtable MEMATTR_NC)';
-  if (v === 0x6) meaning += '; with STE.S2FWB=1 this code is forced Write-back (io-pgtable MEMATTR_FWB_WB)';
-  return { value: v, name, meaning };
+/**
+ * Stage 2 MemAttr without S2FWB: the STE.MemAttr encoding, except that in a descriptor the
+ * Normal codes with inner 0b00 are CONSTRAINED UNPREDICTABLE (not "as Device-nGnRnE").
+ */
+const MEMATTR_RESERVED = { meaning: 'Normal with inner cacheability 0b00 is reserved (CONSTRAINED UNPREDICTABLE); use 0b01 NC, 0b10 WT or 0b11 WB' };
+const MEMATTR_VALUES: readonly EnumValue[] = withNotes(MEMATTR, {
+  0x1: 'io-pgtable MEMATTR_DEV for IOMMU_MMIO',
+  0x4: MEMATTR_RESERVED,
+  0x5: 'io-pgtable MEMATTR_NC',
+  0x6: 'with STE.S2FWB=1 this code is forced Write-Back: io-pgtable MEMATTR_FWB_WB',
+  0x8: MEMATTR_RESERVED,
+  0xc: MEMATTR_RESERVED,
+  0xf: 'io-pgtable MEMATTR_OIWB for IOMMU_CACHE: stage 1 attributes then decide',
 });
 
 /** Stage 2 MemAttr with STE.S2FWB=1: bit [5] (MemAttr[3]) is RES0; [4:2] per FEAT_S2FWB. */
@@ -292,8 +285,8 @@ const MEMATTR_FWB_VALUES: readonly EnumValue[] = Array.from({ length: 16 }, (_, 
   }
   if (v < 4) {
     const io = v === 1 ? ' (io-pgtable MEMATTR_DEV: forces Device-nGnRE)' : '';
-    return { value: v, name: `DEVICE_${DEVICE_NAMES[v]}`,
-      meaning: `Device-${DEVICE_NAMES[v]}: the result is Device, the stricter of this and stage 1${io}` };
+    return { value: v, name: `DEVICE_${DEVICE_TYPES[v]}`,
+      meaning: `Device-${DEVICE_TYPES[v]}: the result is Device, the stricter of this and stage 1${io}` };
   }
   const fwb: Record<number, EnumValue> = {
     4: { value: 4, name: 'RESERVED_0100', reserved: true, meaning: 'reserved with S2FWB (FEAT_MTE_PERM NoTagAccess on PEs)' },
@@ -306,12 +299,12 @@ const MEMATTR_FWB_VALUES: readonly EnumValue[] = Array.from({ length: 16 }, (_, 
 
 function memAttrShort(v: number, fwb: boolean): string {
   if (fwb) {
-    if (v < 4) return `Device-${DEVICE_NAMES[v]}`;
+    if (v < 4) return `Device-${DEVICE_TYPES[v]}`;
     return ({ 5: 'Normal NC', 6: 'forced WB', 7: 'stage-1 attrs' } as Record<number, string>)[v] ?? 'reserved';
   }
   const outer = v >> 2;
   const inner = v & 3;
-  if (outer === 0) return `Device-${DEVICE_NAMES[inner]}`;
+  if (outer === 0) return `Device-${DEVICE_TYPES[inner]}`;
   if (inner === 0) return 'reserved';
   return outer === inner ? `Normal ${CACHE_SHORT[outer]}` : `Normal o${CACHE_SHORT[outer]}/i${CACHE_SHORT[inner]}`;
 }

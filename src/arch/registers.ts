@@ -6,10 +6,14 @@
  *
  * Several checks need more than the register itself: the ID registers say which optional
  * fields exist, and queue/stream-table bases must be aligned to sizes held elsewhere. Those
- * facts come in through the context (`RegisterContext`, built by `contextFromIdRegs`).
+ * facts come in through the context (an `ArchContext`, built by `contextFromIdRegs`).
  */
 import { decode, hex, validate } from './codec';
 import { CERROR } from './commands';
+import {
+  ADDRESS_SIZE_BITS, addressSizes, allocHintsText, effectiveSplit, INST_OVERRIDE, isDeviceMemAttr, MEMATTR, PRIV_OVERRIDE,
+  SHAREABILITY, SHAREABILITY_OVERRIDE, STRTAB_SPLITS, TG0_GRANULES, TG0_KB, withNotes,
+} from './encodings';
 import {
   ArchContext, defineLayout, EnumValue, FieldDraft, FieldReader, Granule, Layout, Problem, Rule,
 } from './field';
@@ -28,19 +32,9 @@ export interface RegisterLayout extends Layout {
 /** Register checks read the same context as every table (built by `contextFromIdRegs`). */
 export type RegisterContext = ArchContext;
 
-const rc = (d: FieldReader): RegisterContext => d.ctx as RegisterContext;
-
 // ---------------------------------------------------------------------------------------
 // Shared value lists and helpers
 // ---------------------------------------------------------------------------------------
-
-/** Shareability, as in CR1, the IRQ_CFG2 registers and GATOS_PAR. */
-const SH: readonly EnumValue[] = [
-  { value: 0, name: 'NSH', meaning: 'Non-shareable' },
-  { value: 1, name: 'RESERVED_1', meaning: 'reserved; the SMMU treats it as Non-shareable', reserved: true },
-  { value: 2, name: 'OSH', meaning: 'Outer Shareable' },
-  { value: 3, name: 'ISH', meaning: 'Inner Shareable' },
-];
 
 /** CR1 cacheability. Not the TCR encoding: here WB is 1 and WT is 2. */
 const CR1_CACHE: readonly EnumValue[] = [
@@ -49,28 +43,6 @@ const CR1_CACHE: readonly EnumValue[] = [
   { value: 2, name: 'WT', meaning: 'Write-Through cacheable' },
   { value: 3, name: 'RESERVED_3', meaning: 'reserved; the SMMU treats it as Non-cacheable', reserved: true },
 ];
-
-/** MemAttr as in STE.MemAttr: the VMSAv8-64 stage 2 MemAttr[3:0] encoding. */
-const MEMATTR: readonly EnumValue[] = [
-  { value: 0x0, name: 'DEVICE_nGnRnE', meaning: 'Device-nGnRnE' },
-  { value: 0x1, name: 'DEVICE_nGnRE', meaning: 'Device-nGnRE' },
-  { value: 0x2, name: 'DEVICE_nGRE', meaning: 'Device-nGRE' },
-  { value: 0x3, name: 'DEVICE_GRE', meaning: 'Device-GRE' },
-  { value: 0x4, name: 'RESERVED_4', meaning: 'reserved; the SMMU treats it as Device-nGnRnE', reserved: true },
-  { value: 0x5, name: 'NC', meaning: 'Normal, outer and inner Non-cacheable' },
-  { value: 0x6, name: 'ONC_IWT', meaning: 'Normal, outer Non-cacheable, inner Write-Through' },
-  { value: 0x7, name: 'ONC_IWB', meaning: 'Normal, outer Non-cacheable, inner Write-Back' },
-  { value: 0x8, name: 'RESERVED_8', meaning: 'reserved; the SMMU treats it as Device-nGnRnE', reserved: true },
-  { value: 0x9, name: 'OWT_INC', meaning: 'Normal, outer Write-Through, inner Non-cacheable' },
-  { value: 0xa, name: 'OIWT', meaning: 'Normal, outer and inner Write-Through' },
-  { value: 0xb, name: 'OWT_IWB', meaning: 'Normal, outer Write-Through, inner Write-Back' },
-  { value: 0xc, name: 'RESERVED_C', meaning: 'reserved; the SMMU treats it as Device-nGnRnE', reserved: true },
-  { value: 0xd, name: 'OWB_INC', meaning: 'Normal, outer Write-Back, inner Non-cacheable' },
-  { value: 0xe, name: 'OWB_IWT', meaning: 'Normal, outer Write-Back, inner Write-Through' },
-  { value: 0xf, name: 'OIWB', meaning: 'Normal, outer and inner Write-Back' },
-];
-
-const isDevice = (memattr: number): boolean => memattr < 4;
 
 function valueName(values: readonly EnumValue[], v: number): string {
   return values.find((x) => x.value === v)?.name ?? `0x${v.toString(16)}`;
@@ -316,7 +288,7 @@ export const IDR1 = reg({
     {
       id: 'illegal',
       check: (d) => {
-        const c = rc(d);
+        const c = d.ctx;
         if (d.num('ECMDQ') !== 1 || (c.cohacc !== false && c.msi !== false)) return undefined;
         return {
           field: 'ECMDQ', rule: 'illegal', severity: 'warning',
@@ -326,7 +298,7 @@ export const IDR1 = reg({
     },
     {
       id: 'illegal',
-      check: (d) => (d.num('SIDSIZE') >= 7 && rc(d).stLevel2 === false ? {
+      check: (d) => (d.num('SIDSIZE') >= 7 && d.ctx.stLevel2 === false ? {
         field: 'SIDSIZE', rule: 'illegal', severity: 'warning',
         message: `SIDSIZE = ${d.num('SIDSIZE')} but IDR0.ST_LEVEL says linear only; with 7 or more StreamID bits the 2-level stream table must be supported`,
       } : undefined),
@@ -360,10 +332,10 @@ export const IDR2 = reg({
   fields: [
     {
       name: 'BA_VATOS', hi: 9, lo: 0, kind: 'uint', meaning: 'VATOS page offset from SMMU base + 0x20000, in 64KB pages',
-      relevant: (d) => rc(d).vatos !== false, show: (v) => `page at base + ${hex(0x20000n + v * 0x10000n)}`,
+      relevant: (d) => d.ctx.vatos !== false, show: (v) => `page at base + ${hex(0x20000n + v * 0x10000n)}`,
     },
   ],
-  rules: [res0Unless('BA_VATOS', (d) => rc(d).vatos, 'IDR0.VATOS = 0')],
+  rules: [res0Unless('BA_VATOS', (d) => d.ctx.vatos, 'IDR0.VATOS = 0')],
   summary: (d) => `VATOS page at SMMU base + ${hex(0x20000n + d.get('BA_VATOS') * 0x10000n)}`,
 });
 
@@ -416,7 +388,7 @@ export const IDR3 = reg({
     res0Unless('PTWNNC', (d) => d.ctx.s2p, 'stage 2 is not implemented (IDR0.S2P = 0)'),
     res0Unless('DPT', (d) => d.ctx.ats, 'ATS is not implemented (IDR0.ATS = 0)'),
     res0Unless('PASIDTT', (d) => (d.ctx.ats === false || d.ctx.ssidSize === 0 ? false : undefined), 'it needs ATS and SubstreamIDs'),
-    res0Unless('PPS', (d) => (rc(d).pri === false || d.ctx.ssidSize === 0 ? false : undefined), 'it needs PRI and SubstreamIDs'),
+    res0Unless('PPS', (d) => (d.ctx.pri === false || d.ctx.ssidSize === 0 ? false : undefined), 'it needs PRI and SubstreamIDs'),
     {
       id: 'illegal',
       check: (d) => (d.num('S2PO') === 1 && d.num('S2PI') === 0 ? {
@@ -442,8 +414,8 @@ export const IDR4 = reg({
   summary: (d) => `implementation defined: ${hex(d.words[0] ?? 0n, 8)}`,
 });
 
-/** IDR5.OAS → bits. */
-export const OAS_BITS: readonly number[] = [32, 36, 40, 42, 44, 48, 52, 56];
+/** IDR5.OAS → bits (the PS encoding). */
+export const OAS_BITS: readonly number[] = ADDRESS_SIZE_BITS;
 
 export const IDR5 = reg({
   name: 'IDR5', title: 'address sizes, granules', offset: 0x14, access: 'RO',
@@ -465,10 +437,8 @@ export const IDR5 = reg({
     feature('GRAN4K', 4, '4KB translation granule'),
     {
       name: 'OAS', hi: 2, lo: 0, kind: 'enum', meaning: 'output (physical) address size',
-      values: OAS_BITS.map((bits, value) => ({
-        value, name: `${bits}_BIT`, meaning: `${bits}-bit physical addresses` +
-          (bits === 52 ? ' (reserved in SMMUv3.0)' : bits === 56 ? ' (reserved in SMMUv3.3 and earlier)' : ''),
-      })),
+      values: addressSizes((bits) => `${bits}-bit physical addresses` +
+        (bits === 52 ? ' (reserved in SMMUv3.0)' : bits === 56 ? ' (reserved in SMMUv3.3 and earlier)' : '')),
     },
   ],
   rules: [
@@ -509,7 +479,7 @@ export const IDR5 = reg({
     {
       id: 'illegal',
       check: (d) => {
-        const ttf = rc(d).ttf;
+        const ttf = d.ctx.ttf;
         if (ttf === undefined) return undefined;
         if ((ttf & 1) && !d.num('GRAN4K')) {
           return {
@@ -592,10 +562,10 @@ export const AIDR = reg({
 function cr0Fields(ack: boolean): FieldDraft[] {
   const is = ack ? 'acknowledged: ' : '';
   return [
-    flag('DPT_WALK_EN', 10, `${is}Device Permission Table walks enabled`, { relevant: (d) => rc(d).dpt !== false }),
+    flag('DPT_WALK_EN', 10, `${is}Device Permission Table walks enabled`, { relevant: (d) => d.ctx.dpt !== false }),
     {
       name: 'VMW', hi: 8, lo: 6, kind: 'enum', meaning: `${is}VMID wildcard for TLB invalidations`,
-      relevant: (d) => rc(d).vmw !== false,
+      relevant: (d) => d.ctx.vmw !== false,
       values: [
         { value: 0, name: 'EXACT', meaning: 'invalidations match VMIDs exactly' },
         ...[1, 2, 3, 4].map((n) => ({ value: n, name: `WILD_${n}`, meaning: `invalidations ignore the low ${n} VMID bit${n > 1 ? 's' : ''}` })),
@@ -607,16 +577,16 @@ function cr0Fields(ack: boolean): FieldDraft[] {
     }),
     flag('CMDQEN', 3, `${is}command queue processing enabled`),
     flag('EVENTQEN', 2, `${is}event queue writes enabled`, { aliases: ['evtqen'] }),
-    flag('PRIQEN', 1, `${is}PRI queue writes enabled`, { relevant: (d) => rc(d).pri !== false }),
+    flag('PRIQEN', 1, `${is}PRI queue writes enabled`, { relevant: (d) => d.ctx.pri !== false }),
     flag('SMMUEN', 0, `${is}translation enabled; 0: all Non-secure streams bypass as GBPA says`),
   ];
 }
 
 const cr0Rules: readonly Rule[] = [
   res0Unless('ATSCHK', (d) => d.ctx.ats, 'ATS is not implemented (IDR0.ATS = 0)'),
-  res0Unless('PRIQEN', (d) => rc(d).pri, 'PRI is not implemented (IDR0.PRI = 0)'),
-  res0Unless('VMW', (d) => rc(d).vmw, 'VMID wildcards are not implemented (IDR0.VMW = 0)'),
-  res0Unless('DPT_WALK_EN', (d) => rc(d).dpt, 'the Device Permission Table is not implemented (IDR3.DPT = 0)'),
+  res0Unless('PRIQEN', (d) => d.ctx.pri, 'PRI is not implemented (IDR0.PRI = 0)'),
+  res0Unless('VMW', (d) => d.ctx.vmw, 'VMID wildcards are not implemented (IDR0.VMW = 0)'),
+  res0Unless('DPT_WALK_EN', (d) => d.ctx.dpt, 'the Device Permission Table is not implemented (IDR3.DPT = 0)'),
 ];
 
 function cr0Summary(d: FieldReader): string {
@@ -646,17 +616,17 @@ function attrText(d: FieldReader, which: 'TABLE' | 'QUEUE'): string {
   const cache = ic === oc ? `${ic} inner/outer` : `inner ${ic} outer ${oc}`;
   const cacheable = which === 'TABLE' ? tableCacheable(d) : queueCacheable(d);
   // With both caches NC the shareability is ignored and behaves as Outer Shareable.
-  const sh = cacheable ? valueName(SH, d.num(`${which}_SH`)) : 'OSH';
+  const sh = cacheable ? valueName(SHAREABILITY, d.num(`${which}_SH`)) : 'OSH';
   return `${sh}, ${cache}`;
 }
 
 export const CR1 = reg({
   name: 'CR1', title: 'table and queue attributes', offset: 0x28, access: 'RW',
   fields: [
-    { name: 'TABLE_SH', hi: 11, lo: 10, kind: 'enum', meaning: 'shareability of stream table (and VMS) accesses', values: SH, relevant: tableCacheable },
+    { name: 'TABLE_SH', hi: 11, lo: 10, kind: 'enum', meaning: 'shareability of stream table (and VMS) accesses', values: SHAREABILITY, relevant: tableCacheable },
     { name: 'TABLE_OC', hi: 9, lo: 8, kind: 'enum', meaning: 'outer cacheability of stream table accesses', values: CR1_CACHE },
     { name: 'TABLE_IC', hi: 7, lo: 6, kind: 'enum', meaning: 'inner cacheability of stream table accesses', values: CR1_CACHE },
-    { name: 'QUEUE_SH', hi: 5, lo: 4, kind: 'enum', meaning: 'shareability of command, event and PRI queue accesses', values: SH, relevant: queueCacheable },
+    { name: 'QUEUE_SH', hi: 5, lo: 4, kind: 'enum', meaning: 'shareability of command, event and PRI queue accesses', values: SHAREABILITY, relevant: queueCacheable },
     { name: 'QUEUE_OC', hi: 3, lo: 2, kind: 'enum', meaning: 'outer cacheability of queue accesses', values: CR1_CACHE },
     { name: 'QUEUE_IC', hi: 1, lo: 0, kind: 'enum', meaning: 'inner cacheability of queue accesses', values: CR1_CACHE },
   ],
@@ -664,7 +634,7 @@ export const CR1 = reg({
     {
       id: 'unsupported',
       check: (d) => {
-        if (rc(d).cohacc !== false) return undefined;
+        if (d.ctx.cohacc !== false) return undefined;
         const out: Problem[] = [];
         for (const [which, cacheable] of [['TABLE', tableCacheable(d)], ['QUEUE', queueCacheable(d)]] as const) {
           if (!cacheable) continue;
@@ -684,15 +654,15 @@ export const CR1 = reg({
 export const CR2 = reg({
   name: 'CR2', title: 'control', offset: 0x2c, access: 'RW',
   fields: [
-    flag('REC_CFG_ATS', 3, 'record the extended set of ATS/PRI configuration error events', { relevant: (d) => rc(d).atsrecerr !== false }),
-    flag('PTM', 2, 'private TLB maintenance: broadcast invalidations from PEs need not affect this SMMU', { relevant: (d) => rc(d).btm !== false }),
+    flag('REC_CFG_ATS', 3, 'record the extended set of ATS/PRI configuration error events', { relevant: (d) => d.ctx.atsrecerr !== false }),
+    flag('PTM', 2, 'private TLB maintenance: broadcast invalidations from PEs need not affect this SMMU', { relevant: (d) => d.ctx.btm !== false }),
     flag('RECINVSID', 1, 'record C_BAD_STREAMID for out-of-range StreamIDs'),
     flag('E2H', 0, 'EL2 StreamWorld uses the EL2-E2H regime (with ASIDs); 0: EL2 without ASIDs', { relevant: (d) => d.ctx.hyp !== false }),
   ],
   rules: [
     res0Unless('E2H', (d) => d.ctx.hyp, 'hypervisor contexts are not implemented (IDR0.Hyp = 0)'),
-    res0Unless('PTM', (d) => rc(d).btm, 'broadcast TLB maintenance is not implemented (IDR0.BTM = 0)'),
-    res0Unless('REC_CFG_ATS', (d) => rc(d).atsrecerr, 'IDR0.ATSRECERR = 0'),
+    res0Unless('PTM', (d) => d.ctx.btm, 'broadcast TLB maintenance is not implemented (IDR0.BTM = 0)'),
+    res0Unless('REC_CFG_ATS', (d) => d.ctx.atsrecerr, 'IDR0.ATSRECERR = 0'),
   ],
   summary: (d) => {
     const on = setFlags(d, [['E2H', 'E2H'], ['RECINVSID', 'RECINVSID'], ['PTM', 'PTM'], ['REC_CFG_ATS', 'REC_CFG_ATS']]);
@@ -731,7 +701,7 @@ export const S2PII = reg({
 
 export const STATUSR = reg({
   name: 'STATUSR', title: 'status', offset: 0x40, access: 'RO',
-  fields: [flag('DORMANT', 0, 'dormant: nothing cached and no prefetch in flight', { relevant: (d) => rc(d).dormhint !== false })],
+  fields: [flag('DORMANT', 0, 'dormant: nothing cached and no prefetch in flight', { relevant: (d) => d.ctx.dormhint !== false })],
   summary: (d) => (d.num('DORMANT') ? 'dormant (nothing cached)' : 'may hold cached structures'),
 });
 
@@ -742,50 +712,32 @@ export const GBPA = reg({
     flag('ABORT', 20, 'abort all incoming transactions while SMMUEN = 0; 0: bypass with the attributes below'),
     {
       name: 'INSTCFG', hi: 19, lo: 18, kind: 'enum', meaning: 'instruction/data override for bypassing reads',
-      relevant: (d) => rc(d).attrPermsOvr !== false,
-      values: [
-        { value: 0, name: 'INCOMING', meaning: 'use incoming' },
-        { value: 1, name: 'RESERVED_1', meaning: 'reserved; behaves as use incoming', reserved: true },
-        { value: 2, name: 'DATA', meaning: 'data' },
-        { value: 3, name: 'INSTR', meaning: 'instruction' },
-      ],
+      relevant: (d) => d.ctx.attrPermsOvr !== false, values: INST_OVERRIDE,
     },
     {
       name: 'PRIVCFG', hi: 17, lo: 16, kind: 'enum', meaning: 'privilege override for bypassing transactions',
-      relevant: (d) => rc(d).attrPermsOvr !== false,
-      values: [
-        { value: 0, name: 'INCOMING', meaning: 'use incoming' },
-        { value: 1, name: 'RESERVED_1', meaning: 'reserved; behaves as use incoming', reserved: true },
-        { value: 2, name: 'UNPRIV', meaning: 'unprivileged' },
-        { value: 3, name: 'PRIV', meaning: 'privileged' },
-      ],
+      relevant: (d) => d.ctx.attrPermsOvr !== false, values: PRIV_OVERRIDE,
     },
     {
       name: 'SHCFG', hi: 13, lo: 12, kind: 'enum', meaning: 'shareability override for bypassing transactions',
-      relevant: (d) => rc(d).attrTypesOvr !== false,
-      values: [
-        { value: 0, name: 'NSH', meaning: 'Non-shareable' },
-        { value: 1, name: 'INCOMING', meaning: 'use incoming' },
-        { value: 2, name: 'OSH', meaning: 'Outer Shareable' },
-        { value: 3, name: 'ISH', meaning: 'Inner Shareable' },
-      ],
+      relevant: (d) => d.ctx.attrTypesOvr !== false, values: SHAREABILITY_OVERRIDE,
     },
     {
       name: 'ALLOCCFG', hi: 11, lo: 8, kind: 'uint', meaning: 'allocation hints: 0b0xxx use incoming; 0b1RWT override RA, WA, TR',
-      relevant: (d) => rc(d).attrTypesOvr !== false,
-      show: (v) => (v & 8n ? `override RA=${(v >> 2n) & 1n} WA=${(v >> 1n) & 1n} TR=${v & 1n}` : 'use incoming hints'),
+      relevant: (d) => d.ctx.attrTypesOvr !== false,
+      show: allocHintsText,
     },
-    flag('MTCFG', 4, 'override the memory type with MemAttr; 0: use incoming', { relevant: (d) => rc(d).attrTypesOvr !== false }),
+    flag('MTCFG', 4, 'override the memory type with MemAttr; 0: use incoming', { relevant: (d) => d.ctx.attrTypesOvr !== false }),
     {
       name: 'MemAttr', hi: 3, lo: 0, kind: 'enum', meaning: 'memory type used when MTCFG = 1', values: MEMATTR,
-      relevant: (d) => d.num('MTCFG') === 1 && rc(d).attrTypesOvr !== false,
+      relevant: (d) => d.num('MTCFG') === 1 && d.ctx.attrTypesOvr !== false,
     },
   ],
   rules: [
     {
       id: 'unsupported',
       check: (d) => {
-        if (rc(d).attrTypesOvr !== false) return undefined;
+        if (d.ctx.attrTypesOvr !== false) return undefined;
         // Only real overrides: SHCFG 0 may just read as zero, 1 is "use incoming".
         const set = [
           ...(d.num('MTCFG') ? ['MTCFG'] : []), ...(d.num('SHCFG') >= 2 ? ['SHCFG'] : []), ...(d.num('ALLOCCFG') & 8 ? ['ALLOCCFG'] : []),
@@ -799,7 +751,7 @@ export const GBPA = reg({
     {
       id: 'unsupported',
       check: (d) => {
-        if (rc(d).attrPermsOvr !== false) return undefined;
+        if (d.ctx.attrPermsOvr !== false) return undefined;
         const set = ['INSTCFG', 'PRIVCFG'].filter((f) => d.num(f) >= 2);
         return set.length ? {
           field: set[0], rule: 'unsupported', severity: 'warning',
@@ -831,7 +783,7 @@ function irqFields(ack: boolean): FieldDraft[] {
   const is = ack ? 'acknowledged: ' : '';
   return [
     flag('EVENTQ_IRQEN', 2, `${is}event queue interrupts enabled`, { aliases: ['evtq_irqen'] }),
-    flag('PRIQ_IRQEN', 1, `${is}PRI queue interrupts enabled`, { relevant: (d) => rc(d).pri !== false }),
+    flag('PRIQ_IRQEN', 1, `${is}PRI queue interrupts enabled`, { relevant: (d) => d.ctx.pri !== false }),
     flag('GERROR_IRQEN', 0, `${is}global error interrupts enabled`),
   ];
 }
@@ -841,7 +793,7 @@ function irqSummary(d: FieldReader): string {
   return on.length ? `${on.join(' ')} interrupts enabled` : 'all interrupts disabled';
 }
 
-const irqRules: readonly Rule[] = [res0Unless('PRIQ_IRQEN', (d) => rc(d).pri, 'PRI is not implemented (IDR0.PRI = 0)')];
+const irqRules: readonly Rule[] = [res0Unless('PRIQ_IRQEN', (d) => d.ctx.pri, 'PRI is not implemented (IDR0.PRI = 0)')];
 
 export const IRQ_CTRL = reg({
   name: 'IRQ_CTRL', title: 'interrupt enables', offset: 0x50, access: 'RW',
@@ -870,19 +822,19 @@ const GERROR_BITS: readonly (readonly [string, number, string, string?])[] = [
 function gerrorFields(n: boolean): FieldDraft[] {
   return GERROR_BITS.map(([name, bit, what, alias]) => flag(name, bit, n ? `acknowledges: ${what}` : `toggled when: ${what}`, {
     ...(alias ? { aliases: [alias] } : {}),
-    ...(name === 'DPT_ERR' ? { relevant: (d: FieldReader) => rc(d).dpt !== false } : {}),
-    ...(name === 'CMDQP_ERR' ? { relevant: (d: FieldReader) => rc(d).ecmdq !== false } : {}),
-    ...(name === 'PRIQ_ABT_ERR' ? { relevant: (d: FieldReader) => rc(d).pri !== false } : {}),
-    ...(name.startsWith('MSI_') ? { relevant: (d: FieldReader) => rc(d).msi !== false && (name !== 'MSI_PRIQ_ABT_ERR' || rc(d).pri !== false) } : {}),
+    ...(name === 'DPT_ERR' ? { relevant: (d: FieldReader) => d.ctx.dpt !== false } : {}),
+    ...(name === 'CMDQP_ERR' ? { relevant: (d: FieldReader) => d.ctx.ecmdq !== false } : {}),
+    ...(name === 'PRIQ_ABT_ERR' ? { relevant: (d: FieldReader) => d.ctx.pri !== false } : {}),
+    ...(name.startsWith('MSI_') ? { relevant: (d: FieldReader) => d.ctx.msi !== false && (name !== 'MSI_PRIQ_ABT_ERR' || d.ctx.pri !== false) } : {}),
   }));
 }
 
 const gerrorRules: readonly Rule[] = [
-  res0Unless('DPT_ERR', (d) => rc(d).dpt, 'IDR3.DPT = 0'),
-  res0Unless('CMDQP_ERR', (d) => rc(d).ecmdq, 'IDR1.ECMDQ = 0'),
-  res0Unless('PRIQ_ABT_ERR', (d) => rc(d).pri, 'IDR0.PRI = 0'),
-  res0Unless('MSI_PRIQ_ABT_ERR', (d) => (rc(d).pri === false ? false : rc(d).msi), 'it needs MSI and PRI'),
-  ...['MSI_GERROR_ABT_ERR', 'MSI_EVENTQ_ABT_ERR', 'MSI_CMDQ_ABT_ERR'].map((f) => res0Unless(f, (d) => rc(d).msi, 'IDR0.MSI = 0')),
+  res0Unless('DPT_ERR', (d) => d.ctx.dpt, 'IDR3.DPT = 0'),
+  res0Unless('CMDQP_ERR', (d) => d.ctx.ecmdq, 'IDR1.ECMDQ = 0'),
+  res0Unless('PRIQ_ABT_ERR', (d) => d.ctx.pri, 'IDR0.PRI = 0'),
+  res0Unless('MSI_PRIQ_ABT_ERR', (d) => (d.ctx.pri === false ? false : d.ctx.msi), 'it needs MSI and PRI'),
+  ...['MSI_GERROR_ABT_ERR', 'MSI_EVENTQ_ABT_ERR', 'MSI_CMDQ_ABT_ERR'].map((f) => res0Unless(f, (d) => d.ctx.msi, 'IDR0.MSI = 0')),
 ];
 
 function gerrorSummary(d: FieldReader): string {
@@ -907,7 +859,7 @@ export const GERRORN = reg({
 type MsiSource = 'GERROR' | 'EVENTQ' | 'PRIQ';
 
 const msiPresent = (src: MsiSource) => (d: FieldReader): boolean | undefined =>
-  (rc(d).msi === false || (src === 'PRIQ' && rc(d).pri === false) ? false : rc(d).msi);
+  (d.ctx.msi === false || (src === 'PRIQ' && d.ctx.pri === false) ? false : d.ctx.msi);
 
 const msiAbsent = (src: MsiSource): string =>
   (src === 'PRIQ' ? 'the register needs both MSI and PRI (IDR0.MSI, IDR0.PRI)' : 'MSIs are not implemented (IDR0.MSI = 0)');
@@ -939,8 +891,8 @@ function irqCfg1(src: MsiSource, offset: number): RegisterLayout {
 function irqCfg2(src: MsiSource, offset: number): RegisterLayout {
   const fields: FieldDraft[] = [
     {
-      name: 'SH', hi: 5, lo: 4, kind: 'enum', values: SH, meaning: 'shareability of the MSI write (ignored for Device types)',
-      relevant: (d) => msiRelevant(src)(d) && !isDevice(d.num('MemAttr')),
+      name: 'SH', hi: 5, lo: 4, kind: 'enum', values: SHAREABILITY, meaning: 'shareability of the MSI write (ignored for Device types)',
+      relevant: (d) => msiRelevant(src)(d) && !isDeviceMemAttr(d.num('MemAttr')),
     },
     { name: 'MemAttr', hi: 3, lo: 0, kind: 'enum', values: MEMATTR, meaning: 'memory type of the MSI write', relevant: msiRelevant(src) },
   ];
@@ -951,7 +903,7 @@ function irqCfg2(src: MsiSource, offset: number): RegisterLayout {
     rules: [res0Unless('MemAttr', msiPresent(src), msiAbsent(src)), res0Unless('SH', msiPresent(src), msiAbsent(src))],
     summary: (d) => {
       const m = d.num('MemAttr');
-      const text = isDevice(m) ? valueName(MEMATTR, m) : `${valueName(MEMATTR, m)} ${valueName(SH, d.num('SH'))}`;
+      const text = isDeviceMemAttr(m) ? valueName(MEMATTR, m) : `${valueName(MEMATTR, m)} ${valueName(SHAREABILITY, d.num('SH'))}`;
       return `MSI as ${text}${src === 'PRIQ' && d.num('LO') ? ', interrupt on last request only' : ''}`;
     },
   });
@@ -975,17 +927,14 @@ export const STRTAB_BASE = reg({
   summary: (d) => `stream table at ${hex(d.get('ADDR'))}${d.num('RA') ? ', read-allocate' : ''}`,
 });
 
-/** STRTAB_BASE_CFG.SPLIT values the architecture defines; others behave as 6. */
-const SPLITS = [6, 8, 10];
-
-const twoLevel = (d: FieldReader): boolean => d.num('FMT') === 1 && rc(d).stLevel2 !== false;
+const twoLevel = (d: FieldReader): boolean => d.num('FMT') === 1 && d.ctx.stLevel2 !== false;
 
 export const STRTAB_BASE_CFG = reg({
   name: 'STRTAB_BASE_CFG', title: 'stream table configuration', offset: 0x88, access: 'RW',
   fields: [
     {
       name: 'FMT', hi: 17, lo: 16, kind: 'enum', meaning: 'stream table format',
-      relevant: (d) => rc(d).stLevel2 !== false,
+      relevant: (d) => d.ctx.stLevel2 !== false,
       values: [
         { value: 0, name: 'LINEAR', meaning: 'linear: ADDR points to an array of STEs' },
         { value: 1, name: '2LVL', meaning: '2-level: ADDR points to an array of L1 descriptors' },
@@ -1007,14 +956,14 @@ export const STRTAB_BASE_CFG = reg({
   rules: [
     {
       id: 'reserved-value',
-      check: (d) => (twoLevel(d) && !SPLITS.includes(d.num('SPLIT')) ? {
+      check: (d) => (twoLevel(d) && !STRTAB_SPLITS.includes(d.num('SPLIT')) ? {
         field: 'SPLIT', rule: 'reserved-value', severity: 'warning',
         message: `SPLIT = ${d.num('SPLIT')} is reserved and behaves as 6; use 6, 8 or 10 (Linux uses 8)`,
       } : undefined),
     },
     {
       id: 'res0',
-      check: (d) => (d.num('FMT') !== 0 && rc(d).stLevel2 === false ? {
+      check: (d) => (d.num('FMT') !== 0 && d.ctx.stLevel2 === false ? {
         field: 'FMT', rule: 'res0', severity: 'warning',
         message: 'FMT is set but IDR0.ST_LEVEL says linear only: the field is RES0 and the table is read as linear; write FMT = 0',
       } : undefined),
@@ -1033,7 +982,7 @@ export const STRTAB_BASE_CFG = reg({
     },
     {
       id: 'range',
-      check: (d) => (twoLevel(d) && SPLITS.includes(d.num('SPLIT')) && d.num('SPLIT') >= d.num('LOG2SIZE') ? {
+      check: (d) => (twoLevel(d) && STRTAB_SPLITS.includes(d.num('SPLIT')) && d.num('SPLIT') >= d.num('LOG2SIZE') ? {
         field: 'SPLIT', rule: 'range', severity: 'warning',
         message: `SPLIT = ${d.num('SPLIT')} >= LOG2SIZE = ${d.num('LOG2SIZE')}: a single L1 descriptor covers every StreamID; a linear table (FMT = 0) is recommended`,
       } : undefined),
@@ -1054,7 +1003,7 @@ export type QueueName = 'cmdq' | 'eventq' | 'priq';
 /** Bytes per entry: commands and page requests are 16 bytes, event records 32. */
 export const QUEUE_ENTRY_BYTES: Readonly<Record<QueueName, number>> = { cmdq: 16, eventq: 32, priq: 16 };
 
-const QUEUE_CAP: Readonly<Record<QueueName, { field: string; max: (c: RegisterContext) => number | undefined }>> = {
+const QUEUE_CAP: Readonly<Record<QueueName, { field: string; max: (c: ArchContext) => number | undefined }>> = {
   cmdq: { field: 'IDR1.CMDQS', max: (c) => c.cmdqs },
   eventq: { field: 'IDR1.EVENTQS', max: (c) => c.eventqs },
   priq: { field: 'IDR1.PRIQS', max: (c) => c.priqs },
@@ -1063,7 +1012,7 @@ const QUEUE_CAP: Readonly<Record<QueueName, { field: string; max: (c: RegisterCo
 const QUEUE_LABEL: Readonly<Record<QueueName, string>> = { cmdq: 'command queue', eventq: 'event queue', priq: 'PRI queue' };
 
 /** The LOG2SIZE the SMMU uses: the programmed one, capped at the IDR1 maximum when known. */
-function effectiveLog2(q: QueueName, log2: number, c: RegisterContext): number {
+function effectiveLog2(q: QueueName, log2: number, c: ArchContext): number {
   const max = QUEUE_CAP[q].max(c);
   return max === undefined ? log2 : Math.min(log2, max);
 }
@@ -1087,7 +1036,7 @@ function queueBase(q: QueueName, name: string, offset: number): RegisterLayout {
         id: 'range',
         check: (d) => {
           const log2 = d.num('LOG2SIZE');
-          const max = QUEUE_CAP[q].max(rc(d));
+          const max = QUEUE_CAP[q].max(d.ctx);
           if (max !== undefined && log2 > max) {
             return {
               field: 'LOG2SIZE', rule: 'range', severity: 'warning',
@@ -1106,7 +1055,7 @@ function queueBase(q: QueueName, name: string, offset: number): RegisterLayout {
       {
         id: 'align',
         check: (d) => {
-          const log2 = effectiveLog2(q, d.num('LOG2SIZE'), rc(d));
+          const log2 = effectiveLog2(q, d.num('LOG2SIZE'), d.ctx);
           const bytes = BigInt(entry) << BigInt(log2);
           const align = bytes > 32n ? bytes : 32n;
           const addr = d.get('ADDR');
@@ -1145,7 +1094,7 @@ function queueIndex(q: QueueName, which: 'PROD' | 'CONS', offset: number): Regis
   const ptr = which === 'PROD' ? 'WR' : 'RD';
   const qName = q === 'cmdq' ? 'CMDQ' : q === 'eventq' ? 'EVENTQ' : 'PRIQ';
   const log2Of = (d: FieldReader): number | undefined => {
-    const l = rc(d).queueLog2Size?.[q];
+    const l = d.ctx.queueLog2Size?.[q];
     return l === undefined || !Number.isInteger(l) || l < 0 || l > 19 ? undefined : l;
   };
   const pointerText = (v: bigint, d: FieldReader): string => {
@@ -1225,7 +1174,7 @@ export const PRIQ_IRQ_CFG2 = irqCfg2('PRIQ', 0xdc);
 // Address translation operations, MPAM, ECMDQ and DPT
 // ---------------------------------------------------------------------------------------
 
-const atosRelevant = (d: FieldReader): boolean => rc(d).atos !== false;
+const atosRelevant = (d: FieldReader): boolean => d.ctx.atos !== false;
 
 export const GATOS_CTRL = reg({
   name: 'GATOS_CTRL', title: 'ATOS control', offset: 0x100, access: 'RW',
@@ -1281,7 +1230,8 @@ export const GATOS_ADDR = reg({
     ` ${d.num('PnU') ? 'privileged' : 'unprivileged'} of ${hex(d.get('ADDR'))}`,
 });
 
-const PAR_SH: readonly EnumValue[] = SH.map((v) => (v.value === 1 ? { ...v, meaning: 'reserved' } : v));
+/** A result reports the shareability; the reserved code has no behaviour to describe there. */
+const PAR_SH: readonly EnumValue[] = withNotes(SHAREABILITY, { 1: { meaning: 'reserved' } });
 
 /**
  * GATOS_PAR when FAULT == 1: the fault syndrome overlays the result fields, so it is a
@@ -1363,7 +1313,7 @@ export const GBPMPAM = reg({
 
 export const VATOS_SEL = reg({
   name: 'VATOS_SEL', title: 'VATOS VMID', offset: 0x180, access: 'RW',
-  fields: [{ name: 'VMID', hi: 15, lo: 0, kind: 'uint', meaning: 'VMID of the VM using the VATOS page', relevant: (d) => rc(d).vatos !== false }],
+  fields: [{ name: 'VMID', hi: 15, lo: 0, kind: 'uint', meaning: 'VMID of the VM using the VATOS page', relevant: (d) => d.ctx.vatos !== false }],
   rules: [{
     id: 'range',
     check: (d) => (d.ctx.vmid16 === false && d.num('VMID') > 0xff ? {
@@ -1377,8 +1327,8 @@ export const VATOS_SEL = reg({
 export const IDR6 = reg({
   name: 'IDR6', title: 'enhanced command queues', offset: 0x190, access: 'RO',
   fields: [
-    { name: 'CMDQ_CONTROL_PAGE_LOG2NUMP', hi: 27, lo: 24, kind: 'uint', meaning: 'command queue control pages, as log2; at most 8', relevant: (d) => rc(d).ecmdq !== false },
-    { name: 'CMDQ_CONTROL_PAGE_LOG2NUMQ', hi: 19, lo: 16, kind: 'uint', meaning: 'queues per control page, as log2; at most 8', relevant: (d) => rc(d).ecmdq !== false },
+    { name: 'CMDQ_CONTROL_PAGE_LOG2NUMP', hi: 27, lo: 24, kind: 'uint', meaning: 'command queue control pages, as log2; at most 8', relevant: (d) => d.ctx.ecmdq !== false },
+    { name: 'CMDQ_CONTROL_PAGE_LOG2NUMQ', hi: 19, lo: 16, kind: 'uint', meaning: 'queues per control page, as log2; at most 8', relevant: (d) => d.ctx.ecmdq !== false },
   ],
   rules: ['CMDQ_CONTROL_PAGE_LOG2NUMP', 'CMDQ_CONTROL_PAGE_LOG2NUMQ'].map((f): Rule => ({
     id: 'range',
@@ -1387,10 +1337,11 @@ export const IDR6 = reg({
   summary: (d) => `${2 ** d.num('CMDQ_CONTROL_PAGE_LOG2NUMP')} control pages of ${2 ** d.num('CMDQ_CONTROL_PAGE_LOG2NUMQ')} queues`,
 });
 
-const dptRelevant = (d: FieldReader): boolean => rc(d).dpt !== false;
+const dptRelevant = (d: FieldReader): boolean => d.ctx.dpt !== false;
 
+/** The PS encoding up to 52 bits; 56 bits is reserved here. */
 const DPTPS: readonly EnumValue[] = [
-  ...[32, 36, 40, 42, 44, 48, 52].map((bits, value) => ({ value, name: `${bits}_BIT`, meaning: `${bits}-bit physical addresses` })),
+  ...addressSizes((bits) => `${bits}-bit physical addresses`, 7),
   { value: 7, name: 'RESERVED_7', meaning: 'reserved', reserved: true },
 ];
 
@@ -1419,9 +1370,7 @@ export const DPT_BASE_CFG = reg({
     {
       name: 'DPTGS', hi: 15, lo: 14, kind: 'enum', meaning: 'DPT granule size', relevant: dptRelevant,
       values: [
-        { value: 0, name: '4K', meaning: '4KB (invalid without IDR5.GRAN4K)' },
-        { value: 1, name: '64K', meaning: '64KB (invalid without IDR5.GRAN64K)' },
-        { value: 2, name: '16K', meaning: '16KB (invalid without IDR5.GRAN16K)' },
+        ...withNotes(TG0_GRANULES, { 0: 'invalid without IDR5.GRAN4K', 1: 'invalid without IDR5.GRAN64K', 2: 'invalid without IDR5.GRAN16K' }),
         { value: 3, name: 'RESERVED_3', meaning: 'reserved', reserved: true },
       ],
     },
@@ -1432,7 +1381,7 @@ export const DPT_BASE_CFG = reg({
       id: 'range',
       check: (d) => {
         const out: Problem[] = [];
-        const ps = [32, 36, 40, 42, 44, 48, 52][d.num('DPTPS')];
+        const ps = d.num('DPTPS') < 7 ? ADDRESS_SIZE_BITS[d.num('DPTPS')] : undefined;
         const l0 = ({ 0: 30, 4: 34, 6: 36, 9: 39 } as Record<number, number>)[d.num('L0DPTSZ')];
         const oas = d.ctx.oas;
         if (ps !== undefined && oas !== undefined && ps > oas) {
@@ -1441,7 +1390,7 @@ export const DPT_BASE_CFG = reg({
         if (l0 !== undefined && ps !== undefined && l0 > ps) {
           out.push({ field: 'L0DPTSZ', rule: 'range', severity: 'error', message: `L0DPTSZ = ${l0} bits exceeds the ${ps}-bit DPT region (DPTPS); use a smaller level 0 size` });
         }
-        const g = ([4, 64, 16] as const)[d.num('DPTGS')];
+        const g = TG0_KB[d.num('DPTGS')];
         const grans = d.ctx.granules;
         if (g !== undefined && grans && !grans.includes(g)) {
           out.push({ field: 'DPTGS', rule: 'range', severity: 'error', message: `DPTGS = ${g}KB but the SMMU supports only ${grans.map((x) => `${x}KB`).join(', ')} granules` });
@@ -1522,10 +1471,11 @@ function fieldsOf(layout: RegisterLayout, value: number): FieldReader {
 }
 
 /**
- * What an SMMU is, from its ID registers: decoded through the IDR tables, then read
- * field by field. The result is an `ArchContext` carrying the extra register facts too.
+ * What an SMMU is, from its ID registers: decoded through the IDR tables, then read field
+ * by field into an `ArchContext` (everything but `split` and `queueLog2Size`, which come
+ * from the programmed STRTAB_BASE_CFG and queue bases).
  */
-export function contextFromIdRegs(idr0: number, idr1: number, idr3: number, idr5: number): RegisterContext {
+export function contextFromIdRegs(idr0: number, idr1: number, idr3: number, idr5: number): ArchContext {
   const i0 = fieldsOf(IDR0, idr0);
   const i1 = fieldsOf(IDR1, idr1);
   const i3 = fieldsOf(IDR3, idr3);
@@ -1536,8 +1486,12 @@ export function contextFromIdRegs(idr0: number, idr1: number, idr3: number, idr5
   if (on(i5, 'GRAN16K')) granules.push(16);
   if (on(i5, 'GRAN64K')) granules.push(64);
   const vax = i5.num('VAX');
+  const oas = OAS_BITS[i5.num('OAS')];
+  const ttf = i0.num('TTF');
   return {
-    oas: OAS_BITS[i5.num('OAS')],
+    oas,
+    // The IAS: the OAS, but at least 40 bits when VMSAv8-32 LPAE tables are supported (IDR0.TTF[0]).
+    ias: ttf & 1 ? Math.max(40, oas) : oas,
     s1p: on(i0, 'S1P'),
     s2p: on(i0, 'S2P'),
     ssidSize: i1.num('SSIDSIZE'),
@@ -1565,7 +1519,7 @@ export function contextFromIdRegs(idr0: number, idr1: number, idr3: number, idr5
     vmw: on(i0, 'VMW'),
     atsrecerr: on(i0, 'ATSRECERR'),
     dormhint: on(i0, 'DORMHINT'),
-    ttf: i0.num('TTF'),
+    ttf,
     cmdqs: i1.num('CMDQS'),
     eventqs: i1.num('EVENTQS'),
     priqs: i1.num('PRIQS'),
@@ -1573,6 +1527,17 @@ export function contextFromIdRegs(idr0: number, idr1: number, idr3: number, idr5
     attrTypesOvr: on(i1, 'ATTR_TYPES_OVR'),
     attrPermsOvr: on(i1, 'ATTR_PERMS_OVR'),
     dpt: on(i3, 'DPT'),
+    ds: on(i5, 'DS'),
+    d128: on(i5, 'D128'),
+    termModel: i0.num('TERM_MODEL'),
+    sev: on(i0, 'SEV'),
+    mpam: on(i3, 'MPAM'),
+    fwb: on(i3, 'FWB'),
+    pbha: on(i3, 'PBHA'),
+    s2pi: on(i3, 'S2PI'),
+    s2po: on(i3, 'S2PO'),
+    // IDR0.NS1ATS = 1 says split-stage ATS is NOT supported.
+    ns1ats: on(i0, 'NS1ATS'),
   };
 }
 
@@ -1589,9 +1554,8 @@ export function checkStreamTable(base: bigint, cfg: number, ctx: ArchContext): P
   const addr = b.get('ADDR');
   let align: bigint;
   let what: string;
-  if (c.num('FMT') === 1 && (ctx as RegisterContext).stLevel2 !== false) {
-    // Reserved SPLIT values behave as 6.
-    const split = SPLITS.includes(c.num('SPLIT')) ? c.num('SPLIT') : 6;
+  if (c.num('FMT') === 1 && ctx.stLevel2 !== false) {
+    const split = effectiveSplit(c.num('SPLIT'));
     const l1Bytes = 8n << BigInt(Math.max(0, log2 - split));
     align = l1Bytes > 64n ? l1Bytes : 64n;
     what = `the L1 table (${2 ** Math.max(0, log2 - split)} descriptors of 8 bytes)`;
@@ -1613,7 +1577,7 @@ const QUEUE_BASES: Readonly<Record<QueueName, RegisterLayout>> = { cmdq: CMDQ_BA
 
 /**
  * Check a queue base register value: address within OAS, LOG2SIZE within the IDR1 limit
- * (`cmdqs`/`eventqs`/`priqs` of a `RegisterContext`), base aligned to the queue size.
+ * (`cmdqs`/`eventqs`/`priqs` of the context), base aligned to the queue size.
  */
 export function checkQueueBase(queue: QueueName | 'evtq', base: bigint, ctx: ArchContext): Problem[] {
   const q: QueueName = queue === 'evtq' ? 'eventq' : queue;

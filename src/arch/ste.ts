@@ -7,12 +7,17 @@
  * (S2VMID also tags stage-1-only NS-EL1 translations). Rule severities: 'error' means the
  * SMMU treats the STE as ILLEGAL (it behaves as V=0 and records C_BAD_STE) or the
  * descriptor as invalid; 'warning' covers RES0 misuse and CONSTRAINED UNPREDICTABLE
- * programming. A stage-2 STE with S2AA64=0 is taken as VMSAv8-32 LPAE: ArchContext has no
- * IDR5.D128, so the VMSAv9-128 reading of that encoding is not modelled beyond naming its
- * fields (S2SKL, S_S2SKL).
+ * programming. Checks that need a feature of the SMMU apply only when the context says
+ * whether it has it; without that they stay lenient. A stage-2 STE with S2AA64=0 is
+ * VMSAv8-32 LPAE, or VMSAv9-128 when the context says IDR5.D128=1; the VMSAv9-128 walk
+ * (S2SKL) is not modelled, only the checks that do not depend on it.
  */
 import { hex } from './codec';
-import { defineLayout, EnumValue, FieldReader, FieldSpec, Layout, Problem, Rule } from './field';
+import {
+  ADDRESS_SIZE_BITS, allocHintsText, effectiveSplit, INST_OVERRIDE, MEMATTR, OUTPUT_SIZE, PRIV_OVERRIDE,
+  SHAREABILITY, SHAREABILITY_OVERRIDE, TG0_GRANULES, TG0_KB, WALK_CACHEABILITY,
+} from './encodings';
+import { ArchContext, defineLayout, EnumValue, FieldReader, FieldSpec, Layout, Problem, Rule } from './field';
 
 // ---------------------------------------------------------------------------------------
 // Configuration predicates, shared by `relevant`, rules and the summary.
@@ -42,19 +47,34 @@ const s1dssBypass = (d: FieldReader): boolean => substreams(d) && d.num('S1DSS')
 /** STRW is used: stage 1 only, SMMU has stage 1 and EL2 (IDR0.Hyp); otherwise RES0 or IGNORED. */
 const strwUsed = (d: FieldReader): boolean =>
   valid(d) && config(d) === CFG_S1 && d.ctx.s1p !== false && d.ctx.hyp !== false;
-/** The incoming memory type/shareability/allocation hints reach the output (stage 1 does not replace them). */
+/**
+ * The incoming memory type/shareability/allocation hints reach the output (stage 1 does not
+ * replace them), and the SMMU can override them (IDR1.ATTR_TYPES_OVR; else the fields are RES0).
+ */
 const inputAttrsUsed = (d: FieldReader): boolean =>
-  valid(d) && (config(d) === CFG_BYPASS || config(d) === CFG_S2 || s1dssBypass(d));
-/** Stage 2 uses VMSAv8-64 tables (else VMSAv8-32 LPAE, see the file comment). */
+  valid(d) && (config(d) === CFG_BYPASS || config(d) === CFG_S2 || s1dssBypass(d)) && d.ctx.attrTypesOvr !== false;
+/** PRIVCFG/INSTCFG apply: traffic passes and the SMMU can override them (IDR1.ATTR_PERMS_OVR). */
+const permsOverridable = (d: FieldReader): boolean => passes(d) && d.ctx.attrPermsOvr !== false;
+/** MPAM fields are used: traffic passes and the SMMU has MPAM (IDR3.MPAM; else they are RES0). */
+const mpamUsed = (d: FieldReader): boolean => passes(d) && d.ctx.mpam !== false;
+/** The VMS pointer is used: nested with S1MPAM=1, on an SMMU with MPAM. */
+const vmsUsed = (d: FieldReader): boolean =>
+  valid(d) && config(d) === CFG_NESTED && d.num('S1MPAM') === 1 && d.ctx.mpam !== false;
+/** Stage 2 uses VMSAv8-64 tables. */
 const aa64 = (d: FieldReader): boolean => d.num('S2AA64') === 1;
+/** S2AA64=0 with IDR5.D128=1: VMSAv9-128 tables. */
+const vmsa128 = (d: FieldReader): boolean => !aa64(d) && d.ctx.d128 === true;
+/** S2AA64=0 read as VMSAv8-32 LPAE: exact with IDR5.D128=0, assumed when D128 is unknown. */
+const vmsa32 = (d: FieldReader): boolean => !aa64(d) && d.ctx.d128 !== true;
+/**
+ * The IAS (size of IPAs): the context's, or else the larger of the OAS and 40 bits, which is
+ * what AArch32 table support makes it (lenient: without AArch32 it is the OAS).
+ */
+const iasBits = (d: FieldReader): number | undefined =>
+  d.ctx.ias ?? (d.ctx.oas === undefined ? undefined : Math.max(40, d.ctx.oas));
 
 // ---------------------------------------------------------------------------------------
 // Stage-2 walk geometry: granule, IPA size, start level, concatenation.
-
-/** S2TG encoding → granule in KB (TCR TG0 encoding; 0b11 is reserved). */
-const S2TG_KB: Record<number, 4 | 16 | 64> = { 0: 4, 1: 64, 2: 16 };
-/** S2PS / VTCR_EL2.PS encoding → bits. */
-const PS_BITS = [32, 36, 40, 42, 44, 48, 52, 56];
 
 interface S2Walk {
   readonly granuleKb: 4 | 16 | 64;
@@ -68,16 +88,17 @@ interface S2Walk {
 /** 4-bit two's complement, for VMSAv8-32 VTCR.T0SZ. */
 const signed4 = (v: number): number => ((v & 0xf) ^ 0x8) - 0x8;
 
-/** The walk the STE describes, or undefined when S2TG is the reserved value. */
+/** The walk the STE describes, or undefined when S2TG is the reserved value or the tables are VMSAv9-128. */
 function s2Walk(d: FieldReader): S2Walk | undefined {
   const sl0 = d.num('S2SL0');
-  if (!aa64(d)) {
+  if (vmsa128(d)) return undefined;
+  if (vmsa32(d)) {
     // VMSAv8-32 LPAE: 4KB only; VTCR.SL0 0b00 = level 2, 0b01 = level 1, 0b1x reserved.
     const ipaBits = 32 - signed4(d.num('S2T0SZ'));
     if (sl0 >= 2) return { granuleKb: 4, ipaBits, slError: `S2SL0=${sl0} is reserved for VMSAv8-32 LPAE (0 = level 2, 1 = level 1)` };
     return { granuleKb: 4, ipaBits, startLevel: 2 - sl0 };
   }
-  const granuleKb = S2TG_KB[d.num('S2TG')];
+  const granuleKb = TG0_KB[d.num('S2TG')];
   if (granuleKb === undefined) return undefined;
   const ipaBits = 64 - d.num('S2T0SZ');
   const ds = d.num('S2DS') === 1 && granuleKb !== 64;
@@ -149,63 +170,55 @@ function suggestSl0(w: S2Walk, isAa64: boolean): string {
 
 /** Effective stage-2 output size in bits (CalcPARange): 40 for VMSAv8-32, else S2PS capped by OAS and format. */
 function s2PaBits(d: FieldReader): number {
-  if (!aa64(d)) return 40;
-  let bits = Math.min(PS_BITS[d.num('S2PS')], 52);
+  if (vmsa32(d)) return 40;
+  let bits = ADDRESS_SIZE_BITS[d.num('S2PS')];
   if (d.ctx.oas !== undefined) bits = Math.min(bits, d.ctx.oas);
-  const kb = S2TG_KB[d.num('S2TG')];
+  if (vmsa128(d)) return bits;
+  bits = Math.min(bits, 52);
+  const kb = TG0_KB[d.num('S2TG')];
   if (kb !== 64 && d.num('S2DS') === 0) bits = Math.min(bits, 48);
   return bits;
+}
+
+/** The stage-2 walk of an STE as the model's walker takes it, or why it cannot be walked. */
+export interface Stage2Walk {
+  readonly granule: 4 | 16 | 64;
+  readonly inputBits: number;
+  readonly startLevel: 0 | 1 | 2 | 3;
+  /** Concatenated tables at the starting level (1 when none). */
+  readonly concat: number;
+  /** Effective output size: S2PS capped by the OAS and the format. */
+  readonly oasBits: number;
+  readonly ds: boolean;
+}
+
+/**
+ * The walk geometry the STE's stage-2 fields describe, from the same rules the table
+ * checks them with. VMSAv8-32 and VMSAv9-128 stage-2 tables and level -1 starts are not
+ * walked by the model; an STE using them gets a reason instead.
+ */
+export function steStage2Walk(d: FieldReader): Stage2Walk | { readonly error: string } {
+  if (!aa64(d)) return { error: 'stage-2 tables other than VMSAv8-64 (S2AA64=0) are not modelled' };
+  const w = s2Walk(d);
+  if (!w) return { error: 'ILLEGAL: S2TG is the reserved value' };
+  if (w.startLevel === undefined) return { error: `ILLEGAL: ${w.slError ?? 'the starting level is inconsistent'}` };
+  if (w.startLevel < 0) return { error: 'stage-2 walks starting at level -1 are not modelled' };
+  return {
+    granule: w.granuleKb, inputBits: w.ipaBits, startLevel: w.startLevel as 0 | 1 | 2 | 3,
+    concat: startTables(w).tables, oasBits: s2PaBits(d), ds: d.num('S2DS') === 1 && w.granuleKb !== 64,
+  };
 }
 
 // ---------------------------------------------------------------------------------------
 // Value tables.
 
+/** S1CIR/S1COR: CD fetch cacheability. Not the TCR encoding: 0b01 is read-allocate, 0b11 no read-allocate. */
 const CACHE_CD: EnumValue[] = [
   { value: 0, name: 'NC', meaning: 'Normal Non-cacheable' },
   { value: 1, name: 'WBRA', meaning: 'Normal Write-Back, read-allocate' },
   { value: 2, name: 'WT', meaning: 'Normal Write-Through, read-allocate' },
   { value: 3, name: 'WB', meaning: 'Normal Write-Back, no read-allocate' },
 ];
-
-const CACHE_TT: EnumValue[] = [
-  { value: 0, name: 'NC', meaning: 'Normal Non-cacheable' },
-  { value: 1, name: 'WBWA', meaning: 'Write-Back, read- and write-allocate' },
-  { value: 2, name: 'WT', meaning: 'Write-Through, read-allocate' },
-  { value: 3, name: 'WB', meaning: 'Write-Back, read-allocate, no write-allocate' },
-];
-
-const SHAREABILITY: EnumValue[] = [
-  { value: 0, name: 'NSH', meaning: 'Non-shareable' },
-  { value: 1, name: 'RESERVED', meaning: 'reserved, behaves as Non-shareable', reserved: true },
-  { value: 2, name: 'OSH', meaning: 'Outer Shareable' },
-  { value: 3, name: 'ISH', meaning: 'Inner Shareable' },
-];
-
-/** S2TG / S_S2TG; 0b11 is left out so the generic check reports it (ILLEGAL). */
-const GRANULE: EnumValue[] = [
-  { value: 0, name: '4K', meaning: '4KB translation granule' },
-  { value: 1, name: '64K', meaning: '64KB translation granule' },
-  { value: 2, name: '16K', meaning: '16KB translation granule' },
-];
-
-/** VMSAv8-64 stage-2 MemAttr encoding (STE.MemAttr); 0b0100/0b1000/0b1100 act as Device-nGnRnE. */
-const MEMATTR: EnumValue[] = (() => {
-  const cache = ['', 'NC', 'WT', 'WB'];
-  const out: EnumValue[] = [
-    { value: 0, name: 'DEVICE_nGnRnE', meaning: 'Device-nGnRnE' },
-    { value: 1, name: 'DEVICE_nGnRE', meaning: 'Device-nGnRE' },
-    { value: 2, name: 'DEVICE_nGRE', meaning: 'Device-nGRE' },
-    { value: 3, name: 'DEVICE_GRE', meaning: 'Device-GRE' },
-  ];
-  for (let v = 4; v < 16; v++) {
-    const outer = v >> 2;
-    const inner = v & 3;
-    out.push(inner === 0
-      ? { value: v, name: `RESERVED_${v.toString(2)}`, meaning: 'reserved, behaves as Device-nGnRnE', reserved: true }
-      : { value: v, name: `O${cache[outer]}_I${cache[inner]}`, meaning: `Normal, Outer ${cache[outer]}, Inner ${cache[inner]}` });
-  }
-  return out;
-})();
 
 /** Stage-2 permission overlay encodings; 0b0001 and 0b0101 are left out (C_BAD_STE). */
 const S2POI_VALUES: EnumValue[] = [
@@ -230,8 +243,11 @@ const never = (): boolean => false;
 const s2poi: FieldSpec[] = Array.from({ length: 16 }, (_, p) => ({
   name: `S2POI${p}`, hi: 448 + 4 * p + 3, lo: 448 + 4 * p, kind: 'enum' as const, values: S2POI_VALUES,
   meaning: `stage-2 permission overlay for POIndex ${p}`,
-  relevant: (d: FieldReader) => hasS2(d) && d.num('S2POE') === 1,
+  relevant: (d: FieldReader) => hasS2(d) && d.num('S2POE') === 1 && d.ctx.s2po !== false,
 }));
+
+/** Stage-2 hardware use of descriptor bits 59-62 (page-based hardware attributes). */
+const S2HWU = ['S2HWU59', 'S2HWU60', 'S2HWU61', 'S2HWU62'];
 
 // ---------------------------------------------------------------------------------------
 // The STE fields, qword by qword.
@@ -292,10 +308,11 @@ const STE_FIELDS: FieldSpec[] = [
   { name: 'S1CIR', hi: 67, lo: 66, kind: 'enum', values: CACHE_CD, relevant: hasS1, meaning: 'inner cacheability of CD (and L1CD) fetches' },
   { name: 'S1COR', hi: 69, lo: 68, kind: 'enum', values: CACHE_CD, relevant: hasS1, meaning: 'outer cacheability of CD (and L1CD) fetches' },
   { name: 'S1CSH', hi: 71, lo: 70, kind: 'enum', values: SHAREABILITY, relevant: hasS1, meaning: 'shareability of CD (and L1CD) fetches' },
-  { name: 'S2HWU59', hi: 72, lo: 72, kind: 'flag', relevant: hasS2, meaning: 'stage-2 descriptor bit 59 has IMPDEF hardware use (IDR3.PBHA)' },
-  { name: 'S2HWU60', hi: 73, lo: 73, kind: 'flag', relevant: hasS2, meaning: 'stage-2 descriptor bit 60 has IMPDEF hardware use (IDR3.PBHA)' },
-  { name: 'S2HWU61', hi: 74, lo: 74, kind: 'flag', relevant: hasS2, meaning: 'stage-2 descriptor bit 61 has IMPDEF hardware use (IDR3.PBHA)' },
-  { name: 'S2HWU62', hi: 75, lo: 75, kind: 'flag', relevant: hasS2, meaning: 'stage-2 descriptor bit 62 has IMPDEF hardware use (IDR3.PBHA)' },
+  // IGNORED without IDR3.PBHA; RES0 with VMSAv9-128 tables.
+  ...S2HWU.map((name, i): FieldSpec => ({
+    name, hi: 72 + i, lo: 72 + i, kind: 'flag', relevant: (d) => hasS2(d) && d.ctx.pbha !== false && !vmsa128(d),
+    meaning: `stage-2 descriptor bit ${59 + i} has IMPDEF hardware use (IDR3.PBHA)`,
+  })),
   { name: 'DRE', hi: 76, lo: 76, kind: 'flag', relevant: translates, meaning: 'allow destructive reads and Invalidate CMOs from the device' },
   {
     name: 'CONT', hi: 80, lo: 77, kind: 'uint', relevant: valid,
@@ -310,8 +327,14 @@ const STE_FIELDS: FieldSpec[] = [
   { name: 'MEV', hi: 83, lo: 83, kind: 'flag', relevant: passes, meaning: 'allow similar fault records of this stream to be merged' },
   { name: 'SW_RESERVED', hi: 87, lo: 84, kind: 'reserved', reserved: 'SOFTWARE', meaning: 'reserved for software, ignored by the SMMU' },
   { name: 'S1PIE', hi: 88, lo: 88, kind: 'flag', relevant: hasS1, meaning: 'CDs of this stream may enable stage-1 permission indirection' },
-  { name: 'S2FWB', hi: 89, lo: 89, kind: 'flag', relevant: hasS2, meaning: 'stage 2 forced write-back: stage-2 descriptor decides the final memory type (HCR_EL2.FWB)' },
-  { name: 'S1MPAM', hi: 90, lo: 90, kind: 'flag', relevant: hasS1, meaning: 'MPAM PARTID/PMG of transactions come from the CD instead of the STE' },
+  {
+    name: 'S2FWB', hi: 89, lo: 89, kind: 'flag', relevant: (d) => hasS2(d) && d.ctx.fwb !== false,
+    meaning: 'stage 2 forced write-back: stage-2 descriptor decides the final memory type (HCR_EL2.FWB; RES0 without IDR3.FWB)',
+  },
+  {
+    name: 'S1MPAM', hi: 90, lo: 90, kind: 'flag', relevant: (d) => hasS1(d) && d.ctx.mpam !== false,
+    meaning: 'MPAM PARTID/PMG of transactions come from the CD instead of the STE (RES0 without IDR3.MPAM)',
+  },
   {
     name: 'S1STALLD', hi: 91, lo: 91, kind: 'flag', relevant: hasS1,
     meaning: 'forbid CDs of this stream from selecting the stall fault model',
@@ -344,16 +367,11 @@ const STE_FIELDS: FieldSpec[] = [
   {
     name: 'ALLOCCFG', hi: 104, lo: 101, kind: 'uint', relevant: inputAttrsUsed,
     meaning: 'allocation hint override: 0b0xxx incoming, 0b1RWT forces RA, WA, TR (RES0 without IDR1.ATTR_TYPES_OVR)',
-    show: (v) => ((v & 8n) === 0n ? 'use incoming hints' : `RA=${(v >> 2n) & 1n} WA=${(v >> 1n) & 1n} TR=${v & 1n}`),
+    show: allocHintsText,
   },
   {
-    name: 'SHCFG', hi: 109, lo: 108, kind: 'enum', relevant: inputAttrsUsed, meaning: 'shareability override for incoming transactions (RES0, incoming used, without IDR1.ATTR_TYPES_OVR)',
-    values: [
-      { value: 0, name: 'NSH', meaning: 'Non-shareable' },
-      { value: 1, name: 'INCOMING', meaning: 'use the incoming shareability' },
-      { value: 2, name: 'OSH', meaning: 'Outer Shareable' },
-      { value: 3, name: 'ISH', meaning: 'Inner Shareable' },
-    ],
+    name: 'SHCFG', hi: 109, lo: 108, kind: 'enum', relevant: inputAttrsUsed, values: SHAREABILITY_OVERRIDE,
+    meaning: 'shareability override for incoming transactions (RES0, incoming used, without IDR1.ATTR_TYPES_OVR)',
   },
   {
     name: 'NSCFG', hi: 111, lo: 110, kind: 'enum', relevant: never, meaning: 'NS attribute override (Secure and Realm streams only)',
@@ -365,22 +383,12 @@ const STE_FIELDS: FieldSpec[] = [
     ],
   },
   {
-    name: 'PRIVCFG', hi: 113, lo: 112, kind: 'enum', relevant: passes, meaning: 'privilege attribute override for incoming transactions (RES0 without IDR1.ATTR_PERMS_OVR)',
-    values: [
-      { value: 0, name: 'INCOMING', meaning: 'use the incoming PRIV attribute' },
-      { value: 1, name: 'RESERVED', meaning: 'reserved, behaves as INCOMING', reserved: true },
-      { value: 2, name: 'UNPRIV', meaning: 'Unprivileged' },
-      { value: 3, name: 'PRIV', meaning: 'Privileged' },
-    ],
+    name: 'PRIVCFG', hi: 113, lo: 112, kind: 'enum', relevant: permsOverridable, values: PRIV_OVERRIDE,
+    meaning: 'privilege attribute override for incoming transactions (RES0 without IDR1.ATTR_PERMS_OVR)',
   },
   {
-    name: 'INSTCFG', hi: 115, lo: 114, kind: 'enum', relevant: passes, meaning: 'instruction/data attribute override for incoming reads (RES0 without IDR1.ATTR_PERMS_OVR)',
-    values: [
-      { value: 0, name: 'INCOMING', meaning: 'use the incoming INST attribute' },
-      { value: 1, name: 'RESERVED', meaning: 'reserved, behaves as INCOMING', reserved: true },
-      { value: 2, name: 'DATA', meaning: 'Data' },
-      { value: 3, name: 'INSTR', meaning: 'Instruction' },
-    ],
+    name: 'INSTCFG', hi: 115, lo: 114, kind: 'enum', relevant: permsOverridable, values: INST_OVERRIDE,
+    meaning: 'instruction/data attribute override for incoming reads (RES0 without IDR1.ATTR_PERMS_OVR)',
   },
   { name: 'IMPDEF[127:116]', hi: 127, lo: 116, kind: 'reserved', reserved: 'IMPDEF', meaning: 'IMPLEMENTATION DEFINED per-stream configuration' },
   // qword 2
@@ -393,31 +401,29 @@ const STE_FIELDS: FieldSpec[] = [
   { name: 'IMPDEF[159:144]', hi: 159, lo: 144, kind: 'reserved', reserved: 'IMPDEF', meaning: 'IMPLEMENTATION DEFINED' },
   {
     name: 'S2T0SZ', hi: 165, lo: 160, kind: 'uint', relevant: hasS2, meaning: 'stage-2 input (IPA) size, as VTCR_EL2.T0SZ',
-    show: (v, d) => (aa64(d) ? `${64 - Number(v)}-bit IPA` : `${32 - signed4(Number(v))}-bit IPA (VMSAv8-32)`),
+    show: (v, d) => (vmsa32(d) ? `${32 - signed4(Number(v))}-bit IPA (VMSAv8-32)` : `${64 - Number(v)}-bit IPA`),
   },
   {
-    name: 'S2SL0', hi: 167, lo: 166, kind: 'uint', relevant: hasS2, meaning: 'stage-2 starting level, encoded as VTCR_EL2.SL0 (depends on S2TG)',
+    name: 'S2SL0', hi: 167, lo: 166, kind: 'uint', relevant: (d) => hasS2(d) && !vmsa128(d), meaning: 'stage-2 starting level, encoded as VTCR_EL2.SL0 (depends on S2TG)',
     show: (_v, d) => {
       const w = s2Walk(d);
       return w?.startLevel === undefined ? '' : `start level ${w.startLevel}`;
     },
   },
-  { name: 'S2IR0', hi: 169, lo: 168, kind: 'enum', values: CACHE_TT, relevant: hasS2, meaning: 'inner cacheability of stage-2 table walks' },
-  { name: 'S2OR0', hi: 171, lo: 170, kind: 'enum', values: CACHE_TT, relevant: hasS2, meaning: 'outer cacheability of stage-2 table walks' },
+  { name: 'S2IR0', hi: 169, lo: 168, kind: 'enum', values: WALK_CACHEABILITY, relevant: hasS2, meaning: 'inner cacheability of stage-2 table walks' },
+  { name: 'S2OR0', hi: 171, lo: 170, kind: 'enum', values: WALK_CACHEABILITY, relevant: hasS2, meaning: 'outer cacheability of stage-2 table walks' },
   { name: 'S2SH0', hi: 173, lo: 172, kind: 'enum', values: SHAREABILITY, relevant: hasS2, meaning: 'shareability of stage-2 table walks' },
   {
-    name: 'S2TG', hi: 175, lo: 174, kind: 'enum', values: GRANULE, relevant: hasS2, meaning: 'stage-2 translation granule (TG0 encoding)',
-    show: (_v, d) => (aa64(d) ? '' : 'RES0 with VMSAv8-32: the granule is 4KB'),
+    name: 'S2TG', hi: 175, lo: 174, kind: 'enum', values: TG0_GRANULES, relevant: hasS2, meaning: 'stage-2 translation granule (TG0 encoding)',
+    show: (_v, d) => (vmsa32(d) ? 'RES0 with VMSAv8-32: the granule is 4KB' : ''),
   },
   {
     name: 'S2PS', hi: 178, lo: 176, kind: 'enum', relevant: hasS2, meaning: 'stage-2 output (physical) address size',
-    values: PS_BITS.map((bits, value) => ({
-      value, name: `${bits}_BIT`, meaning: `${bits}-bit PA` + (bits === 56 ? ' (VMSAv9-128; behaves as 52 before SMMUv3.4)' : ''),
-    })),
+    values: OUTPUT_SIZE,
     show: (v, d) => {
       const eff = s2PaBits(d);
-      if (!aa64(d)) return 'ignored with VMSAv8-32: 40 bits';
-      return eff < PS_BITS[Number(v)] ? `effective ${eff} bits` : '';
+      if (vmsa32(d)) return 'ignored with VMSAv8-32: 40 bits';
+      return eff < ADDRESS_SIZE_BITS[Number(v)] ? `effective ${eff} bits` : '';
     },
   },
   {
@@ -444,10 +450,16 @@ const STE_FIELDS: FieldSpec[] = [
   { name: 'S2S', hi: 185, lo: 185, kind: 'flag', relevant: hasS2, meaning: 'stage-2 faults stall the transaction' },
   { name: 'S2R', hi: 186, lo: 186, kind: 'flag', relevant: hasS2, meaning: 'stage-2 faults are recorded in the event queue' },
   { name: 'S2HAFT', hi: 187, lo: 187, kind: 'flag', relevant: hasS2, meaning: 'hardware update of the Access flag in stage-2 table descriptors' },
-  { name: 'S2PIE', hi: 188, lo: 188, kind: 'flag', relevant: hasS2, meaning: 'stage 2 uses the indirect permission scheme' },
-  { name: 'S2POE', hi: 189, lo: 189, kind: 'flag', relevant: hasS2, meaning: 'apply the stage-2 permission overlays (S2POI)' },
   {
-    name: 'DPT_VMATCH', hi: 191, lo: 190, kind: 'enum', relevant: (d) => translates(d) && d.num('EATS') === 3,
+    name: 'S2PIE', hi: 188, lo: 188, kind: 'flag', relevant: (d) => hasS2(d) && d.ctx.s2pi !== false && !vmsa128(d),
+    meaning: 'stage 2 uses the indirect permission scheme (RES0 without IDR3.S2PI)',
+  },
+  {
+    name: 'S2POE', hi: 189, lo: 189, kind: 'flag', relevant: (d) => hasS2(d) && d.ctx.s2po !== false,
+    meaning: 'apply the stage-2 permission overlays (S2POI; RES0 without IDR3.S2PO)',
+  },
+  {
+    name: 'DPT_VMATCH', hi: 191, lo: 190, kind: 'enum', relevant: (d) => translates(d) && d.num('EATS') === 3 && d.ctx.dpt !== false,
     meaning: 'VMID matching required by DPT checks (EATS=TRANS_DPT)',
     values: [
       { value: 0, name: 'VMID_OR_AC2', meaning: 'VMID must match, or the DPT entry has AC=0b10' },
@@ -460,11 +472,11 @@ const STE_FIELDS: FieldSpec[] = [
   { name: 'S2NSW', hi: 192, lo: 192, kind: 'flag', relevant: never, meaning: 'NS of stage-2 walks for the Non-secure IPA space (Secure STEs only)' },
   { name: 'S2NSA', hi: 193, lo: 193, kind: 'flag', relevant: never, meaning: 'NS output of Non-secure IPA translations (Secure STEs only)' },
   {
-    name: 'S2SL0_2', hi: 194, lo: 194, kind: 'flag', relevant: (d) => hasS2(d) && aa64(d) && d.num('S2TG') === 0 && d.num('S2DS') === 1,
+    name: 'S2SL0_2', hi: 194, lo: 194, kind: 'flag', relevant: (d) => hasS2(d) && aa64(d) && d.num('S2TG') === 0 && d.num('S2DS') === 1 && d.ctx.ds !== false,
     meaning: 'bit 2 of S2SL0 (VTCR_EL2.SL2): start level -1 with 4KB and S2DS',
   },
   {
-    name: 'S2DS', hi: 195, lo: 195, kind: 'flag', relevant: (d) => hasS2(d) && aa64(d) && d.num('S2TG') !== 1,
+    name: 'S2DS', hi: 195, lo: 195, kind: 'flag', relevant: (d) => hasS2(d) && aa64(d) && d.num('S2TG') !== 1 && d.ctx.ds !== false,
     meaning: '52-bit addressing with 4KB/16KB granules (VTCR_EL2.DS, FEAT_LPA2)',
   },
   {
@@ -472,25 +484,25 @@ const STE_FIELDS: FieldSpec[] = [
     meaning: 'stage-2 translation table base address (bits [55:52] only for VMSAv9-128)',
   },
   {
-    name: 'S2SKL', hi: 254, lo: 253, kind: 'uint', relevant: (d) => hasS2(d) && !aa64(d),
+    name: 'S2SKL', hi: 254, lo: 253, kind: 'uint', relevant: (d) => hasS2(d) && !aa64(d) && d.ctx.d128 !== false,
     meaning: 'levels skipped at the initial stage-2 lookup (VMSAv9-128 only)',
     show: (v) => `skip ${v} level${v === 1n ? '' : 's'}`,
   },
   // qword 4
   { name: 'IMPDEF[271:256]', hi: 271, lo: 256, kind: 'reserved', reserved: 'IMPDEF', meaning: 'IMPLEMENTATION DEFINED' },
-  { name: 'PARTID', hi: 287, lo: 272, kind: 'uint', relevant: passes, meaning: 'MPAM partition ID for this stream\'s accesses' },
+  { name: 'PARTID', hi: 287, lo: 272, kind: 'uint', relevant: mpamUsed, meaning: 'MPAM partition ID for this stream\'s accesses' },
   { name: 'S_S2T0SZ', hi: 293, lo: 288, kind: 'uint', relevant: never, meaning: 'Secure IPA space size (Secure STEs only)' },
   { name: 'S_S2SL0', hi: 295, lo: 294, kind: 'uint', relevant: never, meaning: 'Secure stage-2 starting level (Secure STEs only)' },
-  { name: 'S_S2TG', hi: 303, lo: 302, kind: 'enum', values: GRANULE, relevant: never, meaning: 'Secure stage-2 granule (Secure STEs only)' },
+  { name: 'S_S2TG', hi: 303, lo: 302, kind: 'enum', values: TG0_GRANULES, relevant: never, meaning: 'Secure stage-2 granule (Secure STEs only)' },
   { name: 'MECID', hi: 319, lo: 304, kind: 'uint', relevant: never, meaning: 'memory encryption context ID (Realm STEs only)' },
   // qword 5
-  { name: 'PMG', hi: 327, lo: 320, kind: 'uint', relevant: passes, meaning: 'MPAM performance monitoring group for this stream\'s accesses' },
+  { name: 'PMG', hi: 327, lo: 320, kind: 'uint', relevant: mpamUsed, meaning: 'MPAM performance monitoring group for this stream\'s accesses' },
   { name: 'MPAM_NS', hi: 328, lo: 328, kind: 'flag', relevant: never, meaning: 'use the Non-secure PARTID space (Secure and Realm STEs only)' },
   { name: 'AssuredOnly', hi: 329, lo: 329, kind: 'flag', relevant: hasS2, meaning: 'enable stage-2 AssuredOnly checks (VTCR_EL2.AssuredOnly)' },
   { name: 'TL0', hi: 330, lo: 330, kind: 'flag', relevant: hasS2, meaning: 'enable stage-2 TopLevel0 checks (VTCR_EL2.TL0)' },
   { name: 'TL1', hi: 331, lo: 331, kind: 'flag', relevant: hasS2, meaning: 'enable stage-2 TopLevel1 checks (VTCR_EL2.TL1)' },
   {
-    name: 'VMSPtr', hi: 375, lo: 332, kind: 'address', relevant: (d) => valid(d) && config(d) === CFG_NESTED && d.num('S1MPAM') === 1,
+    name: 'VMSPtr', hi: 375, lo: 332, kind: 'address', relevant: vmsUsed,
     meaning: 'physical address of the Virtual Machine Structure (nested with S1MPAM)',
   },
   // qword 6
@@ -509,6 +521,19 @@ const STE_FIELDS: FieldSpec[] = [
 const err = (field: string, rule: string, message: string): Problem => ({ field, rule, severity: 'error', message });
 const warn = (field: string, rule: string, message: string): Problem => ({ field, rule, severity: 'warning', message });
 const kb = (bytes: bigint): string => (bytes >= 1024n ? `${bytes / 1024n}KB` : `${bytes} bytes`);
+
+/** Fields that are RES0 on an SMMU without a feature: the context flag saying it has it, the fields, why. */
+const FEATURE_FIELDS: readonly (readonly [keyof ArchContext, readonly string[], string])[] = [
+  ['attrTypesOvr', ['MTCFG', 'MemAttr', 'ALLOCCFG', 'SHCFG'], 'without IDR1.ATTR_TYPES_OVR (the incoming type, hints and shareability are used)'],
+  ['attrPermsOvr', ['PRIVCFG', 'INSTCFG'], 'without IDR1.ATTR_PERMS_OVR (the incoming attributes are used)'],
+  ['mpam', ['S1MPAM', 'PARTID', 'PMG'], 'without MPAM (IDR3.MPAM=0)'],
+  ['fwb', ['S2FWB'], 'without stage-2 forced write-back (IDR3.FWB=0)'],
+  ['s2pi', ['S2PIE'], 'without stage-2 permission indirection (IDR3.S2PI=0)'],
+  ['s2po', ['S2POE'], 'without stage-2 permission overlays (IDR3.S2PO=0)'],
+  ['dpt', ['DPT_VMATCH'], 'without DPT (IDR3.DPT=0)'],
+  ['ds', ['S2DS', 'S2SL0_2'], 'without 52-bit addressing for 4KB/16KB granules (IDR5.DS=0)'],
+  ['d128', ['S2SKL'], 'without VMSAv9-128 tables (IDR5.D128=0)'],
+];
 
 const STE_RULES: Rule[] = [
   {
@@ -579,11 +604,11 @@ const STE_RULES: Rule[] = [
   {
     id: 's1contextptr-range',
     check: (d) => {
-      if (!hasS1(d) || d.ctx.oas === undefined) return undefined;
-      // A PA must fit the OAS; with stage 2 it is an IPA and must fit the IAS, which is
-      // the OAS or, with AArch32 support, at least 40 bits: check the larger (lenient).
+      if (!hasS1(d)) return undefined;
+      // A PA must fit the OAS; with stage 2 it is an IPA and must fit the IAS.
       const nested = config(d) === CFG_NESTED;
-      const bits = nested ? Math.max(d.ctx.oas, 40) : d.ctx.oas;
+      const bits = nested ? iasBits(d) : d.ctx.oas;
+      if (bits === undefined) return undefined;
       const ptr = d.get('S1ContextPtr');
       if (ptr >> BigInt(bits) === 0n) return undefined;
       return err('S1ContextPtr', 'range', `S1ContextPtr ${hex(ptr)} lies beyond the ${bits}-bit ` +
@@ -641,6 +666,18 @@ const STE_RULES: Rule[] = [
           return err('EATS', 'illegal', 'EATS=S1CHK (split-stage ATS) is ILLEGAL unless Config=NESTED; use EATS=TRANS or ABT');
         }
         if (s2s) return err('EATS', 'illegal', 'EATS=S1CHK is ILLEGAL with S2S=1 (stalling stage 2); clear S2S or use EATS=ABT');
+        // IDR0.NS1ATS=1 says split-stage ATS is NOT supported.
+        if (d.ctx.ns1ats === true) {
+          return err('EATS', 'illegal', 'EATS=S1CHK is ILLEGAL: this SMMU has no split-stage ATS (IDR0.NS1ATS=1); use EATS=TRANS');
+        }
+      }
+      if (eats === 3 && d.ctx.dpt === false) {
+        return warn('EATS', 'reserved-value', 'EATS=TRANS_DPT is reserved without DPT (IDR3.DPT=0) and behaves as ABT: ' +
+          'ATS is refused; use EATS=TRANS for ATS without DPT checks');
+      }
+      if (eats === 3 && d.ctx.dpt === true && strwUsed(d) && d.num('STRW') === 2) {
+        return err('EATS', 'illegal', 'EATS=TRANS_DPT is ILLEGAL for an EL2 StreamWorld (STRW=EL2): DPT checks are for EL1 streams; ' +
+          'use STRW=NSEL1 or EATS=TRANS');
       }
       if ((eats === 1 || eats === 3) && s2s && hasS2(d)) {
         return err('EATS', 'illegal', `EATS=${eats === 1 ? 'TRANS' : 'TRANS_DPT'} is ILLEGAL with S2S=1 when stage 2 translates ` +
@@ -664,8 +701,8 @@ const STE_RULES: Rule[] = [
   {
     id: 's2-granule',
     check: (d) => {
-      if (!hasS2(d) || !aa64(d) || d.ctx.granules === undefined) return undefined;
-      const g = S2TG_KB[d.num('S2TG')];
+      if (!hasS2(d) || vmsa32(d) || d.ctx.granules === undefined) return undefined;
+      const g = TG0_KB[d.num('S2TG')];
       if (g === undefined || d.ctx.granules.includes(g)) return undefined;
       return err('S2TG', 'illegal', `S2TG selects a ${g}KB granule, which this SMMU does not support (IDR5); ` +
         `use one of ${d.ctx.granules.map((x) => `${x}K`).join(', ')}`);
@@ -674,14 +711,14 @@ const STE_RULES: Rule[] = [
   {
     id: 's2t0sz-range',
     check: (d) => {
-      if (!hasS2(d) || !aa64(d)) return undefined; // VMSAv8-32: every 4-bit value is in range
-      const g = S2TG_KB[d.num('S2TG')];
+      if (!hasS2(d) || vmsa32(d)) return undefined; // VMSAv8-32: every 4-bit value is in range
+      const g = TG0_KB[d.num('S2TG')];
       if (g === undefined) return undefined;
-      const ds = d.num('S2DS') === 1 && g !== 64;
+      // S2DS counts only where the SMMU has it (IDR5.DS).
+      const ds = d.num('S2DS') === 1 && g !== 64 && d.ctx.ds !== false;
       const max = d.ctx.stt === false ? 39 : g === 64 ? 47 : 48;
-      // IAS is the OAS, or max(40, OAS) with AArch32 support: the larger bound is lenient.
-      const ias = d.ctx.oas === undefined ? undefined : Math.max(40, d.ctx.oas);
-      const base = g === 64 || ds ? 12 : 16;
+      const ias = iasBits(d);
+      const base = vmsa128(d) ? 8 : g === 64 || ds ? 12 : 16;
       const min = ias === undefined ? base : Math.max(base, 64 - ias);
       const t0sz = d.num('S2T0SZ');
       if (t0sz >= min && t0sz <= max) return undefined;
@@ -714,7 +751,7 @@ const STE_RULES: Rule[] = [
       const pa = s2PaBits(d);
       if (ttb >> BigInt(pa) !== 0n) {
         out.push(err('S2TTB', 'range', `S2TTB ${hex(ttb)} lies beyond the ${pa}-bit effective stage-2 output size ` +
-          `(S2PS${d.ctx.oas !== undefined ? ' capped by OAS' : ''}${aa64(d) ? '' : ', 40 bits for VMSAv8-32'}); ` +
+          `(S2PS${d.ctx.oas !== undefined ? ' capped by OAS' : ''}${vmsa32(d) ? ', 40 bits for VMSAv8-32' : ''}); ` +
           `use a table below ${hex(1n << BigInt(pa))}`));
       }
       const w = s2Walk(d);
@@ -735,24 +772,46 @@ const STE_RULES: Rule[] = [
     },
   },
   {
+    id: 's2-format',
+    check: (d) => {
+      const ttf = d.ctx.ttf;
+      if (!hasS2(d) || ttf === undefined) return undefined;
+      const ttfText = `IDR0.TTF=0b${ttf.toString(2).padStart(2, '0')}`;
+      if (aa64(d) && (ttf & 2) === 0) {
+        return err('S2AA64', 'illegal', `S2AA64=1 selects VMSAv8-64 tables, which this SMMU does not support (${ttfText}); ` +
+          'clear S2AA64 for VMSAv8-32 LPAE tables');
+      }
+      if (!aa64(d) && d.ctx.d128 === false && (ttf & 1) === 0) {
+        return err('S2AA64', 'illegal', `S2AA64=0 selects VMSAv8-32 LPAE tables, which this SMMU does not support (${ttfText}, ` +
+          'no IDR5.D128); set S2AA64=1 for VMSAv8-64 tables');
+      }
+      return undefined;
+    },
+  },
+  {
     id: 's2-vmsa32',
     check: (d) => {
-      if (!hasS2(d) || aa64(d)) return undefined;
-      // VMSAv8-32 LPAE stage 2 has no FWB, no HTTU, no permission indirection.
+      if (!hasS2(d) || !vmsa32(d)) return undefined;
+      // VMSAv8-32 LPAE stage 2 has no FWB, no HTTU, no permission indirection. S2FWB and
+      // S2PIE are only RES0 (not ILLEGAL) on an SMMU without FWB / S2PI: see 'feature-res0'.
       const out: Problem[] = [];
-      if (d.num('S2FWB') === 1) out.push(err('S2FWB', 'illegal', 'S2FWB=1 is ILLEGAL with VMSAv8-32 LPAE stage 2 (S2AA64=0); clear S2FWB or set S2AA64'));
+      if (d.num('S2FWB') === 1 && d.ctx.fwb !== false) {
+        out.push(err('S2FWB', 'illegal', 'S2FWB=1 is ILLEGAL with VMSAv8-32 LPAE stage 2 (S2AA64=0); clear S2FWB or set S2AA64'));
+      }
       if (d.num('S2HA') === 1 || d.num('S2HD') === 1) {
         out.push(err(d.num('S2HA') === 1 ? 'S2HA' : 'S2HD', 'illegal',
           'hardware Access/dirty update (S2HA/S2HD) is ILLEGAL with VMSAv8-32 LPAE stage 2; clear them or set S2AA64'));
       }
-      if (d.num('S2PIE') === 1) out.push(err('S2PIE', 'illegal', 'S2PIE=1 is ILLEGAL with VMSAv8-32 LPAE stage 2; clear S2PIE or set S2AA64'));
+      if (d.num('S2PIE') === 1 && d.ctx.s2pi !== false) {
+        out.push(err('S2PIE', 'illegal', 'S2PIE=1 is ILLEGAL with VMSAv8-32 LPAE stage 2; clear S2PIE or set S2AA64'));
+      }
       return out;
     },
   },
   {
     id: 's2-httu',
     check: (d) => {
-      if (!hasS2(d) || !aa64(d)) return undefined;
+      if (!hasS2(d) || vmsa32(d)) return undefined; // VMSAv8-32: see 's2-vmsa32'
       const ha = d.num('S2HA') === 1;
       const hd = d.num('S2HD') === 1;
       const httu = d.ctx.httu;
@@ -788,11 +847,13 @@ const STE_RULES: Rule[] = [
   {
     id: 's2-overlay',
     check: (d) => {
-      if (!hasS2(d) || !aa64(d) || d.num('S2POE') === 0) return undefined;
-      if (d.num('S2PIE') === 0) {
+      // Without IDR3.S2PO, S2POE is RES0 (see 'feature-res0'); VMSAv9-128 always uses indirection.
+      if (!hasS2(d) || vmsa32(d) || d.num('S2POE') === 0 || d.ctx.s2po === false) return undefined;
+      if (d.num('S2PIE') === 0 && !vmsa128(d)) {
         return err('S2POE', 'illegal', 'S2POE=1 is ILLEGAL with the direct permission scheme; set S2PIE=1 or clear S2POE');
       }
-      const hwu = ['S2HWU59', 'S2HWU60', 'S2HWU61', 'S2HWU62'].filter((n) => d.num(n) === 1);
+      // The S2HWU bits are IGNORED without IDR3.PBHA, so they cannot clash then.
+      const hwu = d.ctx.pbha === false ? [] : S2HWU.filter((n) => d.num(n) === 1);
       if (hwu.length) {
         return err('S2POE', 'illegal', `S2POE=1 is ILLEGAL while ${hwu.join(', ')} ${hwu.length > 1 ? 'are' : 'is'} set; ` +
           'clear the S2HWU bits or S2POE');
@@ -803,7 +864,7 @@ const STE_RULES: Rule[] = [
   {
     id: 'vmsptr-range',
     check: (d) => {
-      if (d.ctx.oas === undefined || !valid(d) || config(d) !== CFG_NESTED || d.num('S1MPAM') === 0) return undefined;
+      if (d.ctx.oas === undefined || !vmsUsed(d)) return undefined;
       const p = d.get('VMSPtr');
       if (p >> BigInt(d.ctx.oas) === 0n) return undefined;
       return err('VMSPtr', 'range', `VMSPtr ${hex(p)} lies beyond the ${d.ctx.oas}-bit OAS; use an address below ${hex(1n << BigInt(d.ctx.oas))}`);
@@ -811,29 +872,36 @@ const STE_RULES: Rule[] = [
   },
   {
     id: 'config-res0',
-    // Fields that the configuration itself makes RES0.
+    // Fields that the configuration, or a feature the SMMU lacks, makes RES0 (each reported once).
     check: (d) => {
       const out: Problem[] = [];
       const res0 = (f: string, why: string): void => {
-        if (d.get(f) !== 0n) out.push(warn(f, 'res0', `${f} is RES0 ${why}; write 0`));
+        if (d.get(f) === 0n || out.some((p) => p.field === f)) return;
+        out.push(warn(f, 'res0', `${f} is RES0 ${why}; write 0`));
       };
       // Fields of an invalid STE, or of an aborting one, are IGNORED rather than RES0.
-      if (passes(d) && d.num('MTCFG') === 0) res0('MemAttr', 'when MTCFG=0');
+      if (!passes(d)) return out;
+      for (const [flag, fields, why] of FEATURE_FIELDS) if (d.ctx[flag] === false) for (const f of fields) res0(f, why);
+      if (d.num('MTCFG') === 0) res0('MemAttr', 'when MTCFG=0');
       if (translates(d) && d.num('EATS') !== 3) res0('DPT_VMATCH', 'unless EATS=TRANS_DPT');
-      if (hasS2(d)) {
-        if (!aa64(d)) {
-          res0('S2TG', 'with VMSAv8-32 LPAE (S2AA64=0; the granule is 4KB)');
-          res0('S2DS', 'with VMSAv8-32 LPAE (S2AA64=0)');
-          res0('S2SL0_2', 'with VMSAv8-32 LPAE (S2AA64=0)');
-        } else {
-          res0('S2SKL', 'with VMSAv8-64 tables (S2AA64=1)');
-          if (d.num('S2TG') === 1) res0('S2DS', 'with a 64KB granule');
-          if (!(d.num('S2TG') === 0 && d.num('S2DS') === 1)) res0('S2SL0_2', 'unless S2TG=4K and S2DS=1');
-          if (d.num('S2POE') === 0) {
-            const set = s2poi.filter((f) => d.get(f.name) !== 0n).map((f) => f.name);
-            if (set.length) out.push(warn(set[0], 'res0', `${set.join(', ')} ${set.length > 1 ? 'are' : 'is'} RES0 while S2POE=0; write 0`));
-          }
-        }
+      if (!hasS2(d)) return out;
+      if (vmsa32(d)) {
+        res0('S2TG', 'with VMSAv8-32 LPAE (S2AA64=0; the granule is 4KB)');
+        res0('S2DS', 'with VMSAv8-32 LPAE (S2AA64=0)');
+        res0('S2SL0_2', 'with VMSAv8-32 LPAE (S2AA64=0)');
+        return out;
+      }
+      if (vmsa128(d)) {
+        for (const f of ['S2SL0', 'S2SL0_2', 'S2DS', 'S2PIE', ...S2HWU]) res0(f, 'with VMSAv9-128 tables (S2AA64=0, IDR5.D128=1)');
+      } else {
+        res0('S2SKL', 'with VMSAv8-64 tables (S2AA64=1)');
+        if (d.num('S2TG') === 1) res0('S2DS', 'with a 64KB granule');
+        if (!(d.num('S2TG') === 0 && d.num('S2DS') === 1)) res0('S2SL0_2', 'unless S2TG=4K and S2DS=1');
+      }
+      if (d.num('S2POE') === 0 || d.ctx.s2po === false) {
+        const set = s2poi.filter((f) => d.get(f.name) !== 0n).map((f) => f.name);
+        const why = d.num('S2POE') === 0 ? 'while S2POE=0' : 'without IDR3.S2PO';
+        if (set.length) out.push(warn(set[0], 'res0', `${set.join(', ')} ${set.length > 1 ? 'are' : 'is'} RES0 ${why}; write 0`));
       }
       return out;
     },
@@ -848,7 +916,8 @@ function isIllegal(d: FieldReader): boolean {
   for (const f of STE.fields) {
     if (f.kind !== 'enum' || !(f.relevant?.(d) ?? true)) continue;
     const v = d.num(f.name);
-    if (!f.values?.some((e) => e.value === v)) return true;
+    const e = f.values?.find((x) => x.value === v);
+    if (!e || e.illegal) return true;
   }
   for (const r of STE_RULES) {
     const p = r.check(d);
@@ -869,9 +938,13 @@ function cdText(d: FieldReader): string {
 
 function s2Text(d: FieldReader): string {
   const head = `VMID ${d.num('S2VMID')}, S2TTB ${hex(d.get('S2TTB'))}`;
+  if (vmsa128(d)) {
+    const g = TG0_KB[d.num('S2TG')];
+    return `${head}, ${g ? `${g}K granule` : 'reserved S2TG'} (VMSAv9-128), ${64 - d.num('S2T0SZ')}-bit IPA`;
+  }
   const w = s2Walk(d);
   if (!w) return `${head}, reserved S2TG`;
-  const gran = `${w.granuleKb}K granule${aa64(d) ? '' : ' (VMSAv8-32)'}`;
+  const gran = `${w.granuleKb}K granule${vmsa32(d) ? ' (VMSAv8-32)' : ''}`;
   if (w.startLevel === undefined) return `${head}, ${gran}, ${w.ipaBits}-bit IPA, invalid S2SL0`;
   const { tables } = startTables(w);
   return `${head}, ${gran}, ${w.ipaBits}-bit IPA, start level ${w.startLevel}` +
@@ -882,7 +955,9 @@ const ATS_TEXT = ['', '; ATS enabled', '; split-stage ATS', '; ATS with DPT chec
 
 function steBody(d: FieldReader): string {
   const c = config(d);
-  const ats = d.ctx.ats === false ? '' : ATS_TEXT[d.num('EATS')];
+  // Without DPT, TRANS_DPT behaves as ABT.
+  const eats = d.num('EATS') === 3 && d.ctx.dpt === false ? 0 : d.num('EATS');
+  const ats = d.ctx.ats === false ? '' : ATS_TEXT[eats];
   switch (c) {
     case CFG_ABORT:
       return 'abort: transactions terminated, no event';
@@ -918,8 +993,10 @@ export const STE: Layout = defineLayout({
 // ---------------------------------------------------------------------------------------
 // Level-1 Stream Table Descriptor.
 
-/** Span 1..11 describes 2^(Span-1) STEs; 0 is invalid and 12..31 are reserved (behave as 0). */
-const spanValid = (d: FieldReader): boolean => d.num('Span') >= 1 && d.num('Span') <= 11;
+/** The largest valid Span with the stream table's SPLIT (a level-2 table has at most 2^SPLIT STEs), when known. */
+const spanMax = (d: FieldReader): number | undefined => (d.ctx.split === undefined ? undefined : effectiveSplit(d.ctx.split) + 1);
+/** Span 1..11 (and at most SPLIT+1) describes 2^(Span-1) STEs; 0 is invalid and 12..31 are reserved (behave as 0). */
+const spanValid = (d: FieldReader): boolean => d.num('Span') >= 1 && d.num('Span') <= Math.min(11, spanMax(d) ?? 11);
 
 export const L1STD: Layout = defineLayout({
   kind: 'l1std',
@@ -953,6 +1030,17 @@ export const L1STD: Layout = defineLayout({
       },
     },
     {
+      id: 'span-split',
+      check: (d) => {
+        const span = d.num('Span');
+        const max = spanMax(d);
+        if (max === undefined || span > 11 || span <= max) return undefined;
+        return err('Span', 'range', `Span=${span} (2^${span - 1} STEs) is larger than a level-2 table with ` +
+          `STRTAB_BASE_CFG.SPLIT=${max - 1} can be: every StreamID of this descriptor is invalid (C_BAD_STREAMID); ` +
+          `use Span ${max} (SPLIT+1) or less`);
+      },
+    },
+    {
       id: 'l2ptr-align',
       check: (d) => {
         if (!spanValid(d)) return undefined;
@@ -979,6 +1067,7 @@ export const L1STD: Layout = defineLayout({
     const span = d.num('Span');
     if (span === 0) return 'invalid (Span=0): StreamIDs of this descriptor abort with C_BAD_STREAMID';
     if (span > 11) return `invalid (reserved Span ${span} behaves as 0): StreamIDs of this descriptor abort with C_BAD_STREAMID`;
+    if (!spanValid(d)) return `invalid (Span ${span} > SPLIT+1 = ${spanMax(d)}): StreamIDs of this descriptor abort with C_BAD_STREAMID`;
     const n = 2 ** (span - 1);
     return `L2 table of ${n} STE${n === 1 ? '' : 's'} at ${hex(d.get('L2Ptr'))}`;
   },

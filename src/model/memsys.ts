@@ -228,9 +228,12 @@ export class MemorySystem {
     return n;
   }
 
-  /** An MMIO doorbell: `ordered` when a barrier (writel's own, or an explicit one) precedes it. */
-  doorbell(ordered: boolean): void {
-    if (ordered) this.history.publish();
+  /**
+   * An MMIO doorbell: what it triggers sees every store ordered before it by a barrier
+   * (writel's own, or an explicit one); stores after the last barrier stay unsettled.
+   */
+  doorbell(): void {
+    this.history.publish();
   }
 
   // ---- SMMU side ------------------------------------------------------------------

@@ -210,10 +210,15 @@ describe('arch/cd: Context Descriptor', () => {
     });
 
     it('TG0/TG1: reserved codes and granules the SMMU lacks are ILLEGAL', () => {
-      assertBreaks(kernel({ TG0: 3 }), 'illegal', 'TG0', 'error');
+      // The reserved code is reported once, as ILLEGAL (not also as a reserved-value warning), saying what is right.
+      const reserved = problems(CD, kernel({ TG0: 3 })).filter((p) => p.field === 'TG0');
+      assert.deepEqual(reserved.map((p) => `${p.rule}:${p.severity}`), ['illegal:error']);
+      assert.match(reserved[0].message, /^TG0 = RESERVED is ILLEGAL: .*use 0 \(4K\), 1 \(64K\) or 2 \(16K\)/);
       assertBreaks(kernel({ TG0: '64K' }), 'illegal', 'TG0', 'error', { ...CTX, granules: [4, 16] });
       assertClean(kernel({ TG0: '16K' }), { ...CTX, granules: [4, 16] });
-      assertBreaks(kernel({ EPD1: 0, TG1: 0, T1SZ: 16, TTB1: 0x50000000n }), 'illegal', 'TG1', 'error');
+      const tg1 = problems(CD, kernel({ EPD1: 0, TG1: 0, T1SZ: 16, TTB1: 0x50000000n })).filter((p) => p.field === 'TG1');
+      assert.deepEqual(tg1.map((p) => `${p.rule}:${p.severity}`), ['illegal:error']);
+      assert.match(tg1[0].message, /use 1 \(16K\), 2 \(4K\) or 3 \(64K\)/);
       // EPD1=1: TG1=0 (reserved) is ignored, as in the kernel CD.
       assertClean(kernel());
     });
@@ -301,10 +306,69 @@ describe('arch/cd: Context Descriptor', () => {
 
     it('permission indirection: RES0 without PIE, reserved codes, priv-exec with user-write', () => {
       assertBreaks(kernel({ PIIU3: 1 }), 'res0', 'PIIU3', 'warning');
-      assertBreaks(kernel({ PIE: 1, PIIU3: 4 }), 'illegal', 'PIIU3', 'error');
+      const piiu = problems(CD, kernel({ PIE: 1, PIIU3: 4 }));
+      assert.deepEqual(piiu.map((p) => `${p.rule}:${p.field}:${p.severity}`), ['illegal:PIIU3:error']);
+      assert.match(piiu[0].message, /^PIIU3 = RES_100 is ILLEGAL: .*use 0 \(none\), 1 \(RO\), 2 \(XO\), 3 \(RX\), 5 \(RW\) or 7 \(RWX\)/);
+      assertBreaks(kernel({ PIE: 1, PIIP3: 6 }), 'illegal', 'PIIP3', 'error');
+      // Without PIE the fields are RES0, not ILLEGAL.
+      assert.equal(find(problems(CD, kernel({ PIIU3: 4 })), 'illegal', 'PIIU3'), undefined);
       assertBreaks(kernel({ PIE: 1, PIIP2: 'XO', PIIU2: 'RW' }), 'illegal', 'PIIP2', 'error');
       assertClean(kernel({ PIE: 1, PIIP2: 'RO', PIIU2: 'RW' }));
       assertClean(kernel({ PIE: 1, PIIP2: 'RWX', PIIU2: 'RO' }));
+    });
+
+    it('A=0 is ILLEGAL when SMMU_IDR0.TERM_MODEL=1', () => {
+      assertBreaks(kernel({ A: 0 }), 'illegal', 'A', 'error', { ...CTX, termModel: 1 });
+      assertClean(kernel(), { ...CTX, termModel: 1 });
+      assertClean(kernel({ A: 0 }), { ...CTX, termModel: 0 });
+      assertClean(kernel({ A: 0 }));
+    });
+
+    it('DS counts only with SMMU_IDR5.DS', () => {
+      // 4K, DS=1, T0SZ 15 (49-bit VA) is legal with DS and 52-bit VAs (shown clean above); without IDR5.DS, DS is RES0
+      // and the VA is too wide for 4K.
+      const wide = kernel({ T0SZ: 15, DS: 1 });
+      assertBreaks(wide, 'range', 'T0SZ', 'error', { ...CTX, vax: true, ds: false });
+      assertBreaks(wide, 'res0', 'DS', 'warning', { ...CTX, vax: true, ds: false });
+      assertClean(wide, { ...CTX, vax: true, ds: true });
+      // TTB0 at 2^48 needs 52-bit addressing: 4K with DS=1 reaches it only on an SMMU with DS.
+      const high = kernel({ IPS: '52_BIT', DS: 1, TTB0: 0x1_0000_0000_0000n });
+      assertBreaks(high, 'range', 'TTB0', 'error', { ...CTX, oas: 52, ds: false });
+      assertClean(high, { ...CTX, oas: 52, ds: true });
+    });
+
+    it('AA64 against SMMU_IDR0.TTF and SMMU_IDR5.D128', () => {
+      // VMSAv8-64 without AArch64 tables (TTF=0b01): ILLEGAL.
+      assertBreaks(kernel(), 'illegal', 'AA64', 'error', { ...CTX, ttf: 1 });
+      assertClean(kernel(), { ...CTX, ttf: 2 });
+      // VMSAv8-32 (AA64=0, D128=0) without AArch32 tables (TTF=0b10): ILLEGAL; with TTF=0b11 only the format note.
+      const aa32 = kernel({ AA64: 0, T0SZ: 0 });
+      assertBreaks(aa32, 'illegal', 'AA64', 'error', { ...CTX, ttf: 2, d128: false });
+      assert.deepEqual(problems(CD, aa32, { ...CTX, ttf: 3, d128: false }).map((p) => `${p.rule}:${p.field}`), ['format:AA64']);
+      // D128 unknown: lenient, AA64=0 may be VMSAv9-128.
+      assert.equal(find(problems(CD, aa32, { ...CTX, ttf: 2 }), 'illegal', 'AA64'), undefined);
+    });
+
+    it('AA64=0 with SMMU_IDR5.D128=1 is VMSAv9-128, not VMSAv8-32', () => {
+      const d128 = { ...CTX, d128: true, ttf: 2 };
+      // The kernel CD's 4K/48-bit walk as 128-bit tables: T0SZ is 6 bits (64 - 16 = 48-bit VA), TG0 is used.
+      const w = kernel({ AA64: 0 });
+      const d = decode(CD, w, d128);
+      assert.deepEqual(d.problems.map((p) => `${p.rule}:${p.field}`), ['format:AA64']);
+      assert.match(d.field('T0SZ')!.text, /48-bit input/);
+      assert.equal(d.field('TG0')?.relevant, true);
+      assert.equal(d.field('UWXN')?.relevant, false);
+      assert.equal(d.summary, 'valid: ASID 1, TTB0 0x40001000, 48-bit VA, 4K granule, 48-bit IPS, VMSAv9-128 tables, TTB1 disabled');
+      // HA is used (not ignored as for VMSAv8-32): ILLEGAL without HTTU.
+      assertBreaks(kernel({ AA64: 0, HA: 1 }), 'illegal', 'HA', 'error', { ...d128, httu: 0 });
+      // Fields RES0 for 128-bit tables; the reserved TG0 code is ILLEGAL as for VMSAv8-64.
+      assertBreaks(kernel({ AA64: 0, PnCH: 1 }), 'res0', 'PnCH', 'warning', d128);
+      assertBreaks(kernel({ AA64: 0, TG0: 3 }), 'illegal', 'TG0', 'error', d128);
+      // Permission indirection is always on: a reserved PIIU code is ILLEGAL without PIE.
+      assertBreaks(kernel({ AA64: 0, PIIU3: 4 }), 'illegal', 'PIIU3', 'error', d128);
+      // T0SZ below 16 needs larger VAs (SMMU_IDR5.VAX).
+      assertBreaks(kernel({ AA64: 0, T0SZ: 12 }), 'range', 'T0SZ', 'error', { ...d128, vax: false });
+      assert.equal(find(problems(CD, kernel({ AA64: 0, T0SZ: 12 }), { ...d128, vax: true }), 'range', 'T0SZ'), undefined);
     });
   });
 });

@@ -422,6 +422,15 @@ describe('arch/commands', () => {
       assert.deepEqual(problems('RESUME', {}, { stallModel: 1 }), ['illegal::error']);
       ok(problems('RESUME', {}, { stallModel: 0 }));
       assert.deepEqual(problems('STALL_TERM', {}, { stallModel: 1 }), ['illegal::error']);
+      // IDR0.PRI, IDR3.MPAM and IDR3.DPT (4.5.2, 4.3.5, 4.6).
+      assert.deepEqual(problems('PRI_RESP', { resp: 'SUCC' }, { pri: false }), ['illegal::error']);
+      ok(problems('PRI_RESP', { resp: 'SUCC' }, { pri: true }));
+      assert.deepEqual(problems('CFGI_VMS_PIDM', { vmid: 1 }, { mpam: false }), ['illegal::error']);
+      ok(problems('CFGI_VMS_PIDM', { vmid: 1 }, { mpam: true }));
+      assert.deepEqual(problems('DPTI_ALL', {}, { dpt: false }), ['illegal::error']);
+      ok(problems('DPTI_ALL', {}, { dpt: true }));
+      assert.deepEqual(problems('DPTI_PA', { SIZE: 3, addr: 0x200000n }, { dpt: false }), ['illegal::error']);
+      ok(problems('DPTI_PA', { SIZE: 3, addr: 0x200000n }, { dpt: true }));
     });
 
     it('Secure-only commands are illegal on the Non-secure queue', () => {
@@ -439,8 +448,13 @@ describe('arch/commands', () => {
 
     it('16K granule with TTL = 1 is reserved without DS', () => {
       assert.deepEqual(problems('TLBI_S2_IPA', { tg: 2, ttl: 1, num: 3 }), ['reserved-value:TTL:warning']);
-      assert.deepEqual(problems('TLBI_S2_IPA', { tg: 2, ttl: 1 }), ['illegal:TTL:error', 'reserved-value:TTL:warning']);
+      // With NUM = SCALE = 0 it is ILLEGAL, reported once (not also as reserved).
+      assert.deepEqual(problems('TLBI_S2_IPA', { tg: 2, ttl: 1 }), ['illegal:TTL:error']);
+      assert.deepEqual(problems('TLBI_S2_IPA', { tg: 2, ttl: 1 }, { ds: false }), ['illegal:TTL:error']);
       ok(problems('TLBI_S2_IPA', { tg: 2, ttl: 2 }));
+      // With IDR5.DS a level-1 hint exists for 16K: both forms are fine.
+      ok(problems('TLBI_S2_IPA', { tg: 2, ttl: 1, num: 3 }, { ds: true }));
+      ok(problems('TLBI_S2_IPA', { tg: 2, ttl: 1 }, { ds: true }));
     });
 
     it('range fields are RES0 when TG = 0, and without IDR3.RIL', () => {
@@ -453,7 +467,11 @@ describe('arch/commands', () => {
 
     it('SCALE above 31 needs IDR5.DS', () => {
       assert.deepEqual(problems('TLBI_NH_VAA', { tg: 1, scale: 32 }), ['range:SCALE:warning']);
+      assert.deepEqual(problems('TLBI_NH_VAA', { tg: 1, scale: 32 }, { ds: false }), ['range:SCALE:warning']);
       ok(problems('TLBI_NH_VAA', { tg: 1, scale: 31 }));
+      // With DS bit 25 exists: 32..39 are fine, above 39 is taken as 39.
+      ok(problems('TLBI_NH_VAA', { tg: 1, scale: 39 }, { ds: true }));
+      assert.deepEqual(problems('TLBI_NH_VAA', { tg: 1, scale: 40 }, { ds: true }), ['range:SCALE:warning']);
     });
 
     it('TG for a granule the SMMU does not support', () => {
@@ -471,6 +489,10 @@ describe('arch/commands', () => {
       // 128-bit tables, 4K TTL 1: 256MB blocks, Address[27:12]: 0x10000000 is aligned, 0x8000000 is not.
       ok(problems('TLBI_NH_VA', { tg: 1, ttl: 1, TTL128: 1, addr: 0x10000000n }));
       assert.deepEqual(problems('TLBI_NH_VA', { tg: 1, ttl: 1, TTL128: 1, addr: 0x8000000n }), ['align:Address:warning']);
+      // 16K TTL 1 with IDR5.DS: level-1 entries of 2^(14 + 2 * 11) = 2^36 bytes (64GB); without DS the
+      // SMMU reads TTL 0 and only 16K alignment counts. NUM 1 keeps the command legal either way.
+      assert.deepEqual(problems('TLBI_NH_VA', { tg: 2, ttl: 1, num: 1, addr: 0x4000n }, { ds: true }), ['align:Address:warning']);
+      ok(problems('TLBI_NH_VA', { tg: 2, ttl: 1, num: 1, addr: 1n << 36n }, { ds: true }));
     });
 
     it('IPA beyond the address size', () => {
@@ -494,19 +516,32 @@ describe('arch/commands', () => {
     });
 
     it('PRI_RESP Resp 0b11 is ILLEGAL', () => {
-      assert.deepEqual(problems('PRI_RESP', { resp: 3 }), ['reserved-value:Resp:warning', 'illegal:Resp:error']);
+      assert.deepEqual(problems('PRI_RESP', { resp: 3 }), ['illegal:Resp:error']);
       ok(problems('PRI_RESP', { resp: 'DENY' }));
+      // The generic message says what is right. word0 = 0x41; word1 = Resp 3 << 12 = 0x3000.
+      const [p] = validate(cmd('PRI_RESP'), [0x41n, 0x3000n]);
+      assert.match(p.message, /^Resp = RESERVED is ILLEGAL: .*CERROR_ILL; use 0 \(DENY\), 1 \(FAIL\) or 2 \(SUCC\)$/);
     });
 
     it('CMD_SYNC: reserved CS, MSI address beyond OAS, MSI_NS', () => {
-      assert.deepEqual(problems('SYNC', { cs: 3 }), ['reserved-value:CS:warning', 'illegal:CS:error']);
+      assert.deepEqual(problems('SYNC', { cs: 3 }), ['illegal:CS:error']);
       ok(problems('SYNC', { cs: 'NONE' }));
+      // word0 = 0x46 | CS 3 << 12 = 0x3046
+      assert.match(validate(cmd('SYNC'), [0x3046n, 0n])[0].message, /^CS = RESERVED is ILLEGAL: .*use 0 \(NONE\), 1 \(IRQ\) or 2 \(SEV\)$/);
       assert.deepEqual(problems('SYNC', { cs: 1, msiattr: 0xf, msh: 3, msiaddr: 1n << 48n }, { oas: 48 }), ['range:MSIAddress:warning']);
       ok(problems('SYNC', { cs: 1, msiattr: 0xf, msh: 3, msiaddr: 0x40000100n }, { oas: 48 }));
       assert.deepEqual(problems('SYNC', { cs: 2, MSI_NS: 1 }), ['res0:MSI_NS:warning']);
       // A reserved memory type matters only when an MSI is sent.
       assert.deepEqual(problems('SYNC', { cs: 1, msiattr: 0x4, msiaddr: 0x1000n }), ['reserved-value:MSIAttr:warning']);
       ok(problems('SYNC', { cs: 2, msiattr: 0x4 }));
+    });
+
+    it('CMD_SYNC CS = SEV without IDR0.SEV behaves as NONE', () => {
+      assert.deepEqual(problems('SYNC', { cs: 'SEV' }, { sev: false }), ['unsupported:CS:warning']);
+      ok(problems('SYNC', { cs: 'SEV' }, { sev: true }));
+      // word0 = 0x46 | CS SEV 2 << 12 = 0x2046
+      assert.equal(dec([0x2046n, 0n], { sev: false }).summary, 'CMD_SYNC CS=SEV (no SEV on this SMMU: as NONE)');
+      assert.equal(dec([0x2046n, 0n], { sev: true }).summary, 'CMD_SYNC CS=SEV');
     });
 
     it('PREFETCH_ADDR NS is RES0 on the Non-secure queue', () => {

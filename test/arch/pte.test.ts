@@ -52,6 +52,9 @@ describe('arch/pte', () => {
       assert.equal(d.get('AttrIndx'), 1n);
       assert.equal(d.field('AP')?.valueName, 'RW');
       assert.equal(d.get('SH'), 3n);
+      // The shared shareability names, with io-pgtable's use as a note.
+      assert.equal(d.field('SH')?.valueName, 'ISH');
+      assert.match(d.field('SH')!.text, /Inner Shareable \(io-pgtable ARM_LPAE_PTE_SH_IS: IOMMU_CACHE\)/);
       assert.equal(d.get('AF'), 1n);
       assert.equal(d.get('nG'), 1n);
       assert.equal(d.get('OA'), 0x40123000n);
@@ -59,7 +62,7 @@ describe('arch/pte', () => {
       assert.equal(d.summary, 'page 0x40123000, RW, EL0, Normal WB (AttrIndx 1), IS, AF, nG');
       assert.equal(outputAddress(w, S1_4K_L3), 0x40123000n);
       // Built with the encoder, field by field, it is the same word.
-      assert.deepEqual(encode(l, { Type: 'PAGE', AttrIndx: 1, AP: 'RW', SH: 'IS', AF: 1, nG: 1, OA: 0x40123000n }), [w]);
+      assert.deepEqual(encode(l, { Type: 'PAGE', AttrIndx: 1, AP: 'RW', SH: 'ISH', AF: 1, nG: 1, OA: 0x40123000n }), [w]);
     });
 
     it('the same page read-only (IOMMU_READ|IOMMU_CACHE)', () => {
@@ -381,6 +384,8 @@ describe('arch/pte', () => {
       const l = pteLayout({ stage: 2, granule: 4, level: 3 }, 'page');
       const p = decode(l, [0x401237d3n]).problems;
       assert.deepEqual(p.map((x) => [x.rule, x.field]), [['reserved-value', 'MemAttr']]);
+      // Same name as STE.MemAttr's 0b0100, but CONSTRAINED UNPREDICTABLE here (the STE's behaves as Device-nGnRnE).
+      assert.match(p[0].message, /^MemAttr = RESERVED_0100 is reserved: .*CONSTRAINED UNPREDICTABLE/);
       // io-pgtable's other codes are valid: NC 0x5 (0x14) -> 0x401237d7; DEV 0x1 (0x4) -> 0x401237c7
       assert.deepEqual(problemIds(l, 0x401237d7n), []);
       assert.deepEqual(problemIds(l, 0x401237c7n), []);
@@ -389,6 +394,8 @@ describe('arch/pte', () => {
     it('reserved-value: SH=0b01', () => {
       // 0x40123f47 with SH 0b01 (0x100) instead of 0b11: 0x40123d47
       assert.deepEqual(problemIds(page, 0x40123d47n), ['reserved-value']);
+      // In a descriptor the reserved code is CONSTRAINED UNPREDICTABLE, not "as Non-shareable" as in the STE/CD.
+      assert.match(decode(page, [0x40123d47n]).problems[0].message, /CONSTRAINED UNPREDICTABLE/);
     });
 
     it('addr-size: output address above ctx.oas', () => {

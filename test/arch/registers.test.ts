@@ -242,6 +242,25 @@ describe('arch registers', () => {
       assert.equal(c.msi, false);
       assert.equal(c.cmdqs, 19);
       assert.equal(c.eventqs, 19);
+      // TERM_MODEL [26] set; SEV [14], NS1ATS [11] clear; TTF = 0b10 (no AArch32), so the IAS is the OAS.
+      assert.equal(c.termModel, 1);
+      assert.equal(c.sev, false);
+      assert.equal(c.ns1ats, false);
+      assert.equal(c.ias, 44);
+      // IDR3 0x1404: MPAM [7], FWB [8], PBHA [3], S2PI [19], S2PO [20] clear. IDR5 0x74: DS [7], D128 [8] clear.
+      for (const k of ['mpam', 'fwb', 'pbha', 's2pi', 's2po', 'ds', 'd128'] as const) assert.equal(c[k], false, k);
+    });
+
+    it('takes the newer feature bits from IDR0, IDR3 and IDR5', () => {
+      // IDR0: QEMU's with TTF = 0b11 (0xc instead of 0x8: +0x4), SEV [14] 0x4000, NS1ATS [11] 0x800 → 0x0d44581e
+      // IDR3: QEMU's + PBHA [3] 0x8, MPAM [7] 0x80, FWB [8] 0x100, S2PI [19] 0x80000, S2PO [20] 0x100000 → 0x18158c
+      // IDR5: QEMU's + DS [7] 0x80 + D128 [8] 0x100 → 0x1f4 (OAS 44)
+      const c = contextFromIdRegs(0x0d44581e, QEMU_IDR1, 0x18158c, 0x1f4);
+      for (const k of ['sev', 'ns1ats', 'mpam', 'fwb', 'pbha', 's2pi', 's2po', 'ds', 'd128'] as const) assert.equal(c[k], true, k);
+      // With VMSAv8-32 LPAE tables (TTF[0]) the IAS is at least 40 bits: max(40, 44) = 44; with OAS 36 (0b001) it is 40.
+      assert.equal(c.ttf, 3);
+      assert.equal(c.ias, 44);
+      assert.equal(contextFromIdRegs(0x0d44581e, QEMU_IDR1, 0x18158c, 0x1f1).ias, 40);
     });
 
     it('takes OAS 48 and 52-bit VAs from IDR5', () => {

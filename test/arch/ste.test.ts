@@ -445,8 +445,8 @@ describe('STE', () => {
     });
 
     it('fields the configuration makes RES0', () => {
-      breaksAndPasses(STE, 'res0', 'MemAttr', 'warning', ste(BYPASS_STE, { MemAttr: 'OWB_IWB' }), FULL,
-        ste(BYPASS_STE, { MemAttr: 'OWB_IWB', MTCFG: 1 }), FULL);
+      breaksAndPasses(STE, 'res0', 'MemAttr', 'warning', ste(BYPASS_STE, { MemAttr: 'OIWB' }), FULL,
+        ste(BYPASS_STE, { MemAttr: 'OIWB', MTCFG: 1 }), FULL);
       breaksAndPasses(STE, 'res0', 'DPT_VMATCH', 'warning', ste(KERNEL_S2, { EATS: 'TRANS', DPT_VMATCH: 2 }), FULL,
         ste(KERNEL_S2, { EATS: 'TRANS_DPT', DPT_VMATCH: 2 }), FULL);
       breaksAndPasses(STE, 'res0', 'S2SKL', 'warning', ste(KERNEL_S2, { S2SKL: 1 }), FULL, KERNEL_S2, FULL);
@@ -455,6 +455,111 @@ describe('STE', () => {
       breaksAndPasses(STE, 'res0', 'S2DS', 'warning', ste(k64, { S2DS: 1 }), FULL, k64, FULL);
       // Nothing is RES0-checked in an invalid STE: its fields are IGNORED.
       assert.deepEqual(problems(STE, [0n, 0n, 1n << 62n]), []);
+    });
+  });
+
+  describe('rules that need the SMMU\'s features (exact with the flag, lenient without)', () => {
+    /** VMSAv8-32 LPAE stage 2: T0SZ 0b1000 = -8 -> 40-bit IPA, S2SL0=1 (level 1). */
+    const aa32 = ste(KERNEL_S2, { S2AA64: 0, S2T0SZ: 8 });
+    /**
+     * The same words read as VMSAv9-128 (IDR5.D128=1): S2T0SZ 24 -> 64 - 24 = 40-bit IPA; S2SL0 is RES0 there, so 0;
+     * start levels come from S2SKL (not modelled). As VMSAv8-32 they would be T0SZ 0b1000 with SL0=0 (level 2, 22..34 bits).
+     */
+    const v128 = ste(KERNEL_S2, { S2AA64: 0, S2SL0: 0 });
+
+    it('IAS from the context for nested S1ContextPtr and S2T0SZ', () => {
+      // Nested, S2T0SZ 25 = 39-bit IPA (level 1 on 4K covers 31..43 bits; 39 - 30 = 9 bits: one 4KB table).
+      const n = ste(KERNEL_S2, { Config: 'NESTED', S2T0SZ: 25, S1ContextPtr: 1n << 38n });
+      // IAS 38: 2^38 is out of range; IAS 39: in range. Without ias, max(40, OAS 36) = 40 bits (lenient).
+      breaksAndPasses(STE, 'range', 'S1ContextPtr', 'error', n, { ...FULL, oas: 36, ias: 38 }, n, { ...FULL, oas: 36, ias: 39 });
+      assert.equal(find(problems(STE, n, { ...FULL, oas: 36 }), 'range', 'S1ContextPtr'), undefined);
+      // S2T0SZ 24 = 40-bit IPA needs an IAS of 40: the minimum is 64 - IAS.
+      breaksAndPasses(STE, 'range', 'S2T0SZ', 'error', KERNEL_S2, { ...FULL, ias: 39 }, KERNEL_S2, { ...FULL, ias: 40 });
+    });
+
+    it('IDR5.D128: S2AA64=0 is VMSAv9-128, not VMSAv8-32', () => {
+      const d = decode(STE, v128, { ...FULL, d128: true });
+      assert.deepEqual(d.problems, []);
+      assert.equal(d.summary, 'stage-2 translate, VMID 5, S2TTB 0x800000000, 4K granule (VMSAv9-128), 40-bit IPA');
+      assert.equal(d.field('S2SKL')?.relevant, true);
+      assert.equal(d.field('S2SL0')?.relevant, false);
+      assert.match(d.field('S2T0SZ')!.text, /^24 \(0x18\) \(40-bit IPA\)$/);
+      // Read as VMSAv8-32 (D128=0) the same words have an inconsistent start level.
+      breaksAndPasses(STE, 'illegal', 'S2SL0', 'error', v128, { ...FULL, d128: false }, v128, { ...FULL, d128: true });
+      // The VMSAv8-32 prohibitions do not apply to VMSAv9-128 ...
+      const fwb = ste(v128, { S2FWB: 1 });
+      breaksAndPasses(STE, 'illegal', 'S2FWB', 'error', fwb, { ...FULL, d128: false }, fwb, { ...FULL, d128: true });
+      // ... but its own RES0 fields do, and S2SKL is RES0 without D128.
+      breaksAndPasses(STE, 'res0', 'S2SL0', 'warning', ste(v128, { S2SL0: 1 }), { ...FULL, d128: true }, v128, { ...FULL, d128: true });
+      breaksAndPasses(STE, 'res0', 'S2SKL', 'warning', ste(aa32, { S2SKL: 1 }), { ...FULL, d128: false }, aa32, { ...FULL, d128: false });
+    });
+
+    it('IDR0.TTF: the stage-2 table format must be supported', () => {
+      breaksAndPasses(STE, 'illegal', 'S2AA64', 'error', KERNEL_S2, { ...FULL, ttf: 1 }, KERNEL_S2, { ...FULL, ttf: 2 });
+      breaksAndPasses(STE, 'illegal', 'S2AA64', 'error', aa32, { ...FULL, ttf: 2, d128: false }, aa32, { ...FULL, ttf: 3, d128: false });
+      // D128 unknown: S2AA64=0 might be VMSAv9-128, so no error.
+      assert.equal(find(problems(STE, aa32, { ...FULL, ttf: 2 }), 'illegal', 'S2AA64'), undefined);
+    });
+
+    it('IDR1.ATTR_TYPES_OVR / ATTR_PERMS_OVR: the override fields are RES0 without them', () => {
+      const sh = ste(BYPASS_STE, { SHCFG: 'INCOMING' });
+      breaksAndPasses(STE, 'res0', 'SHCFG', 'warning', sh, { ...FULL, attrTypesOvr: false }, sh, { ...FULL, attrTypesOvr: true });
+      assert.equal(decode(STE, sh, { ...FULL, attrTypesOvr: false }).field('SHCFG')?.relevant, false);
+      // MemAttr with MTCFG=0 is RES0 for two reasons: reported once.
+      const mem = problems(STE, ste(BYPASS_STE, { MemAttr: 'OIWB' }), { ...FULL, attrTypesOvr: false });
+      assert.deepEqual(mem.map((p) => `${p.rule}:${p.field}`), ['res0:MemAttr']);
+      const priv = ste(BYPASS_STE, { PRIVCFG: 'PRIV' });
+      breaksAndPasses(STE, 'res0', 'PRIVCFG', 'warning', priv, { ...FULL, attrPermsOvr: false }, priv, { ...FULL, attrPermsOvr: true });
+      assert.equal(decode(STE, priv, { ...FULL, attrPermsOvr: false }).field('PRIVCFG')?.relevant, false);
+    });
+
+    it('IDR3.MPAM: the MPAM fields are RES0 without it', () => {
+      const partid = ste(BYPASS_STE, { PARTID: 1 });
+      breaksAndPasses(STE, 'res0', 'PARTID', 'warning', partid, { ...FULL, mpam: false }, partid, { ...FULL, mpam: true });
+      // Without MPAM there is no VMS: S1MPAM is RES0 and VMSPtr is not range-checked.
+      const n = ste(KERNEL_S2, { Config: 'NESTED', S1ContextPtr: 0x4800f000n, S1MPAM: 1, VMSPtr: 1n << 48n });
+      const ps = problems(STE, n, { ...FULL, mpam: false });
+      assert.deepEqual(ps.map((p) => `${p.rule}:${p.field}`), ['res0:S1MPAM']);
+    });
+
+    it('IDR3.FWB / S2PI / S2PO: S2FWB, S2PIE, S2POE are RES0 (not ILLEGAL) without them', () => {
+      breaksAndPasses(STE, 'res0', 'S2FWB', 'warning', ste(aa32, { S2FWB: 1 }), { ...FULL, fwb: false }, aa32, { ...FULL, fwb: false });
+      assert.equal(find(problems(STE, ste(aa32, { S2FWB: 1 }), { ...FULL, fwb: false }), 'illegal', 'S2FWB'), undefined);
+      breaksAndPasses(STE, 'res0', 'S2PIE', 'warning', ste(aa32, { S2PIE: 1 }), { ...FULL, s2pi: false }, aa32, { ...FULL, s2pi: false });
+      assert.equal(find(problems(STE, ste(aa32, { S2PIE: 1 }), { ...FULL, s2pi: false }), 'illegal', 'S2PIE'), undefined);
+      // S2POE=1 with the direct scheme is ILLEGAL only where overlays exist.
+      const poe = ste(KERNEL_S2, { S2POE: 1 });
+      breaksAndPasses(STE, 'res0', 'S2POE', 'warning', poe, { ...FULL, s2po: false }, KERNEL_S2, { ...FULL, s2po: false });
+      assert.equal(find(problems(STE, poe, { ...FULL, s2po: false }), 'illegal', 'S2POE'), undefined);
+      assert.ok(find(problems(STE, poe, { ...FULL, s2po: true }), 'illegal', 'S2POE'));
+    });
+
+    it('IDR3.PBHA: the S2HWU bits are IGNORED without it, so they cannot clash with S2POE', () => {
+      const hwu = ste(KERNEL_S2, { S2POE: 1, S2PIE: 1, S2HWU59: 1 });
+      breaksAndPasses(STE, 'illegal', 'S2POE', 'error', hwu, { ...FULL, pbha: true }, hwu, { ...FULL, pbha: false });
+      assert.equal(decode(STE, hwu, { ...FULL, pbha: false }).field('S2HWU59')?.relevant, false);
+    });
+
+    it('IDR3.DPT: EATS=TRANS_DPT is reserved (as ABT) without it, ILLEGAL for an EL2 stream with it', () => {
+      const dpt = ste(KERNEL_S2, { EATS: 'TRANS_DPT' });
+      breaksAndPasses(STE, 'reserved-value', 'EATS', 'warning', dpt, { ...FULL, dpt: false }, dpt, { ...FULL, dpt: true });
+      assert.doesNotMatch(decode(STE, dpt, { ...FULL, dpt: false }).summary, /ATS/);
+      assert.match(decode(STE, dpt, { ...FULL, dpt: true }).summary, /; ATS with DPT checks$/);
+      breaksAndPasses(STE, 'illegal', 'EATS', 'error', ste(KERNEL_S1, { STRW: 'EL2', EATS: 'TRANS_DPT' }), { ...FULL, dpt: true },
+        ste(KERNEL_S1, { EATS: 'TRANS_DPT' }), { ...FULL, dpt: true });
+      assert.equal(find(problems(STE, ste(KERNEL_S1, { STRW: 'EL2', EATS: 'TRANS_DPT' })), 'illegal', 'EATS'), undefined);
+      const vmatch = ste(dpt, { DPT_VMATCH: 2 });
+      breaksAndPasses(STE, 'res0', 'DPT_VMATCH', 'warning', vmatch, { ...FULL, dpt: false }, vmatch, { ...FULL, dpt: true });
+    });
+
+    it('IDR0.NS1ATS: split-stage ATS is ILLEGAL where NS1ATS=1 says it is not supported', () => {
+      const split = ste(KERNEL_S2, { EATS: 'S1CHK', Config: 'NESTED', S1ContextPtr: 0x4800f000n });
+      breaksAndPasses(STE, 'illegal', 'EATS', 'error', split, { ...FULL, ns1ats: true }, split, { ...FULL, ns1ats: false });
+    });
+
+    it('IDR5.DS: S2DS is RES0 without it', () => {
+      breaksAndPasses(STE, 'res0', 'S2DS', 'warning', ste(KERNEL_S2, { S2DS: 1 }), { ...FULL, ds: false }, KERNEL_S2, { ...FULL, ds: false });
+      assert.deepEqual(problems(STE, ste(KERNEL_S2, { S2DS: 1 }), { ...FULL, ds: true }), []);
     });
   });
 });
@@ -477,6 +582,16 @@ describe('L1STD', () => {
     assert.match(decode(L1STD, [0x40010000n]).summary, /^invalid \(Span=0\)/);
     assert.equal(decode(L1STD, [0x40010000n]).field('L2Ptr')?.relevant, false);
     assert.match(decode(L1STD, [0x4001000cn]).summary, /^invalid \(reserved Span 12 behaves as 0\)/);
+  });
+
+  it('rules: Span at most SPLIT+1 when the context gives SPLIT', () => {
+    // Span 9 = 2^8 STEs: right for SPLIT 8 (Linux), too many for SPLIT 6 (64 STEs per level-2 table).
+    breaksAndPasses(L1STD, 'range', 'Span', 'error', L1STD_9, { ...FULL, split: 6 }, L1STD_9, { ...FULL, split: 8 });
+    // A reserved SPLIT (7) behaves as 6.
+    assert.ok(find(problems(L1STD, L1STD_9, { ...FULL, split: 7 }), 'range', 'Span'));
+    const d = decode(L1STD, L1STD_9, { ...FULL, split: 6 });
+    assert.equal(d.summary, 'invalid (Span 9 > SPLIT+1 = 7): StreamIDs of this descriptor abort with C_BAD_STREAMID');
+    assert.equal(d.field('L2Ptr')?.relevant, false);
   });
 
   it('rules: reserved Span, L2Ptr alignment and range', () => {

@@ -1,0 +1,637 @@
+/**
+ * The SMMU: its registers, the stream table and CD fetches with the configuration cache,
+ * translation through the TLB and the walker, the command queue and the event queue in
+ * memory. It reads and writes memory only through the memory system's SMMU view, so a
+ * non-coherent SMMU reading uncleaned tables or queues sees the stale bytes.
+ *
+ * Caching follows the architecture's permissions, deterministically: whatever the SMMU
+ * fetches while SMMUEN=1 it caches (valid or not, as the architecture allows), and keeps
+ * until a CFGI/TLBI command drops it. Nothing is cached while SMMUEN=0.
+ */
+import { decode, fieldValue, findField, requireField, setField } from '../../arch/codec';
+import { commandLayoutFor, CommandLayout } from '../../arch/commands';
+import { encodeEvent, eventByName } from '../../arch/events';
+import { ArchContext, mask } from '../../arch/field';
+import { registerByName, registerByOffset, RegisterLayout, REGISTERS } from '../../arch/registers';
+import { bytesToBigint, bigintToBytes } from '../memory';
+import { MemorySystem } from '../memsys';
+import { cdConfig, CdConfig, S1Stream, StreamConfig, streamConfig } from './config';
+import { archContext, idRegisters, SmmuFeatures } from './features';
+import { advance, entryAddress, indexOf, isEmpty, isFull, QueueGeometry } from './queue';
+import { Tlb } from './tlb';
+import { Access, DescriptorReader, Stage2Config, Transaction, Translation, WalkFault, WalkStep } from './types';
+import { inputAddress, permissionFault, translate as walkTranslate, walkStage2 } from './walk';
+
+/** A structure fetched for a translation, or found in the configuration cache. */
+export interface ConfigStep {
+  readonly what: 'l1std' | 'ste' | 'l1cd' | 'cd';
+  readonly addr: number;
+  readonly words: readonly bigint[];
+  readonly source: 'memory' | 'cache';
+}
+
+/** What the SMMU did, reported to whoever drives it (the trace, the debugger, the checker). */
+export type SmmuActivity =
+  | { readonly kind: 'fetch'; readonly what: ConfigStep['what'] | 'cmd'; readonly addr: number; readonly words: readonly bigint[]; readonly sid?: number; readonly ssid?: number }
+  | { readonly kind: 'command'; readonly index: number; readonly name: string; readonly words: readonly bigint[]; readonly effect: string }
+  | { readonly kind: 'command-error'; readonly index: number; readonly cerror: 'ILL' | 'ABT'; readonly reason: string }
+  | { readonly kind: 'sync'; readonly index: number; readonly msi?: { readonly addr: number; readonly data: number } }
+  | { readonly kind: 'event'; readonly name: string; readonly words: readonly bigint[]; readonly recorded: boolean; readonly addr?: number; readonly why?: string }
+  | { readonly kind: 'register'; readonly name: string; readonly value: bigint; readonly ignored?: string }
+  | { readonly kind: 'translate'; readonly tx: Transaction; readonly result: TranslateResult };
+
+export interface TranslateResult {
+  /** ok: translated; bypass: passed through untranslated; abort: terminated without an event; fault: terminated with an event. */
+  readonly outcome: 'ok' | 'bypass' | 'abort' | 'fault';
+  readonly pa?: number;
+  /** The event the SMMU recorded or would have recorded. */
+  readonly event?: { readonly name: string; readonly words: readonly bigint[]; readonly recorded: boolean };
+  readonly reason: string;
+  readonly config: readonly ConfigStep[];
+  readonly walk: readonly WalkStep[];
+  readonly tlbHit: boolean;
+  readonly translation?: Translation;
+}
+
+interface CachedSte {
+  readonly addr: number;
+  readonly words: readonly bigint[];
+  readonly config: StreamConfig;
+}
+
+interface CachedCd {
+  readonly addr: number;
+  readonly words: readonly bigint[];
+  readonly config: CdConfig;
+}
+
+/** CD cache key: StreamID and SubstreamID (20 bits) in one exact number. */
+const cdKey = (sid: number, ssid: number): number => sid * 0x100000 + ssid;
+const SSID_SPACE = 0x100000;
+
+const hex = (n: number | bigint): string => '0x' + n.toString(16);
+
+/**
+ * An event record with the fields its type carries: fields the record does not have are
+ * left out, and addresses keep only the bits the record holds.
+ */
+function eventRecord(name: string, fields: Record<string, bigint | number | boolean | string>): bigint[] {
+  const layout = eventByName(name)!;
+  const kept: Record<string, bigint | number | boolean | string> = {};
+  for (const [k, v] of Object.entries(fields)) {
+    const f = findField(layout, k);
+    if (!f) continue;
+    kept[k] = f.kind === 'address' ? BigInt.asUintN(64, BigInt(v)) & ~((1n << BigInt(f.lo % 64)) - 1n) & mask(f.hi % 64 + 1) : v;
+  }
+  return encodeEvent(name, kept);
+}
+
+class Fault {
+  constructor(readonly event: string, readonly reason: string, readonly fields: Record<string, bigint | number | boolean | string> = {}) {}
+}
+
+export class Smmu {
+  private readonly baseCtx: ArchContext;
+  private regs: Map<string, bigint>;
+  private steCache: Map<number, CachedSte>;
+  private l1stdCache: Map<number, { addr: number; word: bigint }>;
+  private cdCache: Map<number, CachedCd>;
+  private l1cdCache: Map<number, { addr: number; word: bigint }>;
+  readonly tlb: Tlb;
+  private readonly reader: DescriptorReader;
+  /** Command queue entries consumed since the last CMD_SYNC (the checker asks what is still unsynchronised). */
+  private unsynced: number;
+
+  constructor(
+    readonly features: SmmuFeatures,
+    private mem: MemorySystem,
+    private readonly emit: (a: SmmuActivity) => void = () => undefined,
+    from?: Smmu,
+  ) {
+    this.baseCtx = from?.baseCtx ?? archContext(features);
+    this.regs = from ? new Map(from.regs) : this.resetRegisters();
+    this.steCache = from ? new Map(from.steCache) : new Map();
+    this.l1stdCache = from ? new Map(from.l1stdCache) : new Map();
+    this.cdCache = from ? new Map(from.cdCache) : new Map();
+    this.l1cdCache = from ? new Map(from.l1cdCache) : new Map();
+    this.tlb = from ? from.tlb.snapshot() : new Tlb();
+    this.unsynced = from?.unsynced ?? 0;
+    this.reader = { read: (addr, out) => this.mem.smmuReadU64Parts(addr, out) };
+  }
+
+  /** A copy over a snapshot of memory (the SMMU's caches are copied; the TLB is snapshotted). */
+  snapshot(mem: MemorySystem, emit?: (a: SmmuActivity) => void): Smmu {
+    return new Smmu(this.features, mem, emit ?? this.emit, this);
+  }
+
+  /** What the format tables check structures against: the ID registers, and CR2.E2H. */
+  get ctx(): ArchContext {
+    return this.field('CR2', 'E2H') === 1 ? { ...this.baseCtx, e2h: true } : this.baseCtx;
+  }
+
+  private resetRegisters(): Map<string, bigint> {
+    const regs = new Map<string, bigint>();
+    for (const r of REGISTERS) regs.set(r.name, 0n);
+    const id = idRegisters(this.features);
+    for (const [name, v] of Object.entries(id)) regs.set(name, BigInt(v));
+    // SMMUv3.2 (ArchMajorRev 0, ArchMinorRev 2), Arm as implementer.
+    regs.set('AIDR', 0x2n);
+    regs.set('IIDR', 0x43bn);
+    return regs;
+  }
+
+  // ---- registers ------------------------------------------------------------------
+
+  /** A register by name (kernel or architecture spelling) or offset; throws with the known names. */
+  register(nameOrOffset: string | number): RegisterLayout {
+    const r = typeof nameOrOffset === 'number' ? registerByOffset(nameOrOffset) : registerByName(nameOrOffset);
+    if (!r) {
+      throw new RangeError(`no SMMU register ${typeof nameOrOffset === 'number' ? 'at offset ' + hex(nameOrOffset) : `'${nameOrOffset}'`}; ` +
+        `known: ${REGISTERS.map((x) => x.name).join(', ')}`);
+    }
+    return r;
+  }
+
+  read(nameOrOffset: string | number): bigint {
+    return this.regs.get(this.register(nameOrOffset).name) ?? 0n;
+  }
+
+  /** Every register's value, for views. */
+  registers(): ReadonlyMap<string, bigint> {
+    return this.regs;
+  }
+
+  /** A register field's value, read through the register table without a full decode (this is on the DMA path). */
+  private field(reg: string, field: string): number {
+    const r = this.register(reg);
+    return Number(fieldValue(r, [this.regs.get(r.name) ?? 0n], requireField(r, field)));
+  }
+
+  private setField(reg: string, field: string, value: number | bigint): void {
+    const r = this.register(reg);
+    this.regs.set(r.name, setField(r, [this.regs.get(r.name) ?? 0n], field, BigInt(value))[0]);
+  }
+
+  get enabled(): boolean {
+    return this.field('CR0', 'SMMUEN') === 1;
+  }
+
+  /**
+   * An MMIO write from the CPU. Returns a note when the SMMU ignores or constrains the
+   * write (the architecture makes some registers read-only while enabled).
+   */
+  write(nameOrOffset: string | number, value: bigint): string | undefined {
+    const r = this.register(nameOrOffset);
+    const v = BigInt.asUintN(r.wordBits, value);
+    const ignored = this.writeIgnoredBecause(r);
+    if (r.access === 'RO' || ignored) {
+      const why = ignored ?? `${r.name} is read-only`;
+      this.emit({ kind: 'register', name: r.name, value: v, ignored: why });
+      return why;
+    }
+    this.regs.set(r.name, v);
+    this.emit({ kind: 'register', name: r.name, value: v });
+    switch (r.name) {
+      case 'CR0':
+        this.regs.set('CR0ACK', v);
+        if (this.field('CR0', 'CMDQEN') === 1) this.consumeCommands();
+        break;
+      case 'IRQ_CTRL':
+        this.regs.set('IRQ_CTRLACK', v);
+        break;
+      case 'GBPA':
+        // The update completes at once: UPDATE reads back as 0.
+        this.setField('GBPA', 'UPDATE', 0);
+        break;
+      case 'CMDQ_PROD':
+        this.consumeCommands();
+        break;
+      default:
+        break;
+    }
+    return undefined;
+  }
+
+  /** Registers the architecture makes read-only (writes ignored) in the current state. */
+  private writeIgnoredBecause(r: RegisterLayout): string | undefined {
+    const smmuen = this.field('CR0ACK', 'SMMUEN') === 1;
+    if (smmuen && (r.name === 'STRTAB_BASE' || r.name === 'STRTAB_BASE_CFG')) {
+      return `${r.name} is read-only while CR0.SMMUEN=1: the write is ignored and the SMMU keeps using the old stream table`;
+    }
+    if (r.name === 'CMDQ_BASE' && this.field('CR0ACK', 'CMDQEN') === 1) return 'CMDQ_BASE is read-only while CR0.CMDQEN=1';
+    if (r.name === 'EVENTQ_BASE' && this.field('CR0ACK', 'EVENTQEN') === 1) return 'EVENTQ_BASE is read-only while CR0.EVENTQEN=1';
+    if (r.name === 'PRIQ_BASE' && this.field('CR0ACK', 'PRIQEN') === 1) return 'PRIQ_BASE is read-only while CR0.PRIQEN=1';
+    if (r.name === 'GBPA' && this.field('GBPA', 'UPDATE') === 1) return 'a GBPA update is still in progress';
+    return undefined;
+  }
+
+  // ---- configuration --------------------------------------------------------------
+
+  private readWords(addr: number, count: number): bigint[] {
+    const bytes = this.mem.smmuRead(addr, count * 8);
+    const words: bigint[] = [];
+    for (let i = 0; i < count; i++) words.push(bytesToBigint(bytes, i * 8, 8));
+    return words;
+  }
+
+  /** Where the STE of a StreamID is, walking the L1 descriptor if 2-level; throws Fault. */
+  private steAddress(sid: number, steps: ConfigStep[]): number {
+    const base = Number(this.read('STRTAB_BASE') & 0x00ff_ffff_ffff_ffc0n);
+    const fmt = this.field('STRTAB_BASE_CFG', 'FMT');
+    const log2size = Math.min(this.field('STRTAB_BASE_CFG', 'LOG2SIZE'), this.features.sidBits);
+    if (sid >= 2 ** log2size || sid < 0) {
+      throw new Fault('C_BAD_STREAMID', `StreamID ${hex(sid)} is beyond the stream table (2^${log2size} StreamIDs)`, { StreamID: sid });
+    }
+    if (fmt !== 1) return base + sid * 64;
+    const split = this.field('STRTAB_BASE_CFG', 'SPLIT');
+    const l1 = Math.floor(sid / 2 ** split);
+    const l1Addr = base + l1 * 8;
+    let entry = this.l1stdCache.get(l1);
+    if (entry) {
+      steps.push({ what: 'l1std', addr: entry.addr, words: [entry.word], source: 'cache' });
+    } else {
+      const word = this.readWords(l1Addr, 1)[0];
+      entry = { addr: l1Addr, word };
+      this.emit({ kind: 'fetch', what: 'l1std', addr: l1Addr, words: [word], sid });
+      steps.push({ what: 'l1std', addr: l1Addr, words: [word], source: 'memory' });
+      if (this.enabled) this.l1stdCache.set(l1, entry);
+    }
+    const span = Number(entry.word & 0x1fn);
+    if (span === 0 || span > 11) {
+      throw new Fault('C_BAD_STREAMID', `L1STD ${l1} at ${hex(l1Addr)} is invalid (Span=${span}): StreamID ${hex(sid)} has no STE`, { StreamID: sid });
+    }
+    const l2 = sid % 2 ** split;
+    if (l2 >= 2 ** (span - 1)) {
+      throw new Fault('C_BAD_STREAMID', `StreamID ${hex(sid)} is beyond the ${2 ** (span - 1)} STEs of L1STD ${l1} (Span=${span})`, { StreamID: sid });
+    }
+    return Number(entry.word & 0x00ff_ffff_ffff_ffc0n) + l2 * 64;
+  }
+
+  /** The STE of a StreamID, from the cache or memory. */
+  private ste(sid: number, steps: ConfigStep[]): CachedSte {
+    const cached = this.steCache.get(sid);
+    if (cached) {
+      steps.push({ what: 'ste', addr: cached.addr, words: cached.words, source: 'cache' });
+      return cached;
+    }
+    const addr = this.steAddress(sid, steps);
+    const words = this.readWords(addr, 8);
+    const ste: CachedSte = { addr, words, config: streamConfig(words, this.ctx) };
+    this.emit({ kind: 'fetch', what: 'ste', addr, words, sid });
+    steps.push({ what: 'ste', addr, words, source: 'memory' });
+    if (this.enabled) this.steCache.set(sid, ste);
+    return ste;
+  }
+
+  /** The address of a configuration structure the STE locates, through stage 2 when nested. */
+  private structureAddress(ipaOrPa: number, s2: Stage2Config | undefined, walk: WalkStep[], cls: 'CD'): number {
+    if (!s2) return ipaOrPa;
+    const r = walkStage2(ipaOrPa, s2, this.reader, walk, true);
+    if ('type' in r) throw this.walkFault(r, BigInt(ipaOrPa), cls);
+    return r.pa;
+  }
+
+  /** The CD for a SubstreamID (0 for transactions without one that use CD 0). */
+  private cd(sid: number, ssid: number, s1: S1Stream, s2: Stage2Config | undefined, steps: ConfigStep[], walk: WalkStep[]): CachedCd {
+    const key = cdKey(sid, ssid);
+    const cached = this.cdCache.get(key);
+    if (cached) {
+      steps.push({ what: 'cd', addr: cached.addr, words: cached.words, source: 'cache' });
+      return cached;
+    }
+    let cdAddr: number;
+    if (s1.fmt === 0) {
+      cdAddr = s1.cdBase + ssid * 64;
+    } else {
+      const leafBits = s1.fmt === 1 ? 6 : 10; // 4KB leaf tables hold 64 CDs, 64KB hold 1024
+      const l1 = Math.floor(ssid / 2 ** leafBits);
+      const l1Key = cdKey(sid, l1);
+      let entry = this.l1cdCache.get(l1Key);
+      if (entry) {
+        steps.push({ what: 'l1cd', addr: entry.addr, words: [entry.word], source: 'cache' });
+      } else {
+        const l1Addr = this.structureAddress(s1.cdBase + l1 * 8, s2, walk, 'CD');
+        const word = this.readWords(l1Addr, 1)[0];
+        entry = { addr: l1Addr, word };
+        this.emit({ kind: 'fetch', what: 'l1cd', addr: l1Addr, words: [word], sid, ssid });
+        steps.push({ what: 'l1cd', addr: l1Addr, words: [word], source: 'memory' });
+        if (this.enabled) this.l1cdCache.set(l1Key, entry);
+      }
+      if ((entry.word & 1n) === 0n) {
+        throw new Fault('C_BAD_SUBSTREAMID', `L1CD ${l1} at ${hex(entry.addr)} is invalid (V=0): SubstreamID ${hex(ssid)} has no CD`,
+          { StreamID: sid, SubstreamID: ssid, SSV: true });
+      }
+      const leafBase = Number(entry.word & 0x00ff_ffff_ffff_f000n);
+      cdAddr = leafBase + (ssid % 2 ** leafBits) * 64;
+    }
+    const addr = this.structureAddress(cdAddr, s2, walk, 'CD');
+    const words = this.readWords(addr, 8);
+    const cd: CachedCd = { addr, words, config: cdConfig(words, this.ctx, s1) };
+    this.emit({ kind: 'fetch', what: 'cd', addr, words, sid, ssid });
+    steps.push({ what: 'cd', addr, words, source: 'memory' });
+    if (this.enabled) this.cdCache.set(key, cd);
+    return cd;
+  }
+
+  /** What the configuration cache holds, for views and the checker. */
+  cachedStes(): ReadonlyMap<number, CachedSte> {
+    return this.steCache;
+  }
+
+  cachedCds(): { sid: number; ssid: number; entry: CachedCd }[] {
+    return [...this.cdCache].map(([k, entry]) => ({ sid: Math.floor(k / SSID_SPACE), ssid: k % SSID_SPACE, entry }));
+  }
+
+  cachedL1Stds(): ReadonlyMap<number, { addr: number; word: bigint }> {
+    return this.l1stdCache;
+  }
+
+  cachedL1Cds(): { sid: number; index: number; addr: number; word: bigint }[] {
+    return [...this.l1cdCache].map(([k, e]) => ({ sid: Math.floor(k / SSID_SPACE), index: k % SSID_SPACE, ...e }));
+  }
+
+  // ---- translation ----------------------------------------------------------------
+
+  private walkFault(f: WalkFault, input: bigint, cls?: 'CD'): Fault {
+    const fields: Record<string, bigint | number | boolean | string> = {
+      InputAddr: input, S2: f.stage === 2, CLASS: cls ?? f.cls,
+    };
+    if (f.ipa !== undefined) fields.IPA = f.ipa;
+    if (f.fetchAddr !== undefined) fields.FetchAddr = f.fetchAddr;
+    return new Fault(f.type, f.reason, fields);
+  }
+
+  /** Translate one transaction, recording what was fetched and any event. */
+  translate(tx: Transaction): TranslateResult {
+    const config: ConfigStep[] = [];
+    const walk: WalkStep[] = [];
+    let tlbHit = false;
+    let recordFaults = true;
+    const done = (r: Omit<TranslateResult, 'config' | 'walk' | 'tlbHit'>): TranslateResult => {
+      const result = { ...r, config, walk, tlbHit };
+      this.emit({ kind: 'translate', tx, result });
+      return result;
+    };
+    if (!this.enabled) {
+      if (this.field('GBPA', 'ABORT') === 1) return done({ outcome: 'abort', reason: 'SMMUEN=0 and GBPA.ABORT=1: the transaction is aborted, no event' });
+      return done({ outcome: 'bypass', pa: Number(BigInt.asUintN(52, tx.iova)), reason: 'SMMUEN=0: GBPA lets the transaction bypass' });
+    }
+    try {
+      const ste = this.ste(tx.sid, config);
+      const c = ste.config;
+      if (c.kind === 'invalid') throw new Fault('C_BAD_STE', `STE of StreamID ${hex(tx.sid)} at ${hex(ste.addr)}: ${c.reason}`);
+      if (c.kind === 'abort') return done({ outcome: 'abort', reason: `STE of StreamID ${hex(tx.sid)} aborts (Config=ABORT): no event` });
+      if (c.kind === 'bypass') {
+        if (tx.ssid !== undefined) throw new Fault('C_BAD_SUBSTREAMID', 'a SubstreamID was given to a bypass STE');
+        return done({ outcome: 'bypass', pa: Number(BigInt.asUintN(52, tx.iova)), reason: `STE of StreamID ${hex(tx.sid)} is bypass` });
+      }
+      let s1 = undefined;
+      if (c.s1) {
+        const useS1 = this.selectCd(tx, c.s1);
+        if (useS1 !== undefined) {
+          const cd = this.cd(tx.sid, useS1, c.s1, c.s2, config, walk);
+          if (cd.config.kind === 'invalid') {
+            throw new Fault('C_BAD_CD', `CD ${useS1} of StreamID ${hex(tx.sid)} at ${hex(cd.addr)}: ${cd.config.reason}`);
+          }
+          s1 = cd.config.s1;
+          recordFaults = s1.record;
+        }
+      } else if (tx.ssid !== undefined) {
+        throw new Fault('C_BAD_SUBSTREAMID', 'a SubstreamID was given to an STE without stage 1');
+      }
+      if (!s1 && c.s2) recordFaults = c.s2.record;
+      if (!s1 && !c.s2) {
+        return done({ outcome: 'bypass', pa: Number(BigInt.asUintN(52, tx.iova)), reason: 'stage 1 bypassed (S1DSS=BYPASS) and no stage 2' });
+      }
+      const stage = s1 && c.s2 ? 'nested' : s1 ? 's1' : 's2';
+      const tag = { vmid: s1 ? s1.vmid : c.s2!.vmid, asid: s1 ? s1.asid : -1, el2: s1 ? s1.el2 : false };
+      const ias = this.ctx.ias ?? 52;
+      const input = inputAddress(tx.iova, s1, ias);
+      if (typeof input === 'number') {
+        const hit = this.tlb.lookup(tag.vmid, tag.asid, stage, tag.el2, input);
+        // A denied hit walks again below, so the fault names the stage and level that deny it.
+        if (hit && !permissionFault(hit.perms, tx.access, tx.priv, s1 !== undefined && s1.pan && !s1.el2)) {
+          tlbHit = true;
+          const pa = hit.outputBase + (input - hit.inputBase);
+          return done({ outcome: 'ok', pa, reason: `TLB hit: ${hex(tx.iova)} → ${hex(pa)}` });
+        }
+      }
+      const r = walkTranslate(tx.iova, s1, c.s2, this.reader, walk, tx.access, tx.priv, ias);
+      if ('type' in r) {
+        if (r.stage === 2 && s1) recordFaults = c.s2!.record;
+        throw this.walkFault(r, tx.iova);
+      }
+      if (this.enabled) {
+        this.tlb.insert(Tlb.entryFor(r, tag));
+        this.tlb.recordWalk(tag, walk);
+      }
+      return done({ outcome: 'ok', pa: r.pa, reason: `${hex(tx.iova)} → ${hex(r.pa)}`, translation: r });
+    } catch (e) {
+      if (!(e instanceof Fault)) throw e;
+      const translationFault = e.event.startsWith('F_') && e.event !== 'F_WALK_EABT' && e.event !== 'F_STREAM_DISABLED';
+      const record = translationFault ? recordFaults : true;
+      const fields: Record<string, bigint | number | boolean | string> = {
+        StreamID: tx.sid, ...(tx.ssid !== undefined ? { SSV: true, SubstreamID: tx.ssid } : {}),
+        ...(translationFault ? { RnW: tx.access !== 'write', InD: tx.access === 'exec', PnU: tx.priv } : {}),
+        ...e.fields,
+      };
+      const words = eventRecord(e.event, fields);
+      const recorded = record && this.recordEvent(e.event, words);
+      return done({ outcome: 'fault', event: { name: e.event, words, recorded }, reason: e.reason });
+    }
+  }
+
+  /** Which CD a transaction uses, per S1CDMax and S1DSS; undefined to bypass stage 1; throws Fault. */
+  private selectCd(tx: Transaction, s1: S1Stream): number | undefined {
+    if (s1.cdMax === 0) {
+      if (tx.ssid !== undefined) throw new Fault('C_BAD_SUBSTREAMID', 'a SubstreamID was given but the STE has substreams disabled (S1CDMax=0)');
+      return 0;
+    }
+    if (tx.ssid === undefined) {
+      if (s1.dss === 0) throw new Fault('F_STREAM_DISABLED', 'no SubstreamID and S1DSS=TERMINATE');
+      if (s1.dss === 1) return undefined;
+      return 0;
+    }
+    if (tx.ssid >= 2 ** s1.cdMax) {
+      throw new Fault('C_BAD_SUBSTREAMID', `SubstreamID ${hex(tx.ssid)} is beyond the 2^${s1.cdMax} CDs of the STE`);
+    }
+    if (tx.ssid === 0 && s1.dss === 2) throw new Fault('C_BAD_SUBSTREAMID', 'SubstreamID 0 is reserved for untagged traffic when S1DSS=SSID0');
+    return tx.ssid;
+  }
+
+  // ---- event queue ----------------------------------------------------------------
+
+  private queue(base: string, entrySize: number): QueueGeometry {
+    const v = this.read(base);
+    return { base: Number(v & 0x00ff_ffff_ffff_ffe0n), log2size: Number(v & 0x1fn), entrySize };
+  }
+
+  /** Write an event record to the event queue; false when it could not be (disabled or full). */
+  private recordEvent(name: string, words: readonly bigint[]): boolean {
+    if (this.field('CR0', 'EVENTQEN') !== 1) {
+      this.emit({ kind: 'event', name, words, recorded: false, why: 'the event queue is disabled (CR0.EVENTQEN=0)' });
+      return false;
+    }
+    const q = this.queue('EVENTQ_BASE', 32);
+    const prod = Number(this.read('EVENTQ_PROD'));
+    const cons = Number(this.read('EVENTQ_CONS'));
+    if (isFull(prod, cons, q.log2size)) {
+      // Overflow: the record is lost and PROD.OVFLG toggles to differ from CONS.OVACKFLG.
+      const ovack = this.field('EVENTQ_CONS', 'OVACKFLG');
+      this.setField('EVENTQ_PROD', 'OVFLG', ovack ^ 1);
+      this.emit({ kind: 'event', name, words, recorded: false, why: 'the event queue is full: overflow' });
+      return false;
+    }
+    const addr = entryAddress(q, prod);
+    const bytes = new Uint8Array(32);
+    words.forEach((w, i) => bytes.set(bigintToBytes(w, 8), i * 8));
+    this.mem.smmuWrite(addr, bytes);
+    this.regs.set('EVENTQ_PROD', BigInt(advance(prod, q.log2size)));
+    this.emit({ kind: 'event', name, words, recorded: true, addr });
+    return true;
+  }
+
+  // ---- command queue --------------------------------------------------------------
+
+  /** Commands consumed since the last CMD_SYNC. */
+  get unsyncedCommands(): number {
+    return this.unsynced;
+  }
+
+  private commandError(index: number, cerror: 'ILL' | 'ABT', reason: string): void {
+    this.setField('CMDQ_CONS', 'ERR', cerror === 'ILL' ? 1 : 2);
+    const active = this.field('GERROR', 'CMDQ_ERR') ^ this.field('GERRORN', 'CMDQ_ERR');
+    if (!active) this.setField('GERROR', 'CMDQ_ERR', this.field('GERROR', 'CMDQ_ERR') ^ 1);
+    this.emit({ kind: 'command-error', index, cerror, reason });
+  }
+
+  /** Consume commands from CONS up to PROD, unless the queue is disabled or an error is pending. */
+  private consumeCommands(): void {
+    if (this.field('CR0', 'CMDQEN') !== 1) return;
+    if (this.field('GERROR', 'CMDQ_ERR') !== this.field('GERRORN', 'CMDQ_ERR')) return;
+    const q = this.queue('CMDQ_BASE', 16);
+    const prod = Number(this.read('CMDQ_PROD'));
+    let cons = Number(this.read('CMDQ_CONS'));
+    // At most one pass over the queue: PROD cannot be more than a queue ahead.
+    for (let n = 0; n < 2 ** q.log2size && !isEmpty(prod, cons, q.log2size); n++) {
+      const index = indexOf(cons, q.log2size);
+      const addr = entryAddress(q, cons);
+      const words = this.readWords(addr, 2);
+      this.emit({ kind: 'fetch', what: 'cmd', addr, words });
+      const layout = commandLayoutFor(words);
+      const d = decode(layout, words, this.ctx);
+      const illegal = d.problems.find((p) => p.severity === 'error');
+      if (illegal || !('opcode' in layout)) {
+        this.commandError(index, 'ILL', illegal?.message ?? `opcode ${hex(words[0] & 0xffn)} is not a command`);
+        break;
+      }
+      const effect = this.execute(layout as CommandLayout, d, index);
+      this.emit({ kind: 'command', index, name: (layout as CommandLayout).name, words, effect });
+      cons = advance(cons, q.log2size);
+      this.setField('CMDQ_CONS', 'RD', cons & 0xfffff);
+    }
+  }
+
+  private execute(layout: CommandLayout, d: ReturnType<typeof decode>, index: number): string {
+    const name = layout.name.replace(/^CMD_/, '');
+    const sid = (): number => d.num('StreamID');
+    this.unsynced++;
+    switch (name) {
+      case 'SYNC': {
+        this.unsynced = 0;
+        const cs = d.num('CS');
+        if (cs === 1 && this.features.msi) {
+          const addr = d.num('MSIAddress');
+          const data = d.num('MSIData');
+          if (addr !== 0) this.mem.smmuWrite(addr, bigintToBytes(BigInt(data), 4));
+          this.emit({ kind: 'sync', index, msi: { addr, data } });
+          return `complete: earlier commands done; MSI write of ${hex(data)} to ${hex(addr)}`;
+        }
+        this.emit({ kind: 'sync', index });
+        return 'complete: earlier commands done';
+      }
+      case 'PREFETCH_CONFIG':
+        try {
+          this.ste(sid(), []);
+          return `STE ${hex(sid())} fetched into the configuration cache`;
+        } catch (e) {
+          if (e instanceof Fault) return `prefetch failed quietly: ${e.reason}`;
+          throw e;
+        }
+      case 'CFGI_STE':
+        return this.dropStes(sid(), sid(), d.num('Leaf') === 0);
+      case 'CFGI_STE_RANGE':
+      case 'CFGI_ALL': {
+        const range = d.num('Range');
+        if (range === 31) return this.dropAllConfig();
+        const span = 2 ** (range + 1);
+        const first = Math.floor(sid() / span) * span;
+        return this.dropStes(first, first + span - 1, true);
+      }
+      case 'CFGI_CD': {
+        const ssid = d.num('SubstreamID');
+        const n = this.cdCache.delete(cdKey(sid(), ssid)) ? 1 : 0;
+        let l1 = 0;
+        if (d.num('Leaf') === 0) {
+          for (const k of [...this.l1cdCache.keys()]) if (Math.floor(k / SSID_SPACE) === sid()) { this.l1cdCache.delete(k); l1++; }
+        }
+        return `dropped ${n} CD${l1 ? ` and ${l1} L1CD` : ''} of StreamID ${hex(sid())} SubstreamID ${hex(ssid)}`;
+      }
+      case 'CFGI_CD_ALL':
+        return `dropped ${this.dropCds(sid(), sid())} CDs and L1CDs of StreamID ${hex(sid())}`;
+      case 'ATC_INV':
+      case 'PRI_RESP':
+      case 'RESUME':
+      case 'STALL_TERM':
+      case 'PREFETCH_ADDR':
+      case 'CFGI_VMS_PIDM':
+        return 'no effect on the SMMU\'s caches (no ATC, stall or VMS is modelled)';
+      default:
+        if (name.startsWith('TLBI_')) return `dropped ${this.tlb.invalidateCommand(name, d)} TLB entries`;
+        return 'no effect modelled';
+    }
+  }
+
+  private dropCds(firstSid: number, lastSid: number): number {
+    let n = 0;
+    for (const cache of [this.cdCache, this.l1cdCache] as Map<number, unknown>[]) {
+      for (const k of [...cache.keys()]) {
+        const s = Math.floor(k / SSID_SPACE);
+        if (s >= firstSid && s <= lastSid) {
+          cache.delete(k);
+          n++;
+        }
+      }
+    }
+    return n;
+  }
+
+  private dropStes(first: number, last: number, withL1: boolean): string {
+    let stes = 0;
+    for (const sid of [...this.steCache.keys()]) if (sid >= first && sid <= last) { this.steCache.delete(sid); stes++; }
+    const cds = this.dropCds(first, last);
+    let l1 = 0;
+    if (withL1 && this.field('STRTAB_BASE_CFG', 'FMT') === 1) {
+      const split = this.field('STRTAB_BASE_CFG', 'SPLIT');
+      for (const i of [...this.l1stdCache.keys()]) {
+        if (i >= Math.floor(first / 2 ** split) && i <= Math.floor(last / 2 ** split)) { this.l1stdCache.delete(i); l1++; }
+      }
+    }
+    const range = first === last ? `StreamID ${hex(first)}` : `StreamIDs ${hex(first)}..${hex(last)}`;
+    return `dropped ${stes} STE, ${cds} CD/L1CD${l1 ? `, ${l1} L1STD` : ''} of ${range}`;
+  }
+
+  private dropAllConfig(): string {
+    const n = this.steCache.size + this.cdCache.size + this.l1stdCache.size + this.l1cdCache.size;
+    this.steCache.clear();
+    this.cdCache.clear();
+    this.l1stdCache.clear();
+    this.l1cdCache.clear();
+    return `dropped all ${n} cached configuration structures`;
+  }
+
+  /** Access kinds as event records report them. */
+  static accessText(a: Access, priv: boolean): string {
+    return `${priv ? 'privileged' : 'unprivileged'} ${a}`;
+  }
+}
