@@ -1,22 +1,26 @@
 /** The `smmu-debug` command line: parses the command and dispatches; `main.ts` runs it. */
 import { HexInputError, KindError, FieldError } from '../arch';
 import { decodeCommand, DECODE_USAGE } from './decodeCommand';
+import { runCommand, RUN_USAGE } from './runCommand';
 import { CliIo, EXIT_OK, EXIT_USAGE, UsageError } from './io';
 
 declare const SMMU_DEBUG_VERSION: string | undefined;
 
 const COMMANDS: Record<string, (args: string[], io: CliIo) => number | Promise<number>> = {
   decode: decodeCommand,
+  run: runCommand,
 };
 
 export const USAGE = `usage: smmu-debug <command> [arguments]
 
 commands:
+  run FILE...              run scenarios headless: updates, DMA results, expectations
   decode <kind> <hex>...   explain an STE, CD, L1 descriptor, page-table entry, command,
                            event record or register value field by field
   help [command]           this text, or a command's options
   --version                the version
 
+${RUN_USAGE}
 ${DECODE_USAGE}`;
 
 /** Runs the CLI and returns the exit status (0 ok, 1 failed checks, 2 bad input). */

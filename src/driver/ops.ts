@@ -22,7 +22,8 @@ export type MicroOp =
   | { readonly op: 'mmio-read'; readonly reg: string }
   | { readonly op: 'alloc'; readonly name: string; readonly size: number; readonly attr: Attribute; readonly owner: string; readonly base?: number; readonly align?: number }
   | { readonly op: 'free'; readonly name: string }
-  | { readonly op: 'fill'; readonly addr: number; readonly len: number; readonly value: number; readonly what?: string }
+  /** Bulk CPU writes (memset/memcpy: byte stores, no atomicity), e.g. initial abort STEs. */
+  | { readonly op: 'write'; readonly addr: number; readonly data: Uint8Array; readonly what?: string }
   | { readonly op: 'dma'; readonly tx: Transaction }
   | { readonly op: 'writeback'; readonly addr: number; readonly len: number }
   /** A decision the driver took, shown in the trace ("hitless: critical qword 1"). Not a CPU step. */
@@ -82,8 +83,8 @@ export function opText(op: MicroOp): string {
       return `alloc '${op.name}' ${hex(op.size)} bytes ${op.attr}${op.base !== undefined ? ` at ${hex(op.base)}` : ''}`;
     case 'free':
       return `free '${op.name}'`;
-    case 'fill':
-      return `memset ${hex(op.addr)}..${hex(op.addr + op.len)} = ${hex(op.value)}${op.what ? `  ; ${op.what}` : ''}`;
+    case 'write':
+      return `memcpy ${hex(op.addr)}..${hex(op.addr + op.data.length)}${op.what ? `  ; ${op.what}` : ''}`;
     case 'dma':
       return `DMA ${op.tx.access} SID ${hex(op.tx.sid)}${op.tx.ssid !== undefined ? ` SSID ${hex(op.tx.ssid)}` : ''} IOVA ${hex(op.tx.iova)}`;
     case 'writeback':

@@ -87,6 +87,9 @@ function eventRecord(name: string, fields: Record<string, bigint | number | bool
 }
 
 class Fault {
+  /** Whether to record it, when a configuration other than the CD's decides (STE.S2R for CD fetch faults). */
+  record?: boolean;
+
   constructor(readonly event: string, readonly reason: string, readonly fields: Record<string, bigint | number | boolean | string> = {}) {}
 }
 
@@ -183,27 +186,31 @@ export class Smmu {
   write(nameOrOffset: string | number, value: bigint): string | undefined {
     const r = this.register(nameOrOffset);
     const v = BigInt.asUintN(r.wordBits, value);
-    const ignored = this.writeIgnoredBecause(r);
+    const ignored = this.writeIgnoredBecause(r, v);
     if (r.access === 'RO' || ignored) {
       const why = ignored ?? `${r.name} is read-only`;
       this.emit({ kind: 'register', name: r.name, value: v, ignored: why });
       return why;
     }
-    this.regs.set(r.name, v);
-    this.emit({ kind: 'register', name: r.name, value: v });
+    const kept = this.guardedBits(r);
+    const stored = kept === 0n ? v : (v & ~kept) | ((this.regs.get(r.name) ?? 0n) & kept);
+    this.regs.set(r.name, stored);
+    this.emit({ kind: 'register', name: r.name, value: stored, ignored: stored !== v ? 'fields guarded by an enable keep their value' : undefined });
     switch (r.name) {
       case 'CR0':
-        this.regs.set('CR0ACK', v);
+        this.regs.set('CR0ACK', stored);
         if (this.field('CR0', 'CMDQEN') === 1) this.consumeCommands();
         break;
       case 'IRQ_CTRL':
-        this.regs.set('IRQ_CTRLACK', v);
+        this.regs.set('IRQ_CTRLACK', stored);
         break;
       case 'GBPA':
         // The update completes at once: UPDATE reads back as 0.
         this.setField('GBPA', 'UPDATE', 0);
         break;
       case 'CMDQ_PROD':
+      case 'GERRORN':
+        // Acknowledging CMDQ_ERR lets the SMMU go on with the queue without a PROD write.
         this.consumeCommands();
         break;
       default:
@@ -213,16 +220,27 @@ export class Smmu {
   }
 
   /** Registers the architecture makes read-only (writes ignored) in the current state. */
-  private writeIgnoredBecause(r: RegisterLayout): string | undefined {
+  private writeIgnoredBecause(r: RegisterLayout, v: bigint): string | undefined {
     const smmuen = this.field('CR0ACK', 'SMMUEN') === 1;
     if (smmuen && (r.name === 'STRTAB_BASE' || r.name === 'STRTAB_BASE_CFG')) {
       return `${r.name} is read-only while CR0.SMMUEN=1: the write is ignored and the SMMU keeps using the old stream table`;
     }
+    if (smmuen && r.name === 'CR2') return 'CR2 is read-only while CR0.SMMUEN=1';
+    if (r.name === 'CMDQ_CONS' && this.field('CR0ACK', 'CMDQEN') === 1) return 'CMDQ_CONS is read-only while CR0.CMDQEN=1';
+    if (r.name === 'GBPA' && (v & (1n << 31n)) === 0n) return 'a GBPA write without UPDATE=1 is ignored (SMMUv3.2 and later)';
     if (r.name === 'CMDQ_BASE' && this.field('CR0ACK', 'CMDQEN') === 1) return 'CMDQ_BASE is read-only while CR0.CMDQEN=1';
     if (r.name === 'EVENTQ_BASE' && this.field('CR0ACK', 'EVENTQEN') === 1) return 'EVENTQ_BASE is read-only while CR0.EVENTQEN=1';
     if (r.name === 'PRIQ_BASE' && this.field('CR0ACK', 'PRIQEN') === 1) return 'PRIQ_BASE is read-only while CR0.PRIQEN=1';
     if (r.name === 'GBPA' && this.field('GBPA', 'UPDATE') === 1) return 'a GBPA update is still in progress';
     return undefined;
+  }
+
+  /** Bits of a register that keep their value because an enable guards them (CR1). */
+  private guardedBits(r: RegisterLayout): bigint {
+    if (r.name !== 'CR1') return 0n;
+    const table = this.field('CR0ACK', 'SMMUEN') === 1 ? 0xfc0n : 0n; // TABLE_SH/OC/IC [11:6]
+    const queues = ['CMDQEN', 'EVENTQEN', 'PRIQEN'].some((f) => this.field('CR0ACK', f) === 1) ? 0x3fn : 0n; // QUEUE_* [5:0]
+    return table | queues;
   }
 
   // ---- configuration --------------------------------------------------------------
@@ -284,15 +302,20 @@ export class Smmu {
   }
 
   /** The address of a configuration structure the STE locates, through stage 2 when nested. */
-  private structureAddress(ipaOrPa: number, s2: Stage2Config | undefined, walk: WalkStep[], cls: 'CD'): number {
+  private structureAddress(ipaOrPa: number, s2: Stage2Config | undefined, walk: WalkStep[], input: bigint): number {
     if (!s2) return ipaOrPa;
     const r = walkStage2(ipaOrPa, s2, this.reader, walk, true);
-    if ('type' in r) throw this.walkFault(r, BigInt(ipaOrPa), cls);
+    if ('type' in r) {
+      // The record names the transaction's address, the CD's IPA, and is recorded per STE.S2R.
+      const f = this.walkFault({ ...r, ipa: ipaOrPa }, input, 'CD');
+      f.record = s2.record;
+      throw f;
+    }
     return r.pa;
   }
 
   /** The CD for a SubstreamID (0 for transactions without one that use CD 0). */
-  private cd(sid: number, ssid: number, s1: S1Stream, s2: Stage2Config | undefined, steps: ConfigStep[], walk: WalkStep[]): CachedCd {
+  private cd(sid: number, ssid: number, s1: S1Stream, s2: Stage2Config | undefined, steps: ConfigStep[], walk: WalkStep[], input: bigint): CachedCd {
     const key = cdKey(sid, ssid);
     const cached = this.cdCache.get(key);
     if (cached) {
@@ -310,7 +333,7 @@ export class Smmu {
       if (entry) {
         steps.push({ what: 'l1cd', addr: entry.addr, words: [entry.word], source: 'cache' });
       } else {
-        const l1Addr = this.structureAddress(s1.cdBase + l1 * 8, s2, walk, 'CD');
+        const l1Addr = this.structureAddress(s1.cdBase + l1 * 8, s2, walk, input);
         const word = this.readWords(l1Addr, 1)[0];
         entry = { addr: l1Addr, word };
         this.emit({ kind: 'fetch', what: 'l1cd', addr: l1Addr, words: [word], sid, ssid });
@@ -324,7 +347,7 @@ export class Smmu {
       const leafBase = Number(entry.word & 0x00ff_ffff_ffff_f000n);
       cdAddr = leafBase + (ssid % 2 ** leafBits) * 64;
     }
-    const addr = this.structureAddress(cdAddr, s2, walk, 'CD');
+    const addr = this.structureAddress(cdAddr, s2, walk, input);
     const words = this.readWords(addr, 8);
     const cd: CachedCd = { addr, words, config: cdConfig(words, this.ctx, s1) };
     this.emit({ kind: 'fetch', what: 'cd', addr, words, sid, ssid });
@@ -389,7 +412,7 @@ export class Smmu {
       if (c.s1) {
         const useS1 = this.selectCd(tx, c.s1);
         if (useS1 !== undefined) {
-          const cd = this.cd(tx.sid, useS1, c.s1, c.s2, config, walk);
+          const cd = this.cd(tx.sid, useS1, c.s1, c.s2, config, walk, tx.iova);
           if (cd.config.kind === 'invalid') {
             throw new Fault('C_BAD_CD', `CD ${useS1} of StreamID ${hex(tx.sid)} at ${hex(cd.addr)}: ${cd.config.reason}`);
           }
@@ -429,7 +452,12 @@ export class Smmu {
     } catch (e) {
       if (!(e instanceof Fault)) throw e;
       const translationFault = e.event.startsWith('F_') && e.event !== 'F_WALK_EABT' && e.event !== 'F_STREAM_DISABLED';
-      const record = translationFault ? recordFaults : true;
+      // C_BAD_STREAMID is recorded only with CR2.RECINVSID=1.
+      let record: boolean;
+      if (e.record !== undefined) record = e.record;
+      else if (translationFault) record = recordFaults;
+      else if (e.event === 'C_BAD_STREAMID') record = this.field('CR2', 'RECINVSID') === 1;
+      else record = true;
       const fields: Record<string, bigint | number | boolean | string> = {
         StreamID: tx.sid, ...(tx.ssid !== undefined ? { SSV: true, SubstreamID: tx.ssid } : {}),
         ...(translationFault ? { RnW: tx.access !== 'write', InD: tx.access === 'exec', PnU: tx.priv } : {}),
@@ -455,7 +483,7 @@ export class Smmu {
     if (tx.ssid >= 2 ** s1.cdMax) {
       throw new Fault('C_BAD_SUBSTREAMID', `SubstreamID ${hex(tx.ssid)} is beyond the 2^${s1.cdMax} CDs of the STE`);
     }
-    if (tx.ssid === 0 && s1.dss === 2) throw new Fault('C_BAD_SUBSTREAMID', 'SubstreamID 0 is reserved for untagged traffic when S1DSS=SSID0');
+    if (tx.ssid === 0 && s1.dss === 2) throw new Fault('F_STREAM_DISABLED', 'SubstreamID 0 is disabled when S1DSS=SSID0: CD 0 serves traffic without a SubstreamID');
     return tx.ssid;
   }
 
