@@ -2,21 +2,27 @@
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { compileScenario, hasErrors, SourceHost } from '../scenario/compiler';
+import { hasErrors, SourceHost } from '../scenario/compiler';
+import { compileForSession, LocatedHazard, Session } from '../debug/session';
 import { Diagnostic, formatDiagnostic } from '../scenario/diagnostics';
 import { Program } from '../scenario/program';
 import { DEFAULT_LIMITS, RunLimits, Runner, RunResults } from '../scenario/runner';
+import { DEFAULT_CHECK_OPTIONS } from '../check/checker';
 import { CliIo, EXIT_FAILED, EXIT_OK, EXIT_USAGE, UsageError } from './io';
 
-export const RUN_USAGE = `usage: smmu-debug run FILE... [--json] [--trace] [--max-ops N] [--max-pages N]
+export const RUN_USAGE = `usage: smmu-debug run FILE... [--json] [--trace] [--no-check] [--bound N] [--max-ops N] [--max-pages N]
 
 Runs each scenario headless and prints what it shows: the STE/CD updates (hitless,
-breaking or unchanged, and their CMD_SYNCs), the DMA results, the expectations.
+breaking or unchanged, and their CMD_SYNCs), the DMA results, the hazards the checker
+finds in what the SMMU could observe, the expectations.
   --json         an array with one object per file
-  --trace        every micro-operation, command and event, as the run performed them
+  --trace        every micro-operation, command, event and hazard, as the run performed them
+  --no-check     do not run the hazard checker
+  --bound N      most values judged per entry by the checker (default ${DEFAULT_CHECK_OPTIONS.bound})
   --max-ops N    stop a run after N micro-operations (default ${DEFAULT_LIMITS.maxOps})
   --max-pages N  stop a run that touches more than N pages of memory (default ${DEFAULT_LIMITS.maxPages})
-Exit status: 0 when every expectation holds and nothing failed, 1 otherwise, 2 on invalid input.
+Exit status: 0 when every expectation holds, no error-severity hazard was found and
+nothing failed; 1 otherwise; 2 on invalid input.
 `;
 
 export const nodeSourceHost: SourceHost = {
@@ -48,14 +54,14 @@ function diagJson(d: Diagnostic): FileReport['errors'][number] {
   return { file: d.range.file, line: d.range.start.line, column: d.range.start.col, message: d.message };
 }
 
-export function report(program: Program, runner: Runner, r: RunResults): FileReport {
-  const failed = r.expectations.some((e) => !e.ok) || r.errors.length > 0;
+export function report(program: Program, runner: Runner, r: RunResults, hazards: readonly LocatedHazard[] = []): FileReport {
+  const failed = r.expectations.some((e) => !e.ok) || r.errors.length > 0 || hazards.some((h) => h.severity === 'error');
   return {
     file: program.file,
     ok: !failed,
     steps: program.steps.length,
     operations: runner.ops,
-    hazards: [],
+    hazards: hazards.map((h) => ({ rule: h.rule, severity: h.severity, line: h.range.start.line, column: h.range.start.col, message: h.message })),
     updates: r.updates.map((u) => ({ line: u.range.start.line, target: u.target, sid: u.sid, ssid: u.ssid, path: u.path, critical: [...u.critical], syncs: u.syncs })),
     dma: r.dmas.map((d) => ({
       line: d.range.start.line, sid: d.sid, ssid: d.ssid, iova: hex(d.iova), access: d.access, result: d.result,
@@ -81,6 +87,8 @@ export function reportText(rep: FileReport, r: RunResults, trace: boolean): stri
     const out = d.result === 'fault' ? `fault ${d.event}` : d.result === 'abort' ? 'abort' : `${d.result === 'bypass' ? 'bypass ' : ''}→ ${d.pa}`;
     lines.push(`  line ${d.line}: ${d.traffic ? `traffic ${d.traffic} ` : ''}DMA ${d.access} SID ${hex(d.sid)}${d.ssid !== undefined ? ':' + hex(d.ssid) : ''} ${d.iova} ${out}`);
   }
+  for (const h of rep.hazards) lines.push(`  ${rep.file}:${h.line}:${h.column}: ${h.severity}: hazard ${h.rule}: ${h.message}`);
+  if (!rep.hazards.length) lines.push('  hazards: none');
   for (const e of rep.expectations) if (!e.ok) lines.push(`  ${rep.file}:${e.line}: ${e.message}`);
   lines.push(`  expectations: ${passed} passed${rep.expectations.length - passed ? `, ${rep.expectations.length - passed} failed` : ''}`);
   for (const e of rep.errors) lines.push(`  ${e.file}:${e.line}:${e.column}: error: ${e.message}`);
@@ -101,6 +109,7 @@ export function runCommand(args: string[], io: CliIo): number {
       args, allowPositionals: true,
       options: {
         json: { type: 'boolean' }, trace: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
+        'no-check': { type: 'boolean' }, bound: { type: 'string' },
         'max-ops': { type: 'string' }, 'max-pages': { type: 'string' },
       },
     });
@@ -127,16 +136,18 @@ export function runCommand(args: string[], io: CliIo): number {
       invalid = true;
       continue;
     }
-    const program = compileScenario(file, text, nodeSourceHost);
+    const program = compileForSession(file, text, nodeSourceHost);
     if (hasErrors(program)) {
       for (const d of program.diagnostics) io.err(formatDiagnostic(d));
       invalid = true;
       continue;
     }
     for (const d of program.diagnostics) io.err(formatDiagnostic(d));
-    const runner = new Runner(program, limits);
-    const results = runner.runToEnd();
-    const rep = report(program, runner, results);
+    const session = new Session(program, {
+      limits, check: !values['no-check'], checkOptions: { bound: limitOption('bound', values.bound, DEFAULT_CHECK_OPTIONS.bound) },
+    });
+    const results = session.runner.runToEnd();
+    const rep = report(program, session.runner, results, session.hazards);
     if (!rep.ok) failed = true;
     reports.push(rep);
     if (!values.json) io.out(reportText(rep, results, values.trace === true));

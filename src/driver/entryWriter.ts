@@ -349,3 +349,8 @@ function* writeBody(kind: EntryKind, addr: number, target: readonly bigint[], ct
   }
   return { path: plan.path, critical: plan.critical, syncs: plan.steps.length, writes };
 }
+
+/** The bits of an STE or CD its own configuration uses, as the kernel's writer computes them (the checker's used-bits view). */
+export function planUsedBits(kind: 'ste' | 'cd', words: readonly bigint[]): bigint[] {
+  return (kind === 'ste' ? STE_KIND : CD_KIND).used(words);
+}

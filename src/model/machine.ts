@@ -32,7 +32,7 @@ export const DEFAULT_PLATFORM: PlatformConfig = {
 /** What the machine reports, besides the SMMU's own activity. */
 export type MachineActivity =
   | SmmuActivity
-  | { readonly kind: 'store'; readonly addr: number; readonly size: number; readonly value: bigint; readonly unit: number }
+  | { readonly kind: 'store'; readonly addr: number; readonly size: number; readonly value: bigint; readonly unit: number; readonly before: bigint }
   | { readonly kind: 'cmo'; readonly op: CmoOp; readonly addr: number; readonly len: number; readonly result: CmoResult }
   | { readonly kind: 'barrier'; readonly barrier: BarrierKind }
   | { readonly kind: 'writeback'; readonly addr: number; readonly len: number; readonly lines: number }
@@ -127,8 +127,9 @@ export class Machine {
 
   /** A store: `unit` = size for WRITE_ONCE of an aligned value, smaller for a plain store that may tear. */
   store(addr: number, size: 1 | 2 | 4 | 8, value: bigint, unit: Version['unit'] = size): void {
+    const before = this.mem.cpuLoad(addr, size);
     this.mem.cpuStore(addr, size, value, unit, this.origin);
-    this.report({ kind: 'store', addr, size, value: BigInt.asUintN(size * 8, value), unit });
+    this.report({ kind: 'store', addr, size, value: BigInt.asUintN(size * 8, value), unit, before });
   }
 
   load(addr: number, size: 1 | 2 | 4 | 8): bigint {

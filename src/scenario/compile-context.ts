@@ -26,6 +26,8 @@ export class CompileContext {
   platform: PlatformConfig;
   /** The memory model the hazard checker assumes. */
   memoryModel: 'weak' | 'ordered' = 'weak';
+  /** Hazard rule ids, when the host has a checker (for `expect hazard` names). */
+  hazardRules?: readonly string[];
 
   constructor(platform: PlatformConfig) {
     this.platform = platform;

@@ -34,10 +34,13 @@ const MAX_INCLUDE_DEPTH = 16;
 
 export interface CompileOptions {
   readonly platform?: PlatformConfig;
+  /** The checker's rule ids, so `expect hazard NAME` is checked when compiling. */
+  readonly hazardRules?: readonly string[];
 }
 
 export function compileScenario(file: string, text: string, host: SourceHost = NO_INCLUDES, opts: CompileOptions = {}): Program {
   const cx = new CompileContext(opts.platform ?? DEFAULT_PLATFORM);
+  cx.hazardRules = opts.hazardRules;
   const steps: Step[] = [];
   const sources = new Map<string, string>();
   const diagnostics: Diagnostic[] = cx.diagnostics;

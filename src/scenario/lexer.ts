@@ -81,11 +81,14 @@ export function lex(text: string, file: string): LexResult {
       const after = text.slice(i + m[0].length);
       const start = pos();
       const tail = /^[A-Za-z0-9_]+/.exec(after);
-      if (tail) {
+      // "0x_" and "0b_": a prefix with separators but no digit.
+      const noDigits = /^0[xb]_*$/.test(m[1]);
+      if (tail || noDigits) {
         // "0x12g4", "12kb": report the whole word once.
-        advance(m[0].length + tail[0].length);
-        error(start, pos(), `'${m[0] + tail[0]}' is not a number: expected decimal, 0x hex or 0b binary digits, optionally with a K/M/G/T size suffix`);
-        tokens.push({ kind: 'number', text: m[0] + tail[0], value: 0n, range: { file, start, end: pos() } });
+        const word = m[0] + (tail?.[0] ?? '');
+        advance(word.length);
+        error(start, pos(), `'${word}' is not a number: expected decimal, 0x hex or 0b binary digits, optionally with a K/M/G/T size suffix`);
+        tokens.push({ kind: 'number', text: word, value: 0n, range: { file, start, end: pos() } });
         continue;
       }
       const digits = m[1].replace(/_/g, '');

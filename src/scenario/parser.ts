@@ -167,9 +167,12 @@ class LineParser {
 
   // ---- parameters ---------------------------------------------------------------
 
-  /** Can a value of this kind start at the current token? */
-  startsValue(kind: ParamSpec['kind'] | OptionSpec['kind']): boolean {
-    if (this.atEnd() || this.atOption()) return false;
+  /**
+   * Can a value of this kind start at the current token? An `ident =` pair is an option,
+   * unless the next parameter is introduced by `=` (`const NAME = VALUE`).
+   */
+  startsValue(kind: ParamSpec['kind'] | OptionSpec['kind'], beforeEquals = false): boolean {
+    if (this.atEnd() || (this.atOption() && !beforeEquals)) return false;
     const t = this.peek();
     if (kind === 'string') return t.kind === 'string';
     if (kind === 'name' || kind === 'word') return t.kind === 'ident';
@@ -273,14 +276,14 @@ function parseLine(toks: Token[], table: StatementTable, source: string): Statem
     throw new LineError(first.range, `unknown statement '${first.text}'${didYouMean(first.text, words)}`, closestWord(first.text, words));
   }
   const args = new Map<string, Arg>();
-  for (const param of spec.params) {
+  for (const [k, param] of spec.params.entries()) {
     if (param.after) {
       if (!p.isOp(param.after)) {
         if (param.optional) continue;
         throw new LineError(p.where(), `expected '${param.after} ${param.name.toUpperCase()}' (${param.doc}) — the statement is: ${syntaxLine(spec)}`);
       }
       p.next();
-    } else if (!p.startsValue(param.kind)) {
+    } else if (!p.startsValue(param.kind, spec.params[k + 1]?.after === '=')) {
       if (param.optional) continue;
       throw new LineError(p.where(), `missing ${param.name.toUpperCase()} (${param.doc}) — the statement is: ${syntaxLine(spec)}`);
     }
@@ -315,8 +318,10 @@ function parseLine(toks: Token[], table: StatementTable, source: string): Statem
       continue;
     }
     if (t.kind === 'ident' && (flagNames.includes(t.text.toLowerCase()) || spec.options?.[t.text.toLowerCase()]?.kind === 'bool')) {
-      p.next();
       const w = t.text.toLowerCase();
+      // `ats=no ats` would silently turn the option on: a repeated option or flag is an error.
+      if (options.has(w) || flags.has(w)) throw new LineError(t.range, `'${t.text}' is given twice`);
+      p.next();
       if (spec.options?.[w]?.kind === 'bool') options.set(w, { value: { kind: 'word', word: 'yes' }, range: t.range });
       else flags.add(w);
       continue;

@@ -79,14 +79,25 @@ export interface ScenarioState {
   readonly traffic: Map<string, TrafficSource>;
   /** Last outcome per traffic address, to report only changes. */
   readonly trafficLast: Map<string, string>;
+  /** How many hazards had been found at the last hazard expectation. */
+  hazardMark: number;
 }
 
 export function newScenarioState(): ScenarioState {
-  return { constants: new Map(), traffic: new Map(), trafficLast: new Map() };
+  return { constants: new Map(), traffic: new Map(), trafficLast: new Map(), hazardMark: 0 };
 }
 
 export function cloneScenarioState(s: ScenarioState): ScenarioState {
-  return { constants: new Map(s.constants), traffic: new Map(s.traffic), trafficLast: new Map(s.trafficLast) };
+  return { constants: new Map(s.constants), traffic: new Map(s.traffic), trafficLast: new Map(s.trafficLast), hazardMark: s.hazardMark };
+}
+
+/** A hazard as the scenario layer sees it (the checker, in src/check, finds them). */
+export interface HazardRecord {
+  readonly rule: string;
+  readonly severity: 'error' | 'warning';
+  /** The statement it was found in (-1 outside any). */
+  readonly step: number;
+  readonly message: string;
 }
 
 /** Where a run's results go. */
@@ -96,6 +107,8 @@ export interface Recorder {
   expectation(e: ExpectationRecord): void;
   readonly updates: readonly UpdateRecord[];
   readonly dmas: readonly DmaRecord[];
+  /** Hazards found so far (empty when no checker follows the run). */
+  hazards(): readonly HazardRecord[];
 }
 
 export interface StepContext extends DriverContext {

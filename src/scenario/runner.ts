@@ -14,7 +14,7 @@ import { Diagnostic, Range, ScenarioError } from './diagnostics';
 import { Env } from './expr';
 import { FUNCTIONS } from './compile-context';
 import {
-  cloneScenarioState, DmaRecord, ExpectationRecord, newScenarioState, Program, Recorder, ScenarioState, Step, StepContext, UpdateRecord,
+  cloneScenarioState, DmaRecord, ExpectationRecord, HazardRecord, newScenarioState, Program, Recorder, ScenarioState, Step, StepContext, UpdateRecord,
 } from './program';
 
 export interface RunLimits {
@@ -79,6 +79,11 @@ export class Runner {
   private stopped = false;
   /** Observers of machine activity (the checker, the debugger). */
   private readonly observers: ((t: Tagged, r: Runner) => void)[] = [];
+  private readonly opObservers: ((op: MicroOp) => void)[] = [];
+  private readonly endObservers: (() => void)[] = [];
+  private ended = false;
+  /** Hazards found so far, when a checker follows the run (for `expect hazard`). */
+  hazardSource: () => readonly HazardRecord[] = () => [];
 
   constructor(readonly program: Program, readonly limits: RunLimits = DEFAULT_LIMITS) {
     this.state = {
@@ -90,6 +95,22 @@ export class Runner {
 
   observe(f: (t: Tagged, r: Runner) => void): void {
     this.observers.push(f);
+  }
+
+  /** Called after each micro-operation has been performed (and background traffic has run). */
+  afterOp(f: (op: MicroOp) => void): void {
+    this.opObservers.push(f);
+  }
+
+  /** Called once when the run reaches its end (not when it stops on an error). */
+  atEnd(f: () => void): void {
+    this.endObservers.push(f);
+  }
+
+  private end(): void {
+    if (this.ended) return;
+    this.ended = true;
+    for (const f of this.endObservers) f();
   }
 
   get done(): boolean {
@@ -133,6 +154,7 @@ export class Runner {
       expectation: (e) => r.expectations.push(e),
       updates: r.updates,
       dmas: r.dmas,
+      hazards: () => this.hazardSource(),
     };
   }
 
@@ -186,7 +208,10 @@ export class Runner {
     if (this.stopped) return { kind: 'end' };
     if (!this.active) {
       const step = this.program.steps[this.next];
-      if (!step) return { kind: 'end' };
+      if (!step) {
+        this.end();
+        return { kind: 'end' };
+      }
       this.next++;
       try {
         this.active = { step, gen: step.run(this.context(step)), result: undefined, stack: [] };
@@ -206,12 +231,13 @@ export class Runner {
       return { kind: 'statement-end', step: a.step };
     }
     const op = n.value;
-    if (op.op === 'enter') a.stack.push(op.fn);
-    this.ops++;
-    if (this.ops > this.limits.maxOps) {
+    // The operation past the limit is not performed, nor counted.
+    if (this.ops >= this.limits.maxOps) {
       return this.fail(a.step, new ScenarioError(a.step.range, `the run exceeded ${this.limits.maxOps} micro-operations (limit maxOps); ` +
         'raise it with --max-ops or the launch option "maxOps"'));
     }
+    if (op.op === 'enter') a.stack.push(op.fn);
+    this.ops++;
     const stack = [...a.stack];
     if (op.op === 'leave') a.stack.pop();
     // The operation's line comes before what the SMMU does in response to it.
@@ -228,6 +254,7 @@ export class Runner {
       return this.fail(a.step, e);
     }
     if (isStep(op) && op.op !== 'dma') this.runTraffic(a.step);
+    for (const f of this.opObservers) f(op);
     return { kind: 'op', step: a.step, op, seq: this.ops, stack };
   }
 
@@ -260,6 +287,7 @@ export class Runner {
 
   runToEnd(): RunResults {
     while (!this.done) this.runStatement();
+    if (!this.stopped) this.end();
     return this.results;
   }
 
@@ -282,6 +310,7 @@ export class Runner {
     this.ops = s.ops;
     this.active = undefined;
     this.stopped = false;
+    this.ended = false;
     const r = this.results;
     r.updates.length = s.lengths.updates;
     r.dmas.length = s.lengths.dmas;

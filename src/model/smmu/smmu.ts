@@ -104,6 +104,8 @@ export class Smmu {
   private readonly reader: DescriptorReader;
   /** Command queue entries consumed since the last CMD_SYNC (the checker asks what is still unsynchronised). */
   private unsynced: number;
+  /** While probing: memory overrides by qword address; caches, events and activity are left alone. */
+  private overlay?: ReadonlyMap<number, bigint>;
 
   constructor(
     readonly features: SmmuFeatures,
@@ -119,7 +121,17 @@ export class Smmu {
     this.l1cdCache = from ? new Map(from.l1cdCache) : new Map();
     this.tlb = from ? from.tlb.snapshot() : new Tlb();
     this.unsynced = from?.unsynced ?? 0;
-    this.reader = { read: (addr, out) => this.mem.smmuReadU64Parts(addr, out) };
+    this.reader = {
+      read: (addr, out) => {
+        const o = this.overlay?.get(addr);
+        if (o === undefined) {
+          this.mem.smmuReadU64Parts(addr, out);
+        } else {
+          out[0] = Number(o & 0xffffffffn);
+          out[1] = Number(o >> 32n);
+        }
+      },
+    };
   }
 
   /** A copy over a snapshot of memory (the SMMU's caches are copied; the TLB is snapshotted). */
@@ -248,8 +260,32 @@ export class Smmu {
   private readWords(addr: number, count: number): bigint[] {
     const bytes = this.mem.smmuRead(addr, count * 8);
     const words: bigint[] = [];
-    for (let i = 0; i < count; i++) words.push(bytesToBigint(bytes, i * 8, 8));
+    for (let i = 0; i < count; i++) words.push(this.overlay?.get(addr + 8 * i) ?? bytesToBigint(bytes, i * 8, 8));
     return words;
+  }
+
+  /** Caches are filled only while enabled, and never by a probe. */
+  private get filling(): boolean {
+    return this.enabled && !this.overlay;
+  }
+
+  /**
+   * What the SMMU would do with a transaction if it fetched everything afresh now, with
+   * some qwords of memory replaced: used by the hazard checker to judge each value the
+   * SMMU could observe. Touches no cache, records no event, reports no activity.
+   */
+  probe(tx: Transaction, overlay: ReadonlyMap<number, bigint>): TranslateResult {
+    const saved = this.overlay;
+    this.overlay = overlay;
+    try {
+      return this.translate(tx);
+    } finally {
+      this.overlay = saved;
+    }
+  }
+
+  private report(a: SmmuActivity): void {
+    if (!this.overlay) this.emit(a);
   }
 
   /** Where the STE of a StreamID is, walking the L1 descriptor if 2-level; throws Fault. */
@@ -264,15 +300,15 @@ export class Smmu {
     const split = this.field('STRTAB_BASE_CFG', 'SPLIT');
     const l1 = Math.floor(sid / 2 ** split);
     const l1Addr = base + l1 * 8;
-    let entry = this.l1stdCache.get(l1);
+    let entry = this.overlay ? undefined : this.l1stdCache.get(l1);
     if (entry) {
       steps.push({ what: 'l1std', addr: entry.addr, words: [entry.word], source: 'cache' });
     } else {
       const word = this.readWords(l1Addr, 1)[0];
       entry = { addr: l1Addr, word };
-      this.emit({ kind: 'fetch', what: 'l1std', addr: l1Addr, words: [word], sid });
+      this.report({ kind: 'fetch', what: 'l1std', addr: l1Addr, words: [word], sid });
       steps.push({ what: 'l1std', addr: l1Addr, words: [word], source: 'memory' });
-      if (this.enabled) this.l1stdCache.set(l1, entry);
+      if (this.filling) this.l1stdCache.set(l1, entry);
     }
     const span = Number(entry.word & 0x1fn);
     if (span === 0 || span > 11) {
@@ -287,7 +323,7 @@ export class Smmu {
 
   /** The STE of a StreamID, from the cache or memory. */
   private ste(sid: number, steps: ConfigStep[]): CachedSte {
-    const cached = this.steCache.get(sid);
+    const cached = this.overlay ? undefined : this.steCache.get(sid);
     if (cached) {
       steps.push({ what: 'ste', addr: cached.addr, words: cached.words, source: 'cache' });
       return cached;
@@ -295,9 +331,9 @@ export class Smmu {
     const addr = this.steAddress(sid, steps);
     const words = this.readWords(addr, 8);
     const ste: CachedSte = { addr, words, config: streamConfig(words, this.ctx) };
-    this.emit({ kind: 'fetch', what: 'ste', addr, words, sid });
+    this.report({ kind: 'fetch', what: 'ste', addr, words, sid });
     steps.push({ what: 'ste', addr, words, source: 'memory' });
-    if (this.enabled) this.steCache.set(sid, ste);
+    if (this.filling) this.steCache.set(sid, ste);
     return ste;
   }
 
@@ -317,7 +353,7 @@ export class Smmu {
   /** The CD for a SubstreamID (0 for transactions without one that use CD 0). */
   private cd(sid: number, ssid: number, s1: S1Stream, s2: Stage2Config | undefined, steps: ConfigStep[], walk: WalkStep[], input: bigint): CachedCd {
     const key = cdKey(sid, ssid);
-    const cached = this.cdCache.get(key);
+    const cached = this.overlay ? undefined : this.cdCache.get(key);
     if (cached) {
       steps.push({ what: 'cd', addr: cached.addr, words: cached.words, source: 'cache' });
       return cached;
@@ -329,16 +365,16 @@ export class Smmu {
       const leafBits = s1.fmt === 1 ? 6 : 10; // 4KB leaf tables hold 64 CDs, 64KB hold 1024
       const l1 = Math.floor(ssid / 2 ** leafBits);
       const l1Key = cdKey(sid, l1);
-      let entry = this.l1cdCache.get(l1Key);
+      let entry = this.overlay ? undefined : this.l1cdCache.get(l1Key);
       if (entry) {
         steps.push({ what: 'l1cd', addr: entry.addr, words: [entry.word], source: 'cache' });
       } else {
         const l1Addr = this.structureAddress(s1.cdBase + l1 * 8, s2, walk, input);
         const word = this.readWords(l1Addr, 1)[0];
         entry = { addr: l1Addr, word };
-        this.emit({ kind: 'fetch', what: 'l1cd', addr: l1Addr, words: [word], sid, ssid });
+        this.report({ kind: 'fetch', what: 'l1cd', addr: l1Addr, words: [word], sid, ssid });
         steps.push({ what: 'l1cd', addr: l1Addr, words: [word], source: 'memory' });
-        if (this.enabled) this.l1cdCache.set(l1Key, entry);
+        if (this.filling) this.l1cdCache.set(l1Key, entry);
       }
       if ((entry.word & 1n) === 0n) {
         throw new Fault('C_BAD_SUBSTREAMID', `L1CD ${l1} at ${hex(entry.addr)} is invalid (V=0): SubstreamID ${hex(ssid)} has no CD`,
@@ -350,9 +386,9 @@ export class Smmu {
     const addr = this.structureAddress(cdAddr, s2, walk, input);
     const words = this.readWords(addr, 8);
     const cd: CachedCd = { addr, words, config: cdConfig(words, this.ctx, s1) };
-    this.emit({ kind: 'fetch', what: 'cd', addr, words, sid, ssid });
+    this.report({ kind: 'fetch', what: 'cd', addr, words, sid, ssid });
     steps.push({ what: 'cd', addr, words, source: 'memory' });
-    if (this.enabled) this.cdCache.set(key, cd);
+    if (this.filling) this.cdCache.set(key, cd);
     return cd;
   }
 
@@ -392,7 +428,7 @@ export class Smmu {
     let recordFaults = true;
     const done = (r: Omit<TranslateResult, 'config' | 'walk' | 'tlbHit'>): TranslateResult => {
       const result = { ...r, config, walk, tlbHit };
-      this.emit({ kind: 'translate', tx, result });
+      this.report({ kind: 'translate', tx, result });
       return result;
     };
     if (!this.enabled) {
@@ -430,7 +466,7 @@ export class Smmu {
       const tag = { vmid: s1 ? s1.vmid : c.s2!.vmid, asid: s1 ? s1.asid : -1, el2: s1 ? s1.el2 : false };
       const ias = this.ctx.ias ?? 52;
       const input = inputAddress(tx.iova, s1, ias);
-      if (typeof input === 'number') {
+      if (typeof input === 'number' && !this.overlay) {
         const hit = this.tlb.lookup(tag.vmid, tag.asid, stage, tag.el2, input);
         // A denied hit walks again below, so the fault names the stage and level that deny it.
         if (hit && !permissionFault(hit.perms, tx.access, tx.priv, s1 !== undefined && s1.pan && !s1.el2)) {
@@ -444,7 +480,7 @@ export class Smmu {
         if (r.stage === 2 && s1) recordFaults = c.s2!.record;
         throw this.walkFault(r, tx.iova);
       }
-      if (this.enabled) {
+      if (this.filling) {
         this.tlb.insert(Tlb.entryFor(r, tag));
         this.tlb.recordWalk(tag, walk);
       }
@@ -464,7 +500,7 @@ export class Smmu {
         ...e.fields,
       };
       const words = eventRecord(e.event, fields);
-      const recorded = record && this.recordEvent(e.event, words);
+      const recorded = record && !this.overlay && this.recordEvent(e.event, words);
       return done({ outcome: 'fault', event: { name: e.event, words, recorded }, reason: e.reason });
     }
   }

@@ -250,4 +250,70 @@ export const expectUpdate = define({
   },
 });
 
-export const expectStatements: StatementDef[] = [expectDma, expectMem, expectSte, expectCd, expectReg, expectUpdate];
+/** Rule ids are written with underscores in scenarios (`torn_update`) and hyphens in reports. */
+function ruleId(word: string): string {
+  return word.toLowerCase().replace(/_/g, '-');
+}
+
+function checkRule(st: Statement, cx: CompileContext): string | undefined {
+  const a = arg(st, 'rule');
+  if (!a || a.value.kind !== 'word') return undefined;
+  const id = ruleId(a.value.word);
+  if (cx.hazardRules && !cx.hazardRules.includes(id)) {
+    const names = cx.hazardRules.map((r) => r.replace(/-/g, '_'));
+    cx.error(a.range, `unknown hazard rule '${a.value.word}'${didYouMean(a.value.word, names)}; rules: ${names.join(', ')}`);
+  }
+  return id;
+}
+
+/** Hazards found since the last hazard expectation (which this one becomes). */
+function sinceMark(c: StepContext, rule: string | undefined): { all: number; matching: { rule: string; message: string }[] } {
+  const hs = c.record.hazards();
+  const fresh = hs.slice(c.scenario.hazardMark);
+  c.scenario.hazardMark = hs.length;
+  return { all: fresh.length, matching: fresh.filter((h) => !rule || h.rule === rule) };
+}
+
+export const expectHazard = define({
+  keyword: 'expect hazard', section: 'expectations',
+  summary: 'Check that the hazard checker found this rule since the previous hazard expectation',
+  examples: ['expect hazard torn_update', 'expect hazard stale_fetch'],
+  params: [{ name: 'rule', kind: 'name', doc: 'the rule (torn_update, stale_fetch, missing_barrier, ...)' }],
+  compile(st, cx) {
+    uses(cx);
+    const rule = checkRule(st, cx)!;
+    return {
+      action: 'expect',
+      // eslint-disable-next-line require-yield
+      *run(c) {
+        const { matching, all } = sinceMark(c, rule);
+        check(c, st, matching.length > 0, matching.length
+          ? `hazard ${rule} found: ${matching[0].message}`
+          : `expected a ${rule} hazard since the previous hazard expectation; found ${all ? `only other hazards (${all})` : 'none'}`);
+      },
+    };
+  },
+});
+
+export const expectNoHazard = define({
+  keyword: 'expect no_hazard', section: 'expectations',
+  summary: 'Check that the hazard checker found nothing (or nothing of this rule) since the previous hazard expectation',
+  examples: ['expect no_hazard', 'expect no_hazard torn_update'],
+  params: [{ name: 'rule', kind: 'name', optional: true, doc: 'only this rule' }],
+  compile(st, cx) {
+    uses(cx);
+    const rule = checkRule(st, cx);
+    return {
+      action: 'expect',
+      // eslint-disable-next-line require-yield
+      *run(c) {
+        const { matching } = sinceMark(c, rule);
+        check(c, st, matching.length === 0, matching.length
+          ? `expected no ${rule ?? ''} hazard, found ${matching.length}: ${matching[0].rule}: ${matching[0].message}`
+          : `no ${rule ? rule + ' ' : ''}hazard since the previous hazard expectation`);
+      },
+    };
+  },
+});
+
+export const expectStatements: StatementDef[] = [expectDma, expectMem, expectSte, expectCd, expectReg, expectUpdate, expectHazard, expectNoHazard];

@@ -117,7 +117,7 @@ export const store = define({
         const size = exprArg(st, 'size') ? addr(c, exprArg(st, 'size')!, 'the size') : 8;
         if (![1, 2, 4, 8].includes(size)) throw new ScenarioError(arg(st, 'size')!.range, `a store is 1, 2, 4 or 8 bytes, not ${size}`);
         const a = addr(c, exprArg(st, 'address')!);
-        if (a % size !== 0) throw new ScenarioError(exprArg(st, 'address')!.range, `a ${size}-byte store must be aligned to ${size}; 0x${a.toString(16)} is not`);
+        if (a % size !== 0) throw new ScenarioError(exprArg(st, 'address')!.range, `${size === 8 ? 'an' : 'a'} ${size}-byte store must be aligned to ${size}; 0x${a.toString(16)} is not`);
         const split = plain ? (exprArg(st, 'split') ? addr(c, exprArg(st, 'split')!, 'the split size') : Math.min(4, size)) : size;
         if (![1, 2, 4, 8].includes(split) || split > size) throw new ScenarioError(arg(st, 'split')!.range, `split must be 1, 2 or 4 bytes and at most the store size`);
         const value = evaluate(exprArg(st, 'value')!, c.env);

@@ -1,0 +1,514 @@
+/**
+ * The hazard checker: follows a run operation by operation and asks, at each point, what
+ * the SMMU *could* observe — not just what this run's SMMU happened to read.
+ *
+ *  - After each CPU step, for every stream in use by background traffic, each entry on its
+ *    translation path (L1STD, STE, L1CD, CD, each table descriptor) that has stores the SMMU
+ *    may not have seen is judged value by value: the SMMU's outcome with that value must be
+ *    the outcome with the old entry or with the new one (`torn-update`).
+ *  - When the SMMU is told to look (a CMD_SYNC completing invalidations, a doorbell, enabling,
+ *    a store that makes new tables reachable), what it reads must be at PoC (`stale-fetch`),
+ *    cleans must be complete (`cmo-incomplete`) and ordered stores ordered (`missing-barrier`).
+ *  - Uses of cached configuration and translations are compared with memory (`stale-cache`);
+ *    frees with what is reachable or cached (`table-reuse`, `sync-missing`); invalidate CMOs
+ *    with live data (`lost-dirty`); ignored register writes (`illegal-reprogram`).
+ */
+import { decode, hex } from '../arch/codec';
+import { CD } from '../arch/cd';
+import { descriptorType, pteLayoutFor } from '../arch/pte';
+import { Layout, mask } from '../arch/field';
+import { STE } from '../arch/ste';
+import { GRANULE } from '../model/history';
+import { Machine, Tagged } from '../model/machine';
+import { TranslateResult } from '../model/smmu/smmu';
+import { Transaction } from '../model/smmu/types';
+import { observable } from './observable';
+import { Reachability, ReachableTable } from './reach';
+import { HazardSeverity, ruleInfo } from './rules';
+
+export interface Hazard {
+  readonly rule: string;
+  readonly severity: HazardSeverity;
+  readonly title: string;
+  /** The statement (step index) during which it was found; -1 outside any. */
+  readonly step: number;
+  /** The micro-operation after which it was found. */
+  readonly op: number;
+  readonly message: string;
+  /** The entry concerned, when there is one. */
+  readonly entry?: { readonly kind: string; readonly addr: number; readonly description: string };
+  /** For torn updates: the mixed value (qwords). */
+  readonly values?: readonly bigint[];
+  /** Identity for de-duplication. */
+  readonly key: string;
+}
+
+export interface CheckOptions {
+  /** Most values judged per entry; beyond it the set is reported as truncated (`set-bound`). */
+  readonly bound: number;
+  /**
+   * The driver's used-bits function (the kernel's entry writer), for the "used-bits view"
+   * of torn STEs/CDs; without it that view is left out.
+   */
+  readonly usedBits?: (kind: 'ste' | 'cd', words: readonly bigint[]) => bigint[];
+}
+
+export const DEFAULT_CHECK_OPTIONS: CheckOptions = { bound: 4096 };
+
+/** What the checker follows: the machine of the run, where the run is, which streams are in use. */
+export interface CheckHost {
+  /** The run's machine (it may be replaced when the run is restored). */
+  readonly machine: Machine;
+  /** The statement being executed (-1 outside any) and the micro-operation count. */
+  readonly step: number;
+  readonly op: number;
+  /** Transactions of the background traffic in use now. */
+  traffic(): Iterable<Transaction>;
+  /** A line for the run's trace. */
+  note(text: string): void;
+}
+
+/** Outcomes compared by what a device would see: the result, the output address, the event. */
+function outcomeKey(r: TranslateResult): string {
+  return `${r.outcome}:${r.pa ?? ''}:${r.event?.name ?? ''}`;
+}
+
+function outcomeText(r: TranslateResult): string {
+  if (r.outcome === 'ok') return `→ ${hex(r.pa!)}`;
+  if (r.outcome === 'bypass') return `bypass → ${hex(r.pa!)}`;
+  if (r.outcome === 'abort') return 'abort';
+  return `${r.event!.name}`;
+}
+
+function tableText(t: ReachableTable, index: number): string {
+  switch (t.kind) {
+    case 'ste': return `STE ${hex((t.firstSid ?? 0) + index)}`;
+    case 'cd': return `CD ${hex(t.sid ?? 0)}:${(t.firstSsid ?? 0) + index}`;
+    case 'l1std': return `L1STD ${index}`;
+    case 'l1cd': return `L1CD ${index} of StreamID ${hex(t.sid ?? 0)}`;
+    case 'pgtable': return `stage-${t.stage} level-${t.level} descriptor ${index} of the table at ${hex(t.base)}`;
+    case 'cmdq': return `command queue entry ${index}`;
+    case 'evtq': return `event queue entry ${index}`;
+  }
+}
+
+function tableKindText(t: ReachableTable): string {
+  switch (t.kind) {
+    case 'ste': return 'STE table';
+    case 'cd': return 'CD table';
+    case 'l1std': return 'level-1 stream table';
+    case 'l1cd': return 'level-1 CD table';
+    case 'pgtable': return `stage-${t.stage} level-${t.level} page table`;
+    case 'cmdq': return 'command queue';
+    case 'evtq': return 'event queue';
+  }
+}
+
+/** Bits the SMMU ignores (software, IGNORED) in a layout, per qword. */
+function ignoredMask(layout: Layout, qword: number): bigint {
+  let m = 0n;
+  for (const f of layout.fields) {
+    if (f.kind !== 'reserved' || (f.reserved !== 'IGNORED' && f.reserved !== 'SOFTWARE')) continue;
+    if (Math.floor(f.lo / 64) !== qword) continue;
+    m |= mask(f.hi - f.lo + 1) << BigInt(f.lo % 64);
+  }
+  return m;
+}
+
+/** Does a change from `a` to `b` at this address matter to the SMMU? */
+function significantDiff(t: ReachableTable, index: number, addr: number, a: bigint, b: bigint): boolean {
+  let ignore = 0n;
+  const qword = Math.floor((addr - (t.base + index * t.entrySize)) / 8);
+  if (t.kind === 'pgtable') {
+    const fmt = { stage: t.stage!, granule: t.granule!, level: t.level! as 0 | 1 | 2 | 3 };
+    ignore = ignoredMask(pteLayoutFor(a, fmt), 0) & ignoredMask(pteLayoutFor(b, fmt), 0);
+  } else if (t.kind === 'ste') {
+    ignore = ignoredMask(STE, qword);
+  } else if (t.kind === 'cd') {
+    ignore = ignoredMask(CD, qword);
+  }
+  return ((a ^ b) & ~ignore) !== 0n;
+}
+
+/** Entries on a translation path: where each is, how many qwords, what to call it. */
+interface PathEntry {
+  readonly addr: number;
+  readonly qwords: number;
+  readonly kind: 'l1std' | 'ste' | 'l1cd' | 'cd' | 'pte';
+  readonly text: string;
+}
+
+export class Checker {
+  readonly hazards: Hazard[] = [];
+  private reach?: Reachability;
+  private readonly reported = new Set<string>();
+  /** Invalidations consumed since the last CMD_SYNC, for the checks at its completion. */
+  private pendingInvalidations: { name: string; sid?: number; last?: number; ssid?: number }[] = [];
+  /** Entries already judged in their current state (key: address + history). */
+  private readonly judged = new Set<string>();
+  /** The command queue's PROD before a doorbell, to know which slots it publishes. */
+  private lastProd = 0;
+  /** CR0.SMMUEN was just set: check what becomes reachable after the operation. */
+  private enabling = false;
+
+  constructor(private readonly host: CheckHost, private readonly opts: CheckOptions = DEFAULT_CHECK_OPTIONS) {}
+
+  private get m(): Machine {
+    return this.host.machine;
+  }
+
+  /** Forget derived state (after the run is restored to an earlier point). */
+  reset(hazards: number): void {
+    this.hazards.length = hazards;
+    this.reach = undefined;
+    this.judged.clear();
+    this.reported.clear();
+    for (const h of this.hazards) this.reported.add(h.key);
+    this.pendingInvalidations = [];
+  }
+
+  /** Reachable tables, rebuilt only after a change that can move pointers. */
+  private reachable(): Reachability {
+    if (!this.reach) this.reach = Reachability.of(this.m);
+    return this.reach;
+  }
+
+  private report(rule: string, message: string, key: string, extra: Partial<Hazard> = {}): void {
+    const dedupe = `${rule}:${key}:${this.host.step}`;
+    if (this.reported.has(dedupe)) return;
+    this.reported.add(dedupe);
+    const info = ruleInfo(rule);
+    this.hazards.push({
+      rule, severity: extra.severity ?? info.severity, title: info.title, step: this.host.step, op: this.host.op, message, key: dedupe, ...extra,
+    });
+    this.host.note(`hazard ${rule}: ${message}`);
+  }
+
+  // ---- activity ------------------------------------------------------------------------
+
+  onActivity(t: Tagged): void {
+    const a = t.activity;
+    switch (a.kind) {
+      case 'store':
+        this.onStore(a.addr, a.size, a.unit, a.value, a.before);
+        break;
+      case 'register':
+        this.onRegister(a.name, a.value, a.ignored);
+        break;
+      case 'command':
+        this.onCommand(a.name, a.words);
+        break;
+      case 'sync':
+        this.onSync();
+        break;
+      case 'free':
+        this.onFree(a.region.name, a.region.base, a.region.size);
+        break;
+      case 'cmo':
+        for (const lost of a.result.lost) {
+          const hit = this.reachable().find(lost.addr, lost.cpu.length)[0];
+          if (hit) {
+            this.report('lost-dirty', `an invalidate discarded ${lost.cpu.length} dirty bytes at ${hex(lost.addr)} of ${tableText(hit.table, hit.index)} ` +
+              `(reached through ${hit.table.path}): the SMMU and the CPU now read the old bytes. Clean (DC CVAC/CIVAC) instead of invalidating live data`,
+            `${lost.addr}`);
+          }
+        }
+        break;
+      case 'translate':
+        this.onTranslate(a.tx, a.result);
+        break;
+      default:
+        break;
+    }
+  }
+
+  private onStore(addr: number, size: number, unit: number, value: bigint, before: bigint): void {
+    const hits = this.reachable().find(addr, size);
+    if (hits.length === 0) return;
+    const h = hits[0];
+    if (unit < size) {
+      this.report('torn-store', `a plain ${size * 8}-bit store of ${hex(value)} to ${tableText(h.table, h.index)} at ${hex(addr)} may be split ` +
+        `into ${unit}-byte parts, and the SMMU can read the entry between them (it is reached through ${h.table.path}). Use WRITE_ONCE`, `${addr}`);
+    }
+    if (!this.movesPointers(h.table, value, before)) return;
+    const reachBefore = this.reachable();
+    this.reach = undefined;
+    const after = this.reachable();
+    const old = new Set(reachBefore.all.map((t) => `${t.kind}:${t.base}`));
+    for (const t of after.all) {
+      if (!old.has(`${t.kind}:${t.base}`)) this.checkLook(t, `the store at ${hex(addr)} makes it reachable`, true);
+    }
+  }
+
+  /** Could a store here change which tables are reachable? (Leaf page-table entries cannot.) */
+  private movesPointers(t: ReachableTable, value: bigint, before: bigint): boolean {
+    if (t.kind !== 'pgtable') return t.kind !== 'cmdq' && t.kind !== 'evtq';
+    if (t.level === 3) return false;
+    const fmt = { stage: t.stage!, granule: t.granule!, level: t.level! as 0 | 1 | 2 | 3 };
+    return descriptorType(value, fmt) === 'table' || descriptorType(before, fmt) === 'table';
+  }
+
+  /**
+   * The SMMU may read `t` from now on: its entries must be at PoC (non-coherent), cleans
+   * complete, and the CPU's stores to it ordered before what made it reachable. Findings
+   * are reported once per rule and table, with the entries concerned.
+   */
+  private checkLook(t: ReachableTable, why: string, publish: boolean): void {
+    const mem = this.m.mem;
+    const end = t.base + t.entries * t.entrySize;
+    const pendingCleans = new Set(mem.history.pendingCleanAddrs());
+    const found: Record<'stale-fetch' | 'cmo-incomplete' | 'missing-barrier', { addr: number; text: string; zero: boolean }[]> = {
+      'stale-fetch': [], 'cmo-incomplete': [], 'missing-barrier': [],
+    };
+    for (const g of mem.history.unsettled()) {
+      if (g.addr < t.base || g.addr >= end) continue;
+      const index = Math.floor((g.addr - t.base) / t.entrySize);
+      const latest = g.versions[g.versions.length - 1].value;
+      // Bits the SMMU ignores (software bits such as io-pgtable's SW_SYNC) may differ freely.
+      if (!significantDiff(t, index, g.addr, g.settled, latest)) continue;
+      const text = `${tableText(t, index)} (${hex(g.addr)}: ${hex(g.settled)} instead of ${hex(latest)})`;
+      if (g.path === 'poc') {
+        found[pendingCleans.has(g.addr) ? 'cmo-incomplete' : 'stale-fetch'].push({ addr: g.addr, text, zero: g.settled === 0n });
+      } else if (publish && g.versions.some((v) => v.epoch >= mem.history.epoch)) {
+        found['missing-barrier'].push({ addr: g.addr, text, zero: g.settled === 0n });
+      }
+    }
+    const list = (xs: { text: string }[]): string => xs.slice(0, 3).map((x) => x.text).join('; ') + (xs.length > 3 ? `; and ${xs.length - 3} more` : '');
+    const where = `the ${tableKindText(t)} at ${hex(t.base)} (${t.path})`;
+    const sf = found['stale-fetch'];
+    if (sf.length) {
+      this.report('stale-fetch', `${why}, but ${sf.length} entr${sf.length === 1 ? 'y' : 'ies'} of ${where} hold CPU writes never cleaned to PoC, ` +
+        `so a non-coherent SMMU reads the old values: ${list(sf)}. Clean the range (dma_sync_single_for_device) and DSB first`, `${t.base}`);
+    }
+    const ci = found['cmo-incomplete'];
+    if (ci.length) {
+      this.report('cmo-incomplete', `${why}, but the cleans of ${ci.length} entr${ci.length === 1 ? 'y' : 'ies'} of ${where} are not yet completed by a DSB: ` +
+        `${list(ci)}. Add a dsb (or use dma_sync_single_for_device) before telling the SMMU`, `${t.base}`);
+    }
+    const mb = found['missing-barrier'];
+    if (mb.length) {
+      const zero = mb.every((x) => x.zero);
+      this.report('missing-barrier', `${why} with no barrier after the stores to ${mb.length} entr${mb.length === 1 ? 'y' : 'ies'} of ${where}: ` +
+        `the SMMU may see the pointer first and read ${list(mb)}` + (zero ? ' (never-written memory: invalid entries)' : '') +
+        '. Put a dma_wmb() between the data and its publication', `${t.base}`, zero ? { severity: 'warning' } : {});
+    }
+  }
+
+  private onRegister(name: string, value: bigint, ignored: string | undefined): void {
+    if (ignored && !/guarded/.test(ignored)) {
+      this.report('illegal-reprogram', `writing ${hex(value)} to ${name}: ${ignored}`, name);
+      return;
+    }
+    if (name === 'CR0') {
+      // The SMMU acknowledges the write after this report: look at what it reaches once it has.
+      this.reach = undefined;
+      if (value & 1n) this.enabling = true;
+    } else if (name === 'STRTAB_BASE' || name === 'STRTAB_BASE_CFG') {
+      this.reach = undefined;
+    } else if (name === 'CMDQ_PROD') {
+      const q = this.reachable().all.find((t) => t.kind === 'cmdq');
+      if (q) {
+        const log2 = Math.log2(q.entries);
+        const wrap = 2 ** (log2 + 1);
+        const mem = this.m.mem;
+        for (let p = this.lastProd; p % wrap !== Number(value) % wrap; p = (p + 1) % wrap) {
+          const slot = q.base + (p % q.entries) * 16;
+          for (let g = slot; g < slot + 16; g += GRANULE) {
+            const h = mem.history.get(g);
+            if (!h) continue;
+            if (h.path === 'poc') {
+              this.report('stale-fetch', `the doorbell publishes command queue entry ${p % q.entries}, but its bytes at ${hex(g)} were never cleaned to PoC: ` +
+                'a non-coherent SMMU reads a stale command. Keep the queue in non-cacheable memory or clean it before the PROD write', `${g}`);
+            } else if (h.versions.some((v) => v.epoch >= mem.history.epoch)) {
+              this.report('missing-barrier', `the PROD write can reach the SMMU before command queue entry ${p % q.entries} at ${hex(g)}: ` +
+                'no barrier separates them. dma_wmb() before a relaxed PROD write, or use writel()', `${g}`);
+            }
+          }
+          if (p - this.lastProd > wrap) break;
+        }
+      }
+      this.lastProd = Number(value);
+    }
+  }
+
+  private onCommand(name: string, words: readonly bigint[]): void {
+    const n = name.replace(/^CMD_/, '');
+    if (!n.startsWith('CFGI') && !n.startsWith('TLBI')) return;
+    const sid = Number(words[0] >> 32n);
+    if (n === 'CFGI_STE_RANGE' || n === 'CFGI_ALL') {
+      const range = Number(words[1] & 0x1fn);
+      if (range === 31) this.pendingInvalidations.push({ name: 'CFGI_ALL' });
+      else {
+        const span = 2 ** (range + 1);
+        const first = Math.floor(sid / span) * span;
+        this.pendingInvalidations.push({ name: n, sid: first, last: first + span - 1 });
+      }
+      return;
+    }
+    this.pendingInvalidations.push({ name: n, sid, last: sid, ssid: Number((words[0] >> 12n) & 0xfffffn) });
+  }
+
+  /** A CMD_SYNC completed: the SMMU now uses what memory holds for everything invalidated. */
+  private onSync(): void {
+    const inv = this.pendingInvalidations;
+    this.pendingInvalidations = [];
+    if (inv.length === 0) return;
+    const tables = this.reachable().all;
+    for (const i of inv) {
+      const why = `CMD_${i.name}${i.sid !== undefined ? ` (StreamID ${hex(i.sid)})` : ''} + CMD_SYNC tells the SMMU to fetch again`;
+      for (const t of tables) {
+        let relevant: boolean;
+        if (i.name === 'CFGI_ALL') relevant = t.kind !== 'pgtable' && t.kind !== 'cmdq' && t.kind !== 'evtq';
+        else if (i.name.startsWith('CFGI')) {
+          const sidOf = t.kind === 'ste' ? undefined : t.sid;
+          relevant = t.kind === 'ste'
+            ? (t.firstSid ?? 0) <= i.last! && i.sid! < (t.firstSid ?? 0) + t.entries
+            : (t.kind === 'cd' || t.kind === 'l1cd') && sidOf !== undefined && sidOf >= i.sid! && sidOf <= i.last!;
+        } else relevant = t.kind === 'pgtable';
+        if (relevant) this.checkLook(t, why, false);
+      }
+    }
+  }
+
+  private onFree(name: string, base: number, size: number): void {
+    this.reach = undefined;
+    for (const t of this.reachable().overlapping(base, size)) {
+      this.report('table-reuse', `'${name}' [${hex(base)}, ${hex(base + size)}) is freed while the SMMU can still reach it: ${t.path}. ` +
+        'Detach or invalidate the pointer (and CMD_SYNC) before freeing', name);
+    }
+    const smmu = this.m.smmu;
+    const inside = (a: number): boolean => a >= base && a < base + size;
+    for (const [sid, e] of smmu.cachedStes()) {
+      if (inside(e.addr)) this.report('table-reuse', `'${name}' is freed while the SMMU caches the STE of StreamID ${hex(sid)} fetched from ${hex(e.addr)}: invalidate it (CFGI_STE + CMD_SYNC) first`, `${name}:ste${sid}`);
+    }
+    for (const { sid, ssid, entry } of smmu.cachedCds()) {
+      if (inside(entry.addr)) this.report('table-reuse', `'${name}' is freed while the SMMU caches CD ${hex(sid)}:${ssid} fetched from ${hex(entry.addr)}: invalidate it (CFGI_CD + CMD_SYNC) first`, `${name}:cd${sid}:${ssid}`);
+    }
+    for (const w of smmu.tlb.walkEntries()) {
+      if (inside(w.tableAddr)) this.report('table-reuse', `'${name}' is freed while the SMMU's walk cache holds a level-${w.level} table descriptor pointing into it: invalidate the TLB (Leaf=0) and CMD_SYNC first`, `${name}:walk`);
+    }
+    if (this.pendingInvalidations.length) {
+      this.report('sync-missing', `'${name}' is freed after ${this.pendingInvalidations.map((i) => 'CMD_' + i.name).join(', ')} but before a CMD_SYNC completed them: ` +
+        'the SMMU may still be using what they invalidate', `${name}:sync`);
+    }
+  }
+
+  private onTranslate(tx: Transaction, r: TranslateResult): void {
+    const usedCache = r.tlbHit || r.config.some((s) => s.source === 'cache');
+    if (!usedCache) return;
+    const fresh = this.m.smmu.probe(tx, new Map());
+    if (outcomeKey(fresh) === outcomeKey(r)) return;
+    const what = r.tlbHit ? 'a cached translation (TLB)' : `cached configuration (${r.config.filter((s) => s.source === 'cache').map((s) => s.what.toUpperCase()).join(', ')})`;
+    this.report('stale-cache', `DMA ${tx.access} SID ${hex(tx.sid)} IOVA ${hex(tx.iova)} used ${what} and got ${outcomeText(r)}, ` +
+      `but memory now says ${outcomeText(fresh)}: no invalidation completed by CMD_SYNC since the change`, `${tx.sid}:${tx.iova}`);
+  }
+
+  // ---- torn updates -------------------------------------------------------------------------
+
+  /**
+   * After each micro-operation (`kind` is its name): judge the paths of the traffic in use,
+   * and have the reachable tables ready for the next store.
+   */
+  afterOp(kind: string): void {
+    if (this.enabling) {
+      this.enabling = false;
+      this.reach = undefined;
+      for (const t of this.reachable().all) this.checkLook(t, 'the SMMU is enabled (SMMUEN=1)', false);
+    }
+    if (kind === 'store' || kind === 'barrier' || kind === 'write' || kind === 'cmo' || kind === 'writeback') {
+      for (const tx of this.host.traffic()) this.judgePath(tx);
+    }
+    this.reachable();
+  }
+
+  private pathOf(tx: Transaction): PathEntry[] {
+    const base = this.m.smmu.probe(tx, new Map());
+    const out: PathEntry[] = [];
+    for (const c of base.config) {
+      const qwords = c.what === 'ste' || c.what === 'cd' ? 8 : 1;
+      out.push({ addr: c.addr, qwords, kind: c.what, text: `${c.what.toUpperCase()} at ${hex(c.addr)}` });
+    }
+    for (const w of base.walk) {
+      out.push({ addr: w.descAddr, qwords: 1, kind: 'pte', text: `stage-${w.stage} level-${w.level} descriptor at ${hex(w.descAddr)}` });
+    }
+    return out;
+  }
+
+  private judgePath(tx: Transaction): void {
+    const mem = this.m.mem;
+    for (const e of this.pathOf(tx)) {
+      let key = `${tx.sid}:${tx.ssid}:${tx.iova}:${tx.access}:${e.addr}`;
+      let any = false;
+      for (let i = 0; i < e.qwords; i++) {
+        const h = mem.history.get(e.addr + i * GRANULE);
+        if (h) {
+          any = true;
+          key += `:${h.versions.length}:${h.versions[h.versions.length - 1].seq}:${h.settled}`;
+        }
+      }
+      if (!any) continue;
+      key += `:${mem.history.epoch}`;
+      if (this.judged.has(key)) continue;
+      this.judged.add(key);
+      this.judgeEntry(tx, e);
+    }
+  }
+
+  private judgeEntry(tx: Transaction, e: PathEntry): void {
+    const set = observable(this.m.mem, e.addr, e.qwords, this.opts.bound);
+    if (set.truncated) {
+      this.report('set-bound', `${e.text} has at least ${set.count} values the SMMU could read; only the first ${set.values.length} were judged ` +
+        '(raise the bound with the launch option "observableBound" or --bound)', `${e.addr}`);
+    }
+    const overlay = (v: readonly bigint[]): Map<number, bigint> => new Map(v.map((q, i) => [e.addr + i * GRANULE, q]));
+    const smmu = this.m.smmu;
+    const before = smmu.probe(tx, overlay(set.oldest));
+    const after = smmu.probe(tx, overlay(set.newest));
+    const allowed = new Set([outcomeKey(before), outcomeKey(after)]);
+    for (const v of set.values) {
+      const r = smmu.probe(tx, overlay(v));
+      if (allowed.has(outcomeKey(r))) continue;
+      const mixed = v.map((q) => hex(q)).join(' ');
+      this.report('torn-update', `the SMMU could read ${e.text} as [${mixed}] — a mix of the old and the new entry — and then ${outcomeText(r)} ` +
+        `for DMA ${tx.access} SID ${hex(tx.sid)}${tx.ssid !== undefined ? ':' + hex(tx.ssid) : ''} IOVA ${hex(tx.iova)}, ` +
+        `where the old entry gives ${outcomeText(before)} and the new one ${outcomeText(after)}${this.usedBitsNote(e, v, set.oldest, set.newest)}`,
+      `${e.addr}:${mixed}`, { entry: { kind: e.kind, addr: e.addr, description: e.text }, values: v });
+    }
+  }
+
+  /** The kernel test's view: does the value differ from both ends in the bits its own configuration uses? */
+  private usedBitsNote(e: PathEntry, v: readonly bigint[], oldest: readonly bigint[], newest: readonly bigint[]): string {
+    if ((e.kind !== 'ste' && e.kind !== 'cd') || !this.opts.usedBits) return '';
+    const used = this.opts.usedBits(e.kind, v);
+    const differs = (x: readonly bigint[]): boolean => used.some((u, i) => ((v[i] ^ x[i]) & u) !== 0n);
+    const layout = e.kind === 'ste' ? STE : CD;
+    const summary = decode(layout, v).summary;
+    return differs(oldest) && differs(newest)
+      ? `. In the bits this mixed ${e.kind.toUpperCase()} itself uses it matches neither (${summary})`
+      : `. In the bits it uses it matches ${differs(oldest) ? 'the new' : 'the old'} entry, yet the outcome differs (${summary})`;
+  }
+
+  // ---- end of the run --------------------------------------------------------------------------
+
+  /** At the end of the run: what is still cached but stale, what was never synchronised. */
+  finish(): void {
+    const smmu = this.m.smmu;
+    for (const [sid, e] of smmu.cachedStes()) {
+      const now = Array.from({ length: 8 }, (_, i) => this.m.load(e.addr + 8 * i, 8));
+      if (now.some((w, i) => w !== e.words[i])) {
+        this.report('stale-cache', `at the end, the SMMU still caches the STE of StreamID ${hex(sid)} as it was fetched from ${hex(e.addr)}, ` +
+          'but the CPU has changed it since: no CFGI_STE + CMD_SYNC followed the change', `end:ste:${sid}`);
+      }
+    }
+    for (const { sid, ssid, entry } of smmu.cachedCds()) {
+      const now = Array.from({ length: 8 }, (_, i) => this.m.load(entry.addr + 8 * i, 8));
+      if (now.some((w, i) => w !== entry.words[i])) {
+        this.report('stale-cache', `at the end, the SMMU still caches CD ${hex(sid)}:${ssid} as fetched from ${hex(entry.addr)}, ` +
+          'but the CPU has changed it since: no CFGI_CD + CMD_SYNC followed the change', `end:cd:${sid}:${ssid}`);
+      }
+    }
+    if (this.pendingInvalidations.length) {
+      this.report('sync-missing', `the scenario ends after ${this.pendingInvalidations.map((i) => 'CMD_' + i.name).join(', ')} with no CMD_SYNC completing them`, 'end:sync');
+    }
+  }
+}

@@ -1,0 +1,235 @@
+/**
+ * What the SMMU can reach: every table it may fetch from, found by following valid
+ * pointers from its registers — through what the CPU wrote and through what the SMMU
+ * would read now (the union: either may be what a fetch sees) — down to the page tables.
+ * Each table carries the path that reaches it, for explanations ("STE 0x105 → CD 0 →
+ * TTB0 → level 1 table"). The hazard rules and the KHO checks use it.
+ */
+import { Granule } from '../arch/field';
+import { descriptorType, levelGeometry, outputAddress, startLevel } from '../arch/pte';
+import type { Machine } from '../model/machine';
+import { read64, View } from '../model/locate';
+
+export type TableKind = 'l1std' | 'ste' | 'l1cd' | 'cd' | 'pgtable' | 'cmdq' | 'evtq';
+
+/** A table the SMMU may read: an array of equal entries. */
+export interface ReachableTable {
+  readonly kind: TableKind;
+  readonly base: number;
+  /** Bytes per entry: 8 (descriptors), 64 (STE, CD), 16 (commands), 32 (events). */
+  readonly entrySize: number;
+  readonly entries: number;
+  /** How the SMMU gets here. */
+  readonly path: string;
+  /** STE tables: the StreamID of entry 0. CD tables: the StreamID and the SubstreamID of entry 0. */
+  readonly firstSid?: number;
+  readonly sid?: number;
+  readonly firstSsid?: number;
+  /** Page tables: stage, granule, level, the input address entry 0 maps, and the regime. */
+  readonly stage?: 1 | 2;
+  readonly granule?: Granule;
+  readonly level?: number;
+  readonly inputBase?: number;
+  readonly asid?: number;
+  readonly vmid?: number;
+}
+
+export interface Located {
+  readonly table: ReachableTable;
+  readonly index: number;
+  /** Address of the entry's first byte. */
+  readonly entry: number;
+}
+
+const hex = (n: number | bigint): string => '0x' + n.toString(16);
+const MASK_PTR = 0x00ff_ffff_ffff_ffc0n;
+
+export class Reachability {
+  private readonly tables = new Map<string, ReachableTable>();
+  private sorted?: ReachableTable[];
+  private budget: number;
+
+  /** `maxTables` bounds the walk (a corrupt pointer must not make it explore the address space). */
+  constructor(private readonly m: Machine, maxTables = 100_000) {
+    this.budget = maxTables;
+  }
+
+  /** Every table reachable through either view (or only `views`). */
+  static of(m: Machine, views: readonly View[] = ['cpu', 'smmu']): Reachability {
+    const r = new Reachability(m);
+    if (Number(m.smmu.read('CR0ACK')) & 1) for (const v of views) r.walkStreamTable(v);
+    r.addQueues();
+    return r;
+  }
+
+  get all(): ReachableTable[] {
+    if (!this.sorted) this.sorted = [...this.tables.values()].sort((a, b) => a.base - b.base);
+    return this.sorted;
+  }
+
+  /** True when the walk stopped at its bound. */
+  get truncated(): boolean {
+    return this.budget <= 0;
+  }
+
+  /** The table entries an address range falls in. */
+  find(addr: number, len = 1): Located[] {
+    const out: Located[] = [];
+    for (const t of this.all) {
+      const end = t.base + t.entries * t.entrySize;
+      if (t.base >= addr + len) break;
+      if (end <= addr) continue;
+      const first = Math.max(0, Math.floor((addr - t.base) / t.entrySize));
+      const last = Math.min(t.entries - 1, Math.floor((addr + len - 1 - t.base) / t.entrySize));
+      for (let i = first; i <= last; i++) out.push({ table: t, index: i, entry: t.base + i * t.entrySize });
+    }
+    return out;
+  }
+
+  /** Every reachable table overlapping a range (for freed or unpreserved memory). */
+  overlapping(addr: number, len: number): ReachableTable[] {
+    return this.all.filter((t) => t.base < addr + len && addr < t.base + t.entries * t.entrySize);
+  }
+
+  private add(t: ReachableTable): boolean {
+    const key = `${t.kind}:${t.base}:${t.stage ?? ''}:${t.level ?? ''}`;
+    if (this.tables.has(key) || this.budget <= 0) return false;
+    this.budget--;
+    this.tables.set(key, t);
+    this.sorted = undefined;
+    return true;
+  }
+
+  private addQueues(): void {
+    const cr0 = Number(this.m.smmu.read('CR0ACK'));
+    const q = (reg: string, kind: 'cmdq' | 'evtq', entrySize: number): void => {
+      const v = this.m.smmu.read(reg);
+      const log2 = Number(v & 0x1fn);
+      this.add({ kind, base: Number(v & 0x00ff_ffff_ffff_ffe0n), entrySize, entries: 2 ** log2, path: `${reg}` });
+    };
+    if (cr0 & (1 << 3)) q('CMDQ_BASE', 'cmdq', 16);
+    if (cr0 & (1 << 2)) q('EVENTQ_BASE', 'evtq', 32);
+  }
+
+  private walkStreamTable(view: View): void {
+    const base = Number(this.m.smmu.read('STRTAB_BASE') & MASK_PTR);
+    const cfg = Number(this.m.smmu.read('STRTAB_BASE_CFG'));
+    const log2 = Math.min(cfg & 0x3f, this.m.smmu.features.sidBits);
+    if (((cfg >>> 16) & 3) !== 1) {
+      this.add({ kind: 'ste', base, entrySize: 64, entries: 2 ** log2, path: 'STRTAB_BASE (linear)', firstSid: 0 });
+      for (let sid = 0; sid < 2 ** log2; sid++) this.walkSte(base + sid * 64, sid, view);
+      return;
+    }
+    const split = (cfg >>> 6) & 0x1f;
+    const l1Count = 2 ** Math.max(log2 - split, 0);
+    this.add({ kind: 'l1std', base, entrySize: 8, entries: l1Count, path: 'STRTAB_BASE (2-level)' });
+    for (let i = 0; i < l1Count; i++) {
+      const d = read64(this.m, base + i * 8, view);
+      const span = Number(d & 0x1fn);
+      if (span === 0 || span > 11) continue;
+      const l2 = Number(d & MASK_PTR);
+      const n = Math.min(2 ** (span - 1), 2 ** split);
+      this.add({ kind: 'ste', base: l2, entrySize: 64, entries: n, path: `L1STD ${i}`, firstSid: i * 2 ** split });
+      for (let j = 0; j < n; j++) this.walkSte(l2 + j * 64, i * 2 ** split + j, view);
+    }
+  }
+
+  private walkSte(addr: number, sid: number, view: View): void {
+    const w0 = read64(this.m, addr, view);
+    if ((w0 & 1n) === 0n) return;
+    const config = Number((w0 >> 1n) & 7n);
+    const where = `STE ${hex(sid)}`;
+    let vmid: number | undefined;
+    if (config === 0b110 || config === 0b111) {
+      const w2 = read64(this.m, addr + 16, view);
+      const w3 = read64(this.m, addr + 24, view);
+      vmid = Number(w2 & 0xffffn);
+      const tg = Number((w2 >> 46n) & 3n);
+      const granule = ({ 0: 4, 1: 64, 2: 16 } as Record<number, Granule>)[tg];
+      const inputBits = 64 - Number((w2 >> 32n) & 0x3fn);
+      const sl0 = Number((w2 >> 38n) & 3n);
+      if (granule && inputBits > 12 && inputBits <= 52) {
+        const start = granule === 4 ? 2 - sl0 : 3 - sl0;
+        if (start >= 0 && start <= 3) this.walkTable(Number(w3 & 0x00ff_ffff_ffff_fff0n), 2, granule, inputBits, start, 0, `${where} → S2TTB`, undefined, vmid, true);
+      }
+    }
+    if (config === 0b101 || config === 0b111) {
+      // A nested STE's CD pointer is an IPA: the tables it leads to are followed through stage 2 by the SMMU, not here.
+      if (config === 0b111) return;
+      const cdBase = Number(w0 & MASK_PTR);
+      const cdMax = Number((w0 >> 59n) & 0x1fn);
+      const fmt = Number((w0 >> 4n) & 3n);
+      const w2 = read64(this.m, addr + 16, view);
+      const s1Vmid = Number(w2 & 0xffffn);
+      if (cdMax === 0 || fmt === 0 || fmt === 3) {
+        this.add({ kind: 'cd', base: cdBase, entrySize: 64, entries: 2 ** cdMax, path: `${where} → S1ContextPtr`, sid, firstSsid: 0 });
+        for (let s = 0; s < 2 ** cdMax; s++) this.walkCd(cdBase + s * 64, sid, s, s1Vmid, view);
+        return;
+      }
+      const leafBits = fmt === 1 ? 6 : 10;
+      const l1Count = 2 ** Math.max(cdMax - leafBits, 0);
+      this.add({ kind: 'l1cd', base: cdBase, entrySize: 8, entries: l1Count, path: `${where} → S1ContextPtr (2-level)`, sid });
+      for (let i = 0; i < l1Count; i++) {
+        const d = read64(this.m, cdBase + i * 8, view);
+        if ((d & 1n) === 0n) continue;
+        const leaf = Number(d & 0x00ff_ffff_ffff_f000n);
+        this.add({ kind: 'cd', base: leaf, entrySize: 64, entries: 2 ** leafBits, path: `${where} → L1CD ${i}`, sid, firstSsid: i * 2 ** leafBits });
+        for (let s = 0; s < 2 ** leafBits; s++) this.walkCd(leaf + s * 64, sid, i * 2 ** leafBits + s, s1Vmid, view);
+      }
+    }
+  }
+
+  private walkCd(addr: number, sid: number, ssid: number, vmid: number, view: View): void {
+    const w0 = read64(this.m, addr, view);
+    if (((w0 >> 31n) & 1n) === 0n) return;
+    const asid = Number(w0 >> 48n);
+    for (const half of [0, 1] as const) {
+      const shift = BigInt(half * 16);
+      if (((w0 >> (14n + shift)) & 1n) === 1n) continue; // EPDx
+      const tsz = Number((w0 >> shift) & 0x3fn);
+      const tg = Number((w0 >> (6n + shift)) & 3n);
+      const granule = (half === 0 ? ({ 0: 4, 1: 64, 2: 16 } as Record<number, Granule>) : ({ 1: 16, 2: 4, 3: 64 } as Record<number, Granule>))[tg];
+      const inputBits = 64 - tsz;
+      if (!granule || inputBits <= 12 || inputBits > 52) continue;
+      const ttb = Number(read64(this.m, addr + 8 + half * 8, view) & 0x00ff_ffff_ffff_fff0n);
+      let start: number;
+      try {
+        start = startLevel(granule, inputBits);
+      } catch {
+        continue;
+      }
+      this.walkTable(ttb, 1, granule, inputBits, start, half === 1 ? -(2 ** inputBits) : 0,
+        `STE ${hex(sid)} → CD ${ssid} → TTB${half}`, asid, vmid, false);
+    }
+  }
+
+  private walkTable(base: number, stage: 1 | 2, granule: Granule, inputBits: number, level: number, inputBase: number, path: string,
+    asid: number | undefined, vmid: number | undefined, concat: boolean, first = true): void {
+    let g;
+    try {
+      g = levelGeometry(granule, level as 0 | 1 | 2 | 3);
+    } catch {
+      return;
+    }
+    const bits = first ? Math.max(1, inputBits - g.indexLo) : g.indexBits;
+    // Stage-2 concatenation gives the starting level more than a full table's index bits.
+    const entries = 2 ** (concat || !first ? bits : Math.min(bits, g.indexBits));
+    const here = `${path} → level ${level} table at ${hex(base)}`;
+    if (!this.add({ kind: 'pgtable', base, entrySize: 8, entries, path: here, stage, granule, level, inputBase, asid, vmid })) return;
+    if (level === 3) return;
+    const bytes = this.m.mem.cpuRead(base, entries * 8);
+    const smmu = this.m.mem.smmuRead(base, entries * 8);
+    const dv = [new DataView(bytes.buffer), new DataView(smmu.buffer)];
+    for (let i = 0; i < entries; i++) {
+      for (const v of dv) {
+        const d = v.getBigUint64(i * 8, true);
+        const fmt = { stage, granule, level: level as 0 | 1 | 2 | 3 };
+        if (descriptorType(d, fmt) !== 'table') continue;
+        const next = outputAddress(d, fmt);
+        if (next === undefined) continue;
+        this.walkTable(Number(next), stage, granule, inputBits, level + 1, inputBase + i * 2 ** g.indexLo,
+          `${here}[${i}]`, asid, vmid, false, false);
+      }
+    }
+  }
+}

@@ -1,0 +1,70 @@
+/**
+ * The hazard rules: what can go wrong between the driver and an SMMU that fetches at any
+ * time, caches what it fetched, and — when it does not snoop — reads only what reached PoC.
+ * Each rule is also a breakpoint filter in the debugger.
+ */
+
+export type HazardSeverity = 'error' | 'warning';
+
+export interface RuleInfo {
+  readonly id: string;
+  readonly severity: HazardSeverity;
+  readonly title: string;
+  /** What the rule checks, for the documentation and the breakpoint filter's description. */
+  readonly description: string;
+}
+
+export const RULES: readonly RuleInfo[] = [
+  {
+    id: 'torn-update', severity: 'error', title: 'Torn or non-hitless update',
+    description: 'A value the SMMU could read of an entry in use (any mix of its qwords the architecture allows) makes the SMMU do something ' +
+      'that neither the old nor the new entry does: a C_BAD_STE/C_BAD_CD, another output address, ASID, VMID or permission.',
+  },
+  {
+    id: 'torn-store', severity: 'warning', title: 'Plain store to a live descriptor',
+    description: 'A store the compiler may split (a plain C assignment) writes a descriptor the SMMU can reach: the SMMU may see it half written.',
+  },
+  {
+    id: 'stale-fetch', severity: 'error', title: 'Stale read by a non-coherent SMMU',
+    description: 'The SMMU is told to look (CFGI/TLBI + CMD_SYNC, a doorbell, enabling, a new pointer) while a structure it reads has CPU writes ' +
+      'that were never cleaned to PoC.',
+  },
+  {
+    id: 'cmo-incomplete', severity: 'error', title: 'Clean not completed before the SMMU looks',
+    description: 'The SMMU is told to look after a clean was issued but before a DSB completed it.',
+  },
+  {
+    id: 'missing-barrier', severity: 'error', title: 'Publish not ordered after its data',
+    description: 'A pointer, valid bit or doorbell can become visible to the SMMU before the stores it depends on: no barrier separates them.',
+  },
+  {
+    id: 'stale-cache', severity: 'error', title: 'Stale configuration or TLB entry',
+    description: 'The SMMU uses (or still holds at the end) a cached STE, CD or translation that no longer matches memory, with no invalidation completed by CMD_SYNC.',
+  },
+  {
+    id: 'sync-missing', severity: 'error', title: 'Invalidation without CMD_SYNC',
+    description: 'Invalidation commands were issued but the CPU went on (freed or reused memory, or the scenario ended) without a CMD_SYNC completing them.',
+  },
+  {
+    id: 'table-reuse', severity: 'error', title: 'Table memory freed while reachable or cached',
+    description: 'Memory holding a stream table, CD table, page table or queue is freed while the SMMU can still reach it or holds it in a cache.',
+  },
+  {
+    id: 'lost-dirty', severity: 'error', title: 'Invalidate CMO discarded live data',
+    description: 'An invalidate (DC IVAC) threw away dirty bytes of a structure the SMMU can reach.',
+  },
+  {
+    id: 'illegal-reprogram', severity: 'error', title: 'Register written when the architecture forbids it',
+    description: 'A register the architecture makes read-only while the SMMU or a queue is enabled was written (the write is ignored or UNPREDICTABLE).',
+  },
+  {
+    id: 'set-bound', severity: 'warning', title: 'Observable set too large to check fully',
+    description: 'An entry had more observable values than the configured bound; the rest were not judged. Raise the bound to check them.',
+  },
+];
+
+export function ruleInfo(id: string): RuleInfo {
+  const r = RULES.find((x) => x.id === id);
+  if (!r) throw new Error(`unknown hazard rule '${id}'`);
+  return r;
+}
