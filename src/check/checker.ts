@@ -68,6 +68,21 @@ export interface CheckHost {
   note(text: string): void;
 }
 
+/** Is this value of an entry invalid in itself (V=0, or an invalid descriptor)? */
+function invalidEntry(kind: PathEntry['kind'], v: readonly bigint[]): boolean {
+  switch (kind) {
+    case 'ste': return (v[0] & 1n) === 0n;
+    case 'cd': return ((v[0] >> 31n) & 1n) === 0n;
+    case 'l1std': return (v[0] & 0x1fn) === 0n;
+    case 'l1cd':
+    case 'pte': return (v[0] & 1n) === 0n;
+  }
+}
+
+function txKey(tx: Transaction): string {
+  return `${tx.sid}:${tx.ssid ?? ''}:${tx.iova}:${tx.access}:${tx.priv}`;
+}
+
 /** Outcomes compared by what a device would see: the result, the output address, the event. */
 function outcomeKey(r: TranslateResult): string {
   return `${r.outcome}:${r.pa ?? ''}:${r.event?.name ?? ''}`;
@@ -146,6 +161,15 @@ export class Checker {
   private pendingInvalidations: { name: string; sid?: number; last?: number; ssid?: number }[] = [];
   /** Entries already judged in their current state (key: address + history). */
   private readonly judged = new Set<string>();
+  /** Per traffic transaction and path entry: what the SMMU would do with each value seen during the statement. */
+  private readonly episodes = new Map<string, {
+    tx: Transaction; entry: PathEntry; before: TranslateResult; oldest: readonly bigint[];
+    values: Map<string, { value: readonly bigint[]; result: TranslateResult; written: boolean }>;
+  }>();
+  /** Transactions that used cached configuration or translations during the statement. */
+  private readonly usedCaches = new Map<string, Transaction>();
+  /** Transactions whose cached path is stale and already reported. */
+  private readonly staleNow = new Set<string>();
   /** The command queue's PROD before a doorbell, to know which slots it publishes. */
   private lastProd = 0;
   /** CR0.SMMUEN was just set: check what becomes reachable after the operation. */
@@ -165,6 +189,8 @@ export class Checker {
     this.reported.clear();
     for (const h of this.hazards) this.reported.add(h.key);
     this.pendingInvalidations = [];
+    this.episodes.clear();
+    this.usedCaches.clear();
   }
 
   /** Reachable tables, rebuilt only after a change that can move pointers. */
@@ -394,13 +420,7 @@ export class Checker {
   }
 
   private onTranslate(tx: Transaction, r: TranslateResult): void {
-    const usedCache = r.tlbHit || r.config.some((s) => s.source === 'cache');
-    if (!usedCache) return;
-    const fresh = this.m.smmu.probe(tx, new Map());
-    if (outcomeKey(fresh) === outcomeKey(r)) return;
-    const what = r.tlbHit ? 'a cached translation (TLB)' : `cached configuration (${r.config.filter((s) => s.source === 'cache').map((s) => s.what.toUpperCase()).join(', ')})`;
-    this.report('stale-cache', `DMA ${tx.access} SID ${hex(tx.sid)} IOVA ${hex(tx.iova)} used ${what} and got ${outcomeText(r)}, ` +
-      `but memory now says ${outcomeText(fresh)}: no invalidation completed by CMD_SYNC since the change`, `${tx.sid}:${tx.iova}`);
+    if (r.tlbHit || r.config.some((c) => c.source === 'cache')) this.usedCaches.set(txKey(tx), tx);
   }
 
   // ---- torn updates -------------------------------------------------------------------------
@@ -454,6 +474,7 @@ export class Checker {
     }
   }
 
+  /** Record what the SMMU would do with each value of the entry it could read now. */
   private judgeEntry(tx: Transaction, e: PathEntry): void {
     const set = observable(this.m.mem, e.addr, e.qwords, this.opts.bound);
     if (set.truncated) {
@@ -462,18 +483,105 @@ export class Checker {
     }
     const overlay = (v: readonly bigint[]): Map<number, bigint> => new Map(v.map((q, i) => [e.addr + i * GRANULE, q]));
     const smmu = this.m.smmu;
-    const before = smmu.probe(tx, overlay(set.oldest));
-    const after = smmu.probe(tx, overlay(set.newest));
-    const allowed = new Set([outcomeKey(before), outcomeKey(after)]);
-    for (const v of set.values) {
-      const r = smmu.probe(tx, overlay(v));
-      if (allowed.has(outcomeKey(r))) continue;
-      const mixed = v.map((q) => hex(q)).join(' ');
-      this.report('torn-update', `the SMMU could read ${e.text} as [${mixed}] — a mix of the old and the new entry — and then ${outcomeText(r)} ` +
-        `for DMA ${tx.access} SID ${hex(tx.sid)}${tx.ssid !== undefined ? ':' + hex(tx.ssid) : ''} IOVA ${hex(tx.iova)}, ` +
-        `where the old entry gives ${outcomeText(before)} and the new one ${outcomeText(after)}${this.usedBitsNote(e, v, set.oldest, set.newest)}`,
-      `${e.addr}:${mixed}`, { entry: { kind: e.kind, addr: e.addr, description: e.text }, values: v });
+    const key = `${txKey(tx)}:${e.addr}`;
+    let ep = this.episodes.get(key);
+    if (!ep) {
+      ep = { tx, entry: e, before: smmu.probe(tx, overlay(set.oldest)), oldest: set.oldest, values: new Map() };
+      this.episodes.set(key, ep);
     }
+    const written = this.programStates(e, set.oldest);
+    for (const v of set.values) {
+      const vk = v.map((q) => hex(q)).join(' ');
+      if (ep.values.has(vk)) continue;
+      ep.values.set(vk, { value: v, result: smmu.probe(tx, overlay(v)), written: written.has(vk) });
+    }
+  }
+
+  /**
+   * At the end of a statement — a driver action, or a raw write — every value the SMMU
+   * could have read of each entry on a traffic path must do what the entry did before the
+   * statement or what it does after it.
+   */
+  endStatement(): void {
+    for (const ep of this.episodes.values()) {
+      const e = ep.entry;
+      const newest = Array.from({ length: e.qwords }, (_, i) => this.m.load(e.addr + i * GRANULE, 8));
+      const after = this.m.smmu.probe(ep.tx, new Map(newest.map((q, i) => [e.addr + i * GRANULE, q])));
+      const allowed = new Set([outcomeKey(ep.before), outcomeKey(after)]);
+      const tx = ep.tx;
+      const dma = `DMA ${tx.access} SID ${hex(tx.sid)}${tx.ssid !== undefined ? ':' + hex(tx.ssid) : ''} IOVA ${hex(tx.iova)}`;
+      const ends = `the entry before gives ${outcomeText(ep.before)} and after ${outcomeText(after)}`;
+      const extra = (v: readonly bigint[]): Partial<Hazard> => ({ entry: { kind: e.kind, addr: e.addr, description: e.text }, values: v });
+      // An invalid entry on the way (V=0, an invalid descriptor) is the break of break-before-make:
+      // the update is not hitless, and traffic meanwhile faults. Anything else that neither end
+      // does — another translation, a fault of a valid but wrong configuration — is a torn update.
+      const groups = new Map<string, { invalid: boolean; written: boolean; values: [string, readonly bigint[]][]; result: TranslateResult }>();
+      for (const [vk, o] of ep.values) {
+        const k = outcomeKey(o.result);
+        if (allowed.has(k)) continue;
+        const invalid = invalidEntry(e.kind, o.value);
+        const gk = `${k}:${invalid}`;
+        const g = groups.get(gk) ?? { invalid, written: false, values: [], result: o.result };
+        if (o.written && !g.written) {
+          g.written = true;
+          g.values.unshift([vk, o.value]);
+        } else {
+          g.values.push([vk, o.value]);
+        }
+        groups.set(gk, g);
+      }
+      for (const [gk, g] of groups) {
+        const [vk, v] = g.values[0];
+        const others = g.values.length > 1 ? ` (${g.values.length - 1} other value${g.values.length === 2 ? '' : 's'} of the entry give the same)` : '';
+        if (g.invalid) {
+          this.report('torn-update', `the update is not hitless: the SMMU can read ${e.text} as the invalid [${vk}]${g.written ? ', which the CPU writes on the way' : ''}, ` +
+            `and then gives ${outcomeText(g.result)} for ${dma}, where ${ends}${others}. Traffic during the update faults ` +
+            '(the break of break-before-make, as the writer\'s breaking path does)', `${e.addr}:${gk}`, { severity: 'warning', ...extra(v) });
+          continue;
+        }
+        this.report('torn-update', `the SMMU could read ${e.text} as [${vk}]` +
+          (g.written ? ' — a state the CPU writes on the way — ' : ' — a mix of the old and the new entry the CPU never wrote whole — ') +
+          `and then give ${outcomeText(g.result)} for ${dma}, where ${ends}${this.usedBitsNote(e, v, ep.oldest, newest)}${others}`, `${e.addr}:${gk}`, extra(v));
+      }
+    }
+    this.episodes.clear();
+    // Caches still stale at the end of the statement that changed memory: the SMMU goes on using old configuration.
+    const streams = new Map(this.usedCaches);
+    for (const tx of this.host.traffic()) streams.set(txKey(tx), tx);
+    this.usedCaches.clear();
+    for (const tx of streams.values()) {
+      const cached = this.m.smmu.probe(tx, new Map(), true);
+      const fresh = this.m.smmu.probe(tx, new Map());
+      const k = txKey(tx);
+      if (outcomeKey(cached) === outcomeKey(fresh)) {
+        this.staleNow.delete(k);
+        continue;
+      }
+      // Reported once while it stays stale, not again at every later statement.
+      if (this.staleNow.has(k)) continue;
+      this.staleNow.add(k);
+      const used = cached.tlbHit ? 'a cached translation (TLB)' : `cached configuration (${cached.config.filter((c) => c.source === 'cache').map((c) => c.what.toUpperCase()).join(', ')})`;
+      this.report('stale-cache', `after this statement the SMMU would still use ${used} for DMA ${tx.access} SID ${hex(tx.sid)} IOVA ${hex(tx.iova)} ` +
+        `and give ${outcomeText(cached)}, while memory now says ${outcomeText(fresh)}: invalidate it (CFGI/TLBI) and CMD_SYNC`, `${txKey(tx)}`);
+    }
+  }
+
+  /** The states the entry went through in program order, from the oldest observable one (as value keys). */
+  private programStates(e: PathEntry, oldest: readonly bigint[]): Set<string> {
+    const mem = this.m.mem;
+    const changes: { seq: number; q: number; value: bigint }[] = [];
+    for (let i = 0; i < e.qwords; i++) {
+      const h = mem.history.get(e.addr + i * GRANULE);
+      for (const v of h?.versions ?? []) changes.push({ seq: v.seq, q: i, value: v.value });
+    }
+    changes.sort((a, b) => a.seq - b.seq);
+    const state = [...oldest];
+    const out = new Set<string>([state.map((q) => hex(q)).join(' ')]);
+    for (const c of changes) {
+      state[c.q] = c.value;
+      out.add(state.map((q) => hex(q)).join(' '));
+    }
+    return out;
   }
 
   /** The kernel test's view: does the value differ from both ends in the bits its own configuration uses? */
@@ -484,7 +592,7 @@ export class Checker {
     const layout = e.kind === 'ste' ? STE : CD;
     const summary = decode(layout, v).summary;
     return differs(oldest) && differs(newest)
-      ? `. In the bits this mixed ${e.kind.toUpperCase()} itself uses it matches neither (${summary})`
+      ? `. In the bits this ${e.kind.toUpperCase()} value itself uses it matches neither (${summary})`
       : `. In the bits it uses it matches ${differs(oldest) ? 'the new' : 'the old'} entry, yet the outcome differs (${summary})`;
   }
 
@@ -492,6 +600,7 @@ export class Checker {
 
   /** At the end of the run: what is still cached but stale, what was never synchronised. */
   finish(): void {
+    this.endStatement();
     const smmu = this.m.smmu;
     for (const [sid, e] of smmu.cachedStes()) {
       const now = Array.from({ length: 8 }, (_, i) => this.m.load(e.addr + 8 * i, 8));

@@ -55,6 +55,7 @@ export class Session {
     this.checker = checker;
     runner.observe((t) => checker.onActivity(t));
     runner.afterOp((op) => checker.afterOp(op.op));
+    runner.afterStatement(() => checker.endStatement());
     runner.atEnd(() => checker.finish());
     runner.hazardSource = () => checker.hazards;
   }

@@ -276,6 +276,9 @@ function parseLine(toks: Token[], table: StatementTable, source: string): Statem
     throw new LineError(first.range, `unknown statement '${first.text}'${didYouMean(first.text, words)}`, closestWord(first.text, words));
   }
   const args = new Map<string, Arg>();
+  // A bare flag word (or a yes/no option) ends the parameters: it is not a name or an expression.
+  const bareWords = new Set([...Object.keys(spec.flags ?? {}), ...Object.entries(spec.options ?? {}).filter(([, o]) => o.kind === 'bool').map(([k]) => k)]);
+  const atBareWord = (): boolean => !p.atEnd() && p.peek().kind === 'ident' && bareWords.has(p.peek().text.toLowerCase()) && !p.isOp('=', 1);
   for (const [k, param] of spec.params.entries()) {
     if (param.after) {
       if (!p.isOp(param.after)) {
@@ -283,7 +286,7 @@ function parseLine(toks: Token[], table: StatementTable, source: string): Statem
         throw new LineError(p.where(), `expected '${param.after} ${param.name.toUpperCase()}' (${param.doc}) — the statement is: ${syntaxLine(spec)}`);
       }
       p.next();
-    } else if (!p.startsValue(param.kind, spec.params[k + 1]?.after === '=')) {
+    } else if (!p.startsValue(param.kind, spec.params[k + 1]?.after === '=') || (param.optional && atBareWord())) {
       if (param.optional) continue;
       throw new LineError(p.where(), `missing ${param.name.toUpperCase()} (${param.doc}) — the statement is: ${syntaxLine(spec)}`);
     }

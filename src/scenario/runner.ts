@@ -81,6 +81,7 @@ export class Runner {
   private readonly observers: ((t: Tagged, r: Runner) => void)[] = [];
   private readonly opObservers: ((op: MicroOp) => void)[] = [];
   private readonly endObservers: (() => void)[] = [];
+  private readonly statementObservers: ((step: Step) => void)[] = [];
   private ended = false;
   /** Hazards found so far, when a checker follows the run (for `expect hazard`). */
   hazardSource: () => readonly HazardRecord[] = () => [];
@@ -100,6 +101,11 @@ export class Runner {
   /** Called after each micro-operation has been performed (and background traffic has run). */
   afterOp(f: (op: MicroOp) => void): void {
     this.opObservers.push(f);
+  }
+
+  /** Called after each statement has finished. */
+  afterStatement(f: (step: Step) => void): void {
+    this.statementObservers.push(f);
   }
 
   /** Called once when the run reaches its end (not when it stops on an error). */
@@ -227,6 +233,7 @@ export class Runner {
       return this.fail(a.step, e);
     }
     if (n.done) {
+      for (const f of this.statementObservers) f(a.step);
       this.active = undefined;
       return { kind: 'statement-end', step: a.step };
     }

@@ -106,6 +106,8 @@ export class Smmu {
   private unsynced: number;
   /** While probing: memory overrides by qword address; caches, events and activity are left alone. */
   private overlay?: ReadonlyMap<number, bigint>;
+  /** While probing: whether cached structures and translations are used (never filled). */
+  private probeCaches = false;
 
   constructor(
     readonly features: SmmuFeatures,
@@ -274,14 +276,20 @@ export class Smmu {
    * some qwords of memory replaced: used by the hazard checker to judge each value the
    * SMMU could observe. Touches no cache, records no event, reports no activity.
    */
-  probe(tx: Transaction, overlay: ReadonlyMap<number, bigint>): TranslateResult {
-    const saved = this.overlay;
+  probe(tx: Transaction, overlay: ReadonlyMap<number, bigint>, useCaches = false): TranslateResult {
+    const saved = [this.overlay, this.probeCaches] as const;
     this.overlay = overlay;
+    this.probeCaches = useCaches;
     try {
       return this.translate(tx);
     } finally {
-      this.overlay = saved;
+      [this.overlay, this.probeCaches] = saved;
     }
+  }
+
+  /** Whether lookups may use the caches: always, except in a probe that fetches afresh. */
+  private get lookups(): boolean {
+    return !this.overlay || this.probeCaches;
   }
 
   private report(a: SmmuActivity): void {
@@ -300,7 +308,7 @@ export class Smmu {
     const split = this.field('STRTAB_BASE_CFG', 'SPLIT');
     const l1 = Math.floor(sid / 2 ** split);
     const l1Addr = base + l1 * 8;
-    let entry = this.overlay ? undefined : this.l1stdCache.get(l1);
+    let entry = this.lookups ? this.l1stdCache.get(l1) : undefined;
     if (entry) {
       steps.push({ what: 'l1std', addr: entry.addr, words: [entry.word], source: 'cache' });
     } else {
@@ -323,7 +331,7 @@ export class Smmu {
 
   /** The STE of a StreamID, from the cache or memory. */
   private ste(sid: number, steps: ConfigStep[]): CachedSte {
-    const cached = this.overlay ? undefined : this.steCache.get(sid);
+    const cached = this.lookups ? this.steCache.get(sid) : undefined;
     if (cached) {
       steps.push({ what: 'ste', addr: cached.addr, words: cached.words, source: 'cache' });
       return cached;
@@ -353,7 +361,7 @@ export class Smmu {
   /** The CD for a SubstreamID (0 for transactions without one that use CD 0). */
   private cd(sid: number, ssid: number, s1: S1Stream, s2: Stage2Config | undefined, steps: ConfigStep[], walk: WalkStep[], input: bigint): CachedCd {
     const key = cdKey(sid, ssid);
-    const cached = this.overlay ? undefined : this.cdCache.get(key);
+    const cached = this.lookups ? this.cdCache.get(key) : undefined;
     if (cached) {
       steps.push({ what: 'cd', addr: cached.addr, words: cached.words, source: 'cache' });
       return cached;
@@ -365,7 +373,7 @@ export class Smmu {
       const leafBits = s1.fmt === 1 ? 6 : 10; // 4KB leaf tables hold 64 CDs, 64KB hold 1024
       const l1 = Math.floor(ssid / 2 ** leafBits);
       const l1Key = cdKey(sid, l1);
-      let entry = this.overlay ? undefined : this.l1cdCache.get(l1Key);
+      let entry = this.lookups ? this.l1cdCache.get(l1Key) : undefined;
       if (entry) {
         steps.push({ what: 'l1cd', addr: entry.addr, words: [entry.word], source: 'cache' });
       } else {
@@ -466,7 +474,7 @@ export class Smmu {
       const tag = { vmid: s1 ? s1.vmid : c.s2!.vmid, asid: s1 ? s1.asid : -1, el2: s1 ? s1.el2 : false };
       const ias = this.ctx.ias ?? 52;
       const input = inputAddress(tx.iova, s1, ias);
-      if (typeof input === 'number' && !this.overlay) {
+      if (typeof input === 'number' && this.lookups) {
         const hit = this.tlb.lookup(tag.vmid, tag.asid, stage, tag.el2, input);
         // A denied hit walks again below, so the fault names the stage and level that deny it.
         if (hit && !permissionFault(hit.perms, tx.access, tx.priv, s1 !== undefined && s1.pan && !s1.el2)) {
