@@ -22,7 +22,7 @@ import { GRANULE } from '../model/history';
 import { Machine, Tagged } from '../model/machine';
 import { TranslateResult } from '../model/smmu/smmu';
 import { Transaction } from '../model/smmu/types';
-import { observable } from './observable';
+import { observable, torn } from './observable';
 import { Reachability, ReachableTable } from './reach';
 import { HazardSeverity, ruleInfo } from './rules';
 
@@ -252,7 +252,7 @@ export class Checker {
     const hits = this.reachable().find(addr, size);
     if (hits.length === 0) return;
     const h = hits[0];
-    if (unit < size) {
+    if (unit < size && !this.allTearsInvalid(h.table, h.index, addr, size, unit, value, before)) {
       this.report('torn-store', `a plain ${size * 8}-bit store of ${hex(value)} to ${tableText(h.table, h.index)} at ${hex(addr)} may be split ` +
         `into ${unit}-byte parts, and the SMMU can read the entry between them (it is reached through ${h.table.path}). Use WRITE_ONCE`, `${addr}`);
     }
@@ -264,6 +264,21 @@ export class Checker {
     for (const t of after.all) {
       if (!old.has(`${t.kind}:${t.base}`)) this.checkLook(t, `the store at ${hex(addr)} makes it reachable`, true);
     }
+  }
+
+  /**
+   * A tear is harmless when every half-written value leaves the entry invalid (a V=0
+   * descriptor or STE/CD word 0 stays V=0): the SMMU can only fault on it, never use it.
+   */
+  private allTearsInvalid(t: ReachableTable, index: number, addr: number, size: number, unit: number, value: bigint, before: bigint): boolean {
+    if (size !== 8 || addr % 8 !== 0) return false;
+    const entry = t.base + index * t.entrySize;
+    let validBit: bigint;
+    if (t.kind === 'pgtable' || t.kind === 'l1cd') validBit = 1n;
+    else if (t.kind === 'ste' && addr === entry) validBit = 1n;
+    else if (t.kind === 'cd' && addr === entry) validBit = 1n << 31n;
+    else return false;
+    return [...torn(before, value, unit), value].every((v) => (v & validBit) === 0n);
   }
 
   /** Could a store here change which tables are reachable? (Leaf page-table entries cannot.) */

@@ -30,7 +30,7 @@ export interface ObservableSet {
 }
 
 /** Intermediate values of a store that becomes visible in `unit`-byte parts, in any order. */
-function torn(before: bigint, after: bigint, unit: number): bigint[] {
+export function torn(before: bigint, after: bigint, unit: number): bigint[] {
   const parts: bigint[] = [];
   const partMask = (1n << BigInt(unit * 8)) - 1n;
   for (let off = 0; off < GRANULE; off += unit) {

@@ -43,7 +43,8 @@ export interface FileReport {
   ok: boolean;
   steps: number;
   operations: number;
-  hazards: { rule: string; severity: string; line: number; column: number; message: string }[];
+  /** `expected`: an `expect hazard` in the scenario accounts for it (it does not fail the run). */
+  hazards: { rule: string; severity: string; line: number; column: number; message: string; expected: boolean }[];
   updates: { line: number; target: 'ste' | 'cd'; sid: number; ssid?: number; path: string; critical: number[]; syncs: number }[];
   dma: { line: number; sid: number; ssid?: number; iova: string; access: string; result: string; pa?: string; event?: string; traffic?: string }[];
   expectations: { line: number; ok: boolean; message: string }[];
@@ -55,13 +56,17 @@ function diagJson(d: Diagnostic): FileReport['errors'][number] {
 }
 
 export function report(program: Program, runner: Runner, r: RunResults, hazards: readonly LocatedHazard[] = []): FileReport {
-  const failed = r.expectations.some((e) => !e.ok) || r.errors.length > 0 || hazards.some((h) => h.severity === 'error');
+  const unexpected = hazards.filter((_h, i) => !runner.acceptedHazards.has(i));
+  const failed = r.expectations.some((e) => !e.ok) || r.errors.length > 0 || unexpected.some((h) => h.severity === 'error');
   return {
     file: program.file,
     ok: !failed,
     steps: program.steps.length,
     operations: runner.ops,
-    hazards: hazards.map((h) => ({ rule: h.rule, severity: h.severity, line: h.range.start.line, column: h.range.start.col, message: h.message })),
+    hazards: hazards.map((h, i) => ({
+      rule: h.rule, severity: h.severity, line: h.range.start.line, column: h.range.start.col, message: h.message,
+      expected: runner.acceptedHazards.has(i),
+    })),
     updates: r.updates.map((u) => ({ line: u.range.start.line, target: u.target, sid: u.sid, ssid: u.ssid, path: u.path, critical: [...u.critical], syncs: u.syncs })),
     dma: r.dmas.map((d) => ({
       line: d.range.start.line, sid: d.sid, ssid: d.ssid, iova: hex(d.iova), access: d.access, result: d.result,
@@ -87,9 +92,10 @@ export function reportText(rep: FileReport, r: RunResults, trace: boolean): stri
     const out = d.result === 'fault' ? `fault ${d.event}` : d.result === 'abort' ? 'abort' : `${d.result === 'bypass' ? 'bypass ' : ''}→ ${d.pa}`;
     lines.push(`  line ${d.line}: ${d.traffic ? `traffic ${d.traffic} ` : ''}DMA ${d.access} SID ${hex(d.sid)}${d.ssid !== undefined ? ':' + hex(d.ssid) : ''} ${d.iova} ${out}`);
   }
-  for (const h of rep.hazards) lines.push(`  ${rep.file}:${h.line}:${h.column}: ${h.severity}: hazard ${h.rule}: ${h.message}`);
+  for (const h of rep.hazards) lines.push(`  ${rep.file}:${h.line}:${h.column}: ${h.severity}: hazard ${h.rule}${h.expected ? ' (expected)' : ''}: ${h.message}`);
   if (!rep.hazards.length) lines.push('  hazards: none');
-  for (const e of rep.expectations) if (!e.ok) lines.push(`  ${rep.file}:${e.line}: ${e.message}`);
+  // The expectation's own file: it may be in an included one.
+  for (const e of r.expectations) if (!e.ok) lines.push(`  ${e.range.file}:${e.range.start.line}: ${e.message}`);
   lines.push(`  expectations: ${passed} passed${rep.expectations.length - passed ? `, ${rep.expectations.length - passed} failed` : ''}`);
   for (const e of rep.errors) lines.push(`  ${e.file}:${e.line}:${e.column}: error: ${e.message}`);
   return lines.join('\n');

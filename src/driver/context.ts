@@ -56,6 +56,8 @@ export interface CdTableState {
   readonly l2: Map<number, string>;
   /** StreamIDs whose STEs point at this table (CFGI_CD goes to each). */
   readonly sids: number[];
+  /** The memory it lives in, and whether the driver cleans it after writes (see master.ts). */
+  readonly memory: { readonly kind: 'coherent' | 'cacheable'; readonly clean: boolean };
 }
 
 export interface KernelState {
@@ -65,9 +67,9 @@ export interface KernelState {
   /** CD tables by name. */
   readonly cdTables: Map<string, CdTableState>;
   readonly domains: Map<string, PgtableDomain>;
-  /** Next ASID / VMID to hand out (Linux allocates from 1). */
-  nextAsid: number;
-  nextVmid: number;
+  /** ASIDs and VMIDs in use (Linux allocates the lowest free one from 1). */
+  readonly asids: Set<number>;
+  readonly vmids: Set<number>;
   /** Use CMD_SYNC with an MSI write to its own slot (the MSIPOLL option) rather than polling CONS. */
   msiPoll: boolean;
   /** Skip PREFETCH_CFG after STE writes (ARM_SMMU_OPT_SKIP_PREFETCH). */
@@ -75,7 +77,7 @@ export interface KernelState {
 }
 
 export function newKernelState(): KernelState {
-  return { cdTables: new Map(), domains: new Map(), nextAsid: 1, nextVmid: 1, msiPoll: true, skipPrefetch: false };
+  return { cdTables: new Map(), domains: new Map(), asids: new Set(), vmids: new Set(), msiPoll: true, skipPrefetch: false };
 }
 
 /** A deep copy, so a snapshot's driver state is not changed by later actions. */
@@ -86,6 +88,8 @@ export function cloneKernelState(k: KernelState): KernelState {
     cmdq: k.cmdq && { ...k.cmdq },
     evtq: k.evtq && { ...k.evtq },
     strtab: k.strtab && { ...k.strtab, l2: new Map(k.strtab.l2) },
+    asids: new Set(k.asids),
+    vmids: new Set(k.vmids),
     cdTables: copyMap(k.cdTables, (t) => ({ ...t, l2: new Map(t.l2), sids: [...t.sids] })),
     domains: copyMap(k.domains, (d) => ({ ...d, tables: [...d.tables] })),
   };

@@ -47,6 +47,20 @@ function needsClean(ctx: DriverContext, mem: CdMemory): boolean {
   return mem.kind === 'cacheable' && mem.clean && !ctx.machine.platform.memory.coherent;
 }
 
+/**
+ * A zeroed table: the allocator's zeroing is a CPU write like any other, so in cacheable
+ * memory on a non-coherent SMMU the zeroes reach PoC only by a clean.
+ */
+function* zeroedTable(ctx: DriverContext, name: string, size: number, mem: CdMemory): Action<{ name: string; base: number }> {
+  const r = yield* alloc(name, size, cdMemoryAttr(ctx, mem), 'arm-smmu-v3');
+  yield { op: 'write', addr: r.base, data: new Uint8Array(size), what: 'zeroed by the allocator' };
+  if (needsClean(ctx, mem)) {
+    yield { op: 'cmo', kind: 'clean', addr: r.base, len: size, what: 'new CD table' };
+    yield { op: 'barrier', kind: 'dsb' };
+  }
+  return r;
+}
+
 /** The master's CD table, allocated on first use (arm_smmu_alloc_cd_tables). */
 export function* ensureCdTable(ctx: DriverContext, sid: number, cdMax: number, mem: CdMemory): Action<CdTableState> {
   const name = cdTableName(sid);
@@ -62,21 +76,10 @@ function* allocCdTable(ctx: DriverContext, sid: number, cdMax: number, mem: CdMe
   const f = ctx.machine.smmu.features;
   if (cdMax > f.ssidBits) throw new DriverError(`2^${cdMax} CDs need ${cdMax} SubstreamID bits; the SMMU has ${f.ssidBits} (IDR1.SSIDSIZE)`);
   const twoLevel = cdMax > LINEAR_CDMAX && f.twoLevelCdTable;
-  const attr = cdMemoryAttr(ctx, mem);
   const name = cdTableName(sid);
-  let t: CdTableState;
-  if (!twoLevel) {
-    const r = yield* alloc(name, Math.max(2 ** cdMax * 64, 64), attr, 'arm-smmu-v3');
-    t = { region: r.name, base: r.base, fmt: 'linear', cdMax, l2: new Map(), sids: [sid] };
-  } else {
-    const r = yield* alloc(name, Math.max(2 ** (cdMax - L2_CD_BITS) * 8, 64), attr, 'arm-smmu-v3');
-    t = { region: r.name, base: r.base, fmt: '2lvl', cdMax, l2: new Map(), sids: [sid] };
-  }
-  if (needsClean(ctx, mem)) {
-    // iommu-pages memory is zeroed by the CPU: make the zeroes reach PoC before the SMMU can look.
-    yield { op: 'cmo', kind: 'clean', addr: t.base, len: Math.max(2 ** cdMax * 64, 64), what: 'new CD table' };
-    yield { op: 'barrier', kind: 'dsb' };
-  }
+  const size = twoLevel ? Math.max(2 ** (cdMax - L2_CD_BITS) * 8, 64) : Math.max(2 ** cdMax * 64, 64);
+  const r = yield* zeroedTable(ctx, name, size, mem);
+  const t: CdTableState = { region: r.name, base: r.base, fmt: twoLevel ? '2lvl' : 'linear', cdMax, l2: new Map(), sids: [sid], memory: mem };
   ctx.kernel.cdTables.set(name, t);
   return t;
 }
@@ -89,11 +92,7 @@ function* cdAddressFor(ctx: DriverContext, t: CdTableState, ssid: number, mem: C
   let leaf = t.l2.get(l1);
   if (leaf === undefined) {
     leaf = yield* frame('arm_smmu_alloc_cd_leaf', (function* (): Action<string> {
-      const r = yield* alloc(`${t.region}.l2.${l1}`, 2 ** L2_CD_BITS * 64, cdMemoryAttr(ctx, mem), 'arm-smmu-v3');
-      if (needsClean(ctx, mem)) {
-        yield { op: 'cmo', kind: 'clean', addr: r.base, len: 2 ** L2_CD_BITS * 64, what: 'new L2 CD table' };
-        yield { op: 'barrier', kind: 'dsb' };
-      }
+      const r = yield* zeroedTable(ctx, `${t.region}.l2.${l1}`, 2 ** L2_CD_BITS * 64, mem);
       const desc = encode(L1CD, { V: 1, L2Ptr: r.base })[0];
       yield* writeOnce64(t.base + l1 * 8, desc, `L1CD ${l1}`);
       if (needsClean(ctx, mem)) {
@@ -112,6 +111,8 @@ function* cdAddressFor(ctx: DriverContext, t: CdTableState, ssid: number, mem: C
 /** Write a CD through the entry writer; the sync invalidates it for every stream of the table. */
 export function* writeCd(ctx: DriverContext, sid: number, ssid: number, target: readonly bigint[], mem: CdMemory, cdMax: number): Action<WriteResult> {
   const t = yield* ensureCdTable(ctx, sid, cdMax, mem);
+  // A table keeps the memory it was allocated in, whatever this call says.
+  mem = t.memory;
   const addr = yield* cdAddressFor(ctx, t, ssid, mem);
   return yield* frame('arm_smmu_write_cd_entry', writeEntry(CD_KIND, addr, target, {
     read: (a) => ctx.machine.load(a, 8),
@@ -145,14 +146,31 @@ export function domainOf(ctx: DriverContext, name: string): PgtableDomain {
 }
 
 /** The domain's ASID, allocated on first attach (from 1, as the kernel's xarray). */
+/** The lowest free ID from 1, or `want` if it is free (the kernel's xarray / IDA allocation). */
+function allocId(used: Set<number>, want: number | undefined, what: string, bits: number): number {
+  if (want !== undefined) {
+    if (used.has(want)) throw new DriverError(`${what} ${want} is already in use by another domain`);
+    used.add(want);
+    return want;
+  }
+  for (let id = 1; id < 2 ** bits; id++) {
+    if (!used.has(id)) {
+      used.add(id);
+      return id;
+    }
+  }
+  throw new DriverError(`no free ${what}: all ${2 ** bits - 1} are in use`);
+}
+
+/** The domain's ASID, allocated on first attach. */
 export function asidOf(ctx: DriverContext, d: PgtableDomain, want?: number): number {
-  if (d.asid === undefined) d.asid = want ?? ctx.kernel.nextAsid++;
+  if (d.asid === undefined) d.asid = allocId(ctx.kernel.asids, want, 'ASID', ctx.machine.smmu.features.asid16 ? 16 : 8);
   else if (want !== undefined && want !== d.asid) throw new DriverError(`domain '${d.name}' already has ASID ${d.asid}`);
   return d.asid;
 }
 
 export function vmidOf(ctx: DriverContext, d: PgtableDomain, want?: number): number {
-  if (d.vmid === undefined) d.vmid = want ?? ctx.kernel.nextVmid++;
+  if (d.vmid === undefined) d.vmid = allocId(ctx.kernel.vmids, want, 'VMID', ctx.machine.smmu.features.vmid16 ? 16 : 8);
   else if (want !== undefined && want !== d.vmid) throw new DriverError(`domain '${d.name}' already has VMID ${d.vmid}`);
   return d.vmid;
 }

@@ -36,7 +36,8 @@ export interface UpdateRecord {
   readonly target: 'ste' | 'cd';
   readonly sid: number;
   readonly ssid?: number;
-  readonly path: 'hitless' | 'breaking' | 'unchanged';
+  /** The kernel writer's path, or `raw` for stores made in place without it. */
+  readonly path: 'hitless' | 'breaking' | 'unchanged' | 'raw';
   readonly critical: readonly number[];
   readonly syncs: number;
   readonly writes: number;
@@ -109,6 +110,8 @@ export interface Recorder {
   readonly dmas: readonly DmaRecord[];
   /** Hazards found so far (empty when no checker follows the run). */
   hazards(): readonly HazardRecord[];
+  /** Mark hazards (by index) as expected by the scenario: they do not fail the run. */
+  acceptHazards(indices: readonly number[]): void;
 }
 
 export interface StepContext extends DriverContext {

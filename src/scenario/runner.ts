@@ -68,6 +68,9 @@ export type OpEvent =
 
 const hex = (n: number | bigint): string => '0x' + n.toString(16);
 
+/** How many arguments each function takes (the trailing ones have defaults). */
+const ARITY: Readonly<Record<string, readonly [number, number]>> = { ste_addr: [1, 1], cd_addr: [1, 2], pte_addr: [1, 3], cmdq_slot: [1, 1] };
+
 export class Runner {
   state: RunState;
   readonly results: RunResults = { updates: [], dmas: [], expectations: [], errors: [], trace: [] };
@@ -85,6 +88,8 @@ export class Runner {
   private ended = false;
   /** Hazards found so far, when a checker follows the run (for `expect hazard`). */
   hazardSource: () => readonly HazardRecord[] = () => [];
+  /** Indices of hazards an `expect hazard` accounted for. */
+  readonly acceptedHazards = new Set<number>();
 
   constructor(readonly program: Program, readonly limits: RunLimits = DEFAULT_LIMITS) {
     this.state = {
@@ -161,6 +166,7 @@ export class Runner {
       updates: r.updates,
       dmas: r.dmas,
       hazards: () => this.hazardSource(),
+      acceptHazards: (indices) => indices.forEach((i) => this.acceptedHazards.add(i)),
     };
   }
 
@@ -188,7 +194,18 @@ export class Runner {
       constant: (n) => s.scenario.constants.get(n),
       region: (n) => m.region(n),
       domain: (n) => s.kernel.domains.get(n),
-      fn: (n) => fns[n],
+      fn: (n) => {
+        const f = fns[n];
+        if (!f) return undefined;
+        return (args, range) => {
+          // A missing argument would otherwise be NaN deep inside the address calculation.
+          const [min, max] = ARITY[n];
+          if (args.length < min || args.length > max) {
+            throw new ScenarioError(range, `${n} takes ${min === max ? min : `${min} to ${max}`} argument${max === 1 ? '' : 's'}, not ${args.length}: ${FUNCTIONS[n]}`);
+          }
+          return f(args, range);
+        };
+      },
       names: () => [...s.scenario.constants.keys(), ...m.mem.regions.live.map((r) => r.name), ...s.kernel.domains.keys(), ...Object.keys(FUNCTIONS)],
     };
   }

@@ -3,6 +3,7 @@ import { FieldInput } from '../../arch/codec';
 import { commandByName, COMMANDS } from '../../arch/commands';
 import { didYouMean } from '../../arch/suggest';
 import { command, Command, issueCommands } from '../../driver/cmdq';
+import { rangeCommands } from '../../driver/tlbi';
 import { DriverError } from '../../driver/context';
 import { arg, exprArg, evaluate, streamArg } from '../compile-context';
 import { ScenarioError } from '../diagnostics';
@@ -150,38 +151,6 @@ export const tlbiAll = define({
   },
 });
 
-/**
- * The kernel's range invalidation (__arm_smmu_tlb_inv_range): with RIL, commands of
- * NUM/SCALE ranges of the smallest page size; without, one command per granule.
- */
-export function rangeCommands(name: 'TLBI_NH_VA' | 'TLBI_EL2_VA' | 'TLBI_S2_IPA', base: Record<string, FieldInput>,
-  iova: number, size: number, granuleBytes: number, leaf: boolean, ril: boolean): Command[] {
-  const cmds: Command[] = [];
-  const tg = Math.log2(granuleBytes);
-  if (!Number.isInteger(tg) || ![12, 14, 16].includes(tg)) throw new DriverError(`granule ${granuleBytes} is not 4K, 16K or 64K`);
-  if (size % granuleBytes !== 0 || iova % granuleBytes !== 0) {
-    throw new DriverError(`range 0x${iova.toString(16)}+0x${size.toString(16)} is not aligned to the ${granuleBytes / 1024}K granule`);
-  }
-  if (!ril) {
-    for (let a = iova; a < iova + size; a += granuleBytes) cmds.push(command(name, { ...base, Address: a, Leaf: leaf ? 1 : 0 }));
-    return cmds;
-  }
-  let pages = size / granuleBytes;
-  let a = iova;
-  const tgField = (tg - 10) / 2;
-  while (pages > 0) {
-    // scale = the number of trailing zero bits; num = the next 5 bits.
-    let scale = 0;
-    while (((pages >> scale) & 1) === 0) scale++;
-    const num = Math.floor(pages / 2 ** scale) & 31;
-    cmds.push(command(name, { ...base, Address: a, Leaf: leaf ? 1 : 0, TG: tgField, NUM: num - 1, SCALE: scale }));
-    const covered = num * 2 ** scale;
-    a += covered * granuleBytes;
-    pages -= covered;
-  }
-  return cmds;
-}
-
 export const tlbiVa = define({
   keyword: 'tlbi va', section: 'commands',
   summary: 'CMD_TLBI_NH_VA over a range, as the driver issues it (range commands with RIL)',
@@ -191,7 +160,7 @@ export const tlbiVa = define({
     size: { kind: 'expr', doc: 'bytes (default one granule)' },
     asid: { kind: 'expr', doc: 'the ASID' },
     vmid: { kind: 'expr', doc: 'the VMID (default 0)' },
-    granule: { kind: 'expr', doc: 'the page size the range is made of (default 4K)' },
+    granule: { kind: 'expr', doc: 'the size of the leaf entries being invalidated (default 4K): sets TTL' },
   },
   flags: leafFlag,
   compile(st, cx) {
@@ -204,8 +173,10 @@ export const tlbiVa = define({
         const size = exprArg(st, 'size') ? addr(c, exprArg(st, 'size')!, 'the size') : granule;
         const base = { ASID: idArg(c, exprArg(st, 'asid')!, 'the ASID'), VMID: exprArg(st, 'vmid') ? idArg(c, exprArg(st, 'vmid')!, 'the VMID') : 0 };
         try {
-          yield* issueCommands(c, rangeCommands('TLBI_NH_VA', base, addr(c, exprArg(st, 'iova')!), size, granule, st.flags.has('leaf'),
-            c.machine.smmu.features.rangeInvalidation), false);
+          yield* issueCommands(c, rangeCommands({
+            name: 'TLBI_NH_VA', fields: base, iova: addr(c, exprArg(st, 'iova')!), size, pageSize: 4096, granule, leaf: st.flags.has('leaf'),
+            ril: c.machine.smmu.features.rangeInvalidation,
+          }), false);
         } catch (e) {
           if (e instanceof DriverError) throw new ScenarioError(st.range, e.message);
           throw e;
@@ -223,7 +194,7 @@ export const tlbiIpa = define({
   options: {
     size: { kind: 'expr', doc: 'bytes (default one granule)' },
     vmid: { kind: 'expr', doc: 'the VMID' },
-    granule: { kind: 'expr', doc: 'the page size (default 4K)' },
+    granule: { kind: 'expr', doc: 'the size of the leaf entries being invalidated (default 4K): sets TTL' },
   },
   flags: leafFlag,
   compile(st, cx) {
@@ -235,8 +206,10 @@ export const tlbiIpa = define({
         const granule = exprArg(st, 'granule') ? addr(c, exprArg(st, 'granule')!, 'the granule') : 4096;
         const size = exprArg(st, 'size') ? addr(c, exprArg(st, 'size')!, 'the size') : granule;
         try {
-          yield* issueCommands(c, rangeCommands('TLBI_S2_IPA', { VMID: idArg(c, exprArg(st, 'vmid')!, 'the VMID') }, addr(c, exprArg(st, 'ipa')!),
-            size, granule, st.flags.has('leaf'), c.machine.smmu.features.rangeInvalidation), false);
+          yield* issueCommands(c, rangeCommands({
+            name: 'TLBI_S2_IPA', fields: { VMID: idArg(c, exprArg(st, 'vmid')!, 'the VMID') }, iova: addr(c, exprArg(st, 'ipa')!), size,
+            pageSize: 4096, granule, leaf: st.flags.has('leaf'), ril: c.machine.smmu.features.rangeInvalidation,
+          }), false);
         } catch (e) {
           if (e instanceof DriverError) throw new ScenarioError(st.range, e.message);
           throw e;

@@ -1,5 +1,5 @@
 /** Devices: one-off DMA, and background traffic that keeps going while later statements run. */
-import { Statement } from '../ast';
+import { Expr, Statement } from '../ast';
 import { arg, exprArg, evaluate, listArg, streamArg, wordArg } from '../compile-context';
 import { ScenarioError } from '../diagnostics';
 import { StepContext, TrafficSource } from '../program';
@@ -10,11 +10,17 @@ import { Transaction } from '../../model/smmu/types';
 
 export const ACCESS = ['read', 'write', 'exec'] as const;
 
+/** An input address: a 64-bit value. */
+function iovaOf(c: StepContext, e: Expr): bigint {
+  const iova = evaluate(e, c.env);
+  if (iova < 0n || iova >= 1n << 64n) throw new ScenarioError(e.range, `IOVA ${iova} is not a 64-bit address`);
+  return iova;
+}
+
 /** The transaction a `dma`-like statement describes. */
 export function transaction(c: StepContext, st: Statement): Transaction {
   const s = streamArg(st, 'stream')!;
-  const iova = evaluate(exprArg(st, 'iova')!, c.env);
-  if (iova < 0n || iova >= 1n << 64n) throw new ScenarioError(exprArg(st, 'iova')!.range, `IOVA ${iova} is not a 64-bit address`);
+  const iova = iovaOf(c, exprArg(st, 'iova')!);
   return {
     sid: addr(c, s.sid, 'the StreamID'),
     ssid: s.ssid ? addr(c, s.ssid, 'the SubstreamID') : undefined,
@@ -85,7 +91,7 @@ export const traffic = define({
         const src: TrafficSource = {
           name, sid: addr(c, s.sid, 'the StreamID'), ssid: s.ssid ? addr(c, s.ssid, 'the SubstreamID') : undefined,
           access: wordArg(st, 'access') as Transaction['access'], priv: st.flags.has('priv'),
-          iovas: listArg(st, 'iovas')!.map((e) => evaluate(e, c.env)), range: st.range,
+          iovas: listArg(st, 'iovas')!.map((e) => iovaOf(c, e)), range: st.range,
         };
         c.scenario.traffic.set(name, src);
       },

@@ -24,7 +24,7 @@ import { arg, boolOption, CompileContext, exprArg, evaluate, listArg, streamArg,
 import { ScenarioError } from '../diagnostics';
 import { StepContext } from '../program';
 import { define, StatementDef } from './def';
-import { rangeCommands } from './commands';
+import { rangeCommands } from '../../driver/tlbi';
 import { addr, uses } from './memory';
 
 const hex = (n: number | bigint): string => '0x' + n.toString(16);
@@ -39,7 +39,10 @@ function* located<R>(st: Statement, body: Action<R>): Action<R> {
   }
 }
 
-function record(c: StepContext, st: Statement, target: 'ste' | 'cd', sid: number, ssid: number | undefined, r: WriteResult): void {
+/** What an update did: the kernel writer's path, or `raw` for in-place stores without it. */
+type UpdateOutcome = Omit<WriteResult, 'path'> & { readonly path: WriteResult['path'] | 'raw' };
+
+function record(c: StepContext, st: Statement, target: 'ste' | 'cd', sid: number, ssid: number | undefined, r: UpdateOutcome): void {
   c.record.update({ range: st.range, target, sid, ssid, path: r.path, critical: r.critical, syncs: r.syncs, writes: r.writes });
 }
 
@@ -184,16 +187,16 @@ export const map = define({
 });
 
 /** The TLB invalidation the driver issues for a domain's range (arm_smmu_tlb_inv_range_domain) + CMD_SYNC. */
-function* flushRange(c: DriverContext, dom: PgtableDomain, iova: number, size: number, leaf: boolean): Action<void> {
-  const granule = dom.granule * 1024;
+function* flushRange(c: DriverContext, dom: PgtableDomain, iova: number, size: number, granule: number, leaf: boolean): Action<void> {
+  const pageSize = dom.granule * 1024;
   const ril = c.machine.smmu.features.rangeInvalidation;
   let cmds;
   if (dom.stage === 1) {
     if (dom.asid === undefined) return;
-    cmds = rangeCommands('TLBI_NH_VA', { ASID: dom.asid, VMID: 0 }, iova, size, granule, leaf, ril);
+    cmds = rangeCommands({ name: 'TLBI_NH_VA', fields: { ASID: dom.asid, VMID: 0 }, iova, size, pageSize, granule, leaf, ril });
   } else {
     if (dom.vmid === undefined) return;
-    cmds = rangeCommands('TLBI_S2_IPA', { VMID: dom.vmid }, iova, size, granule, leaf, ril);
+    cmds = rangeCommands({ name: 'TLBI_S2_IPA', fields: { VMID: dom.vmid }, iova, size, pageSize, granule, leaf, ril });
   }
   // Batches of at most 64 commands, each ending with a CMD_SYNC only at the end (the kernel's batch).
   for (let i = 0; i < cmds.length; i += 63) yield* issueCommands(c, cmds.slice(i, i + 63), i + 63 >= cmds.length);
@@ -226,16 +229,18 @@ export const unmap = define({
           : pgtableGeometry({ stage: dom.stage, granule: dom.granule, ias: dom.ias, oas: dom.oas, coherentWalk: dom.coherentWalk }).pageSizes;
         yield* located(st, frame('iommu_unmap', (function* () {
           let done = 0;
+          let unmappedGranule = Infinity;
           while (done < size) {
             const pg = pageSize(sizes, iova + done, iova + done, size - done);
             if (pg === 0) throw new DriverError(`cannot unmap at ${hex(iova + done)}: no page size fits`);
             const r = yield* unmapPages(c, d, iova + done, pg, Math.floor((size - done) / pg), {
-              flushWalk: (a, s) => flushRange(c, dom, a, s, false),
+              flushWalk: (a, s, g) => flushRange(c, dom, a, s, g, false),
             });
             if (r.unmapped === 0) throw new DriverError(`nothing is mapped at ${hex(iova + done)} with a ${hex(pg)} page`);
+            unmappedGranule = Math.min(unmappedGranule, pg);
             done += r.unmapped;
           }
-          if (!st.flags.has('noflush')) yield* frame('arm_smmu_iotlb_sync', flushRange(c, dom, iova, size, true));
+          if (!st.flags.has('noflush')) yield* frame('arm_smmu_iotlb_sync', flushRange(c, dom, iova, size, unmappedGranule, true));
         })(), `${hex(iova)}, ${hex(size)} bytes`));
       },
     };
@@ -352,14 +357,14 @@ function wordsTarget(c: StepContext, st: Statement): bigint[] {
 }
 
 /** Write `target` without the kernel's writer: the qwords that differ, in order, no sync (to compare against it). */
-function* rawWrite(c: StepContext, at: number, target: readonly bigint[], plain: boolean, what: string): Action<WriteResult> {
+function* rawWrite(c: StepContext, at: number, target: readonly bigint[], plain: boolean, what: string): Action<UpdateOutcome> {
   let writes = 0;
   for (let i = 0; i < target.length; i++) {
     if (c.machine.load(at + 8 * i, 8) === target[i]) continue;
     yield { op: 'store', addr: at + 8 * i, size: 8, value: target[i], unit: plain ? 4 : 8, what: `${what} qword ${i} (in place)` };
     writes++;
   }
-  return { path: writes === 0 ? 'unchanged' : writes === 1 ? 'hitless' : 'breaking', critical: [], syncs: 0, writes };
+  return { path: 'raw', critical: [], syncs: 0, writes };
 }
 
 const ENTRY_OPTIONS = {
@@ -429,7 +434,7 @@ export const steWrite = define({
           case 'words': t = wordsTarget(c, st); break;
           default: t = fieldsTarget(c, st, STE);
         }
-        let r: WriteResult;
+        let r: UpdateOutcome;
         if (st.flags.has('raw')) {
           const at = steAddress(c.machine, sid);
           if ('error' in at) throw new ScenarioError(st.range, `cannot find the STE: ${at.error}`);
@@ -489,7 +494,7 @@ export const cdWrite = define({
           case 'words': t = wordsTarget(c, st); break;
           default: t = fieldsTarget(c, st, CD);
         }
-        let r: WriteResult;
+        let r: UpdateOutcome;
         if (st.flags.has('raw')) {
           const at = cdAddress(c.machine, sid, ssid);
           if ('error' in at) throw new ScenarioError(st.range, `cannot find the CD: ${at.error}`);

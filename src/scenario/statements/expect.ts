@@ -226,7 +226,7 @@ export const expectUpdate = define({
   keyword: 'expect update', section: 'expectations',
   summary: 'Check how the driver\'s entry writer performed the last STE/CD update: hitless, breaking or unchanged, and its CMD_SYNCs',
   examples: ['expect update hitless syncs=1', 'expect update breaking'],
-  params: [{ name: 'path', kind: 'word', words: ['hitless', 'breaking', 'unchanged'], doc: 'the path the writer took' }],
+  params: [{ name: 'path', kind: 'word', words: ['hitless', 'breaking', 'unchanged', 'raw'], doc: 'the path the writer took (raw: written in place without it)' }],
   options: { syncs: { kind: 'expr', doc: 'the number of CMD_SYNCs it issued' } },
   compile(st, cx) {
     uses(cx, exprArg(st, 'syncs'));
@@ -267,10 +267,11 @@ function checkRule(st: Statement, cx: CompileContext): string | undefined {
 }
 
 /** Hazards found since the last hazard expectation (which this one becomes). */
-function sinceMark(c: StepContext, rule: string | undefined): { all: number; matching: { rule: string; message: string }[] } {
+function sinceMark(c: StepContext, rule: string | undefined): { all: number; matching: { rule: string; message: string; index: number }[] } {
   const hs = c.record.hazards();
-  const fresh = hs.slice(c.scenario.hazardMark);
+  const start = c.scenario.hazardMark;
   c.scenario.hazardMark = hs.length;
+  const fresh = hs.slice(start).map((h, i) => ({ ...h, index: start + i }));
   return { all: fresh.length, matching: fresh.filter((h) => !rule || h.rule === rule) };
 }
 
@@ -287,6 +288,8 @@ export const expectHazard = define({
       // eslint-disable-next-line require-yield
       *run(c) {
         const { matching, all } = sinceMark(c, rule);
+        // The hazards this expectation names are what the scenario shows on purpose: they do not fail it.
+        c.record.acceptHazards(matching.map((h) => h.index));
         check(c, st, matching.length > 0, matching.length
           ? `hazard ${rule} found: ${matching[0].message}`
           : `expected a ${rule} hazard since the previous hazard expectation; found ${all ? `only other hazards (${all})` : 'none'}`);

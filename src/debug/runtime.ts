@@ -1,0 +1,426 @@
+/**
+ * The debugger's engine: runs a scenario session forwards and backwards, stopping at
+ * breakpoints (lines, driver functions, events, hazards, data) — no DAP here, the adapter
+ * translates. Going backwards restores the nearest snapshot taken at a statement boundary
+ * and replays forwards: execution is deterministic, so every position is reproduced
+ * exactly, and the cost does not grow with how far into the run the target is.
+ */
+import type { Hazard } from '../check/checker';
+import type { MicroOp } from '../driver/ops';
+import type { MachineActivity, Tagged } from '../model/machine';
+import type { Program, Step } from '../scenario/program';
+import type { OpEvent } from '../scenario/runner';
+import { Session, SessionOptions, SessionSnapshot } from './session';
+
+/** Event breakpoints offered as exception filters. */
+export interface EventFilter {
+  readonly id: string;
+  readonly label: string;
+  readonly description: string;
+  readonly default?: boolean;
+}
+
+export interface LineBreakpoint {
+  readonly id: number;
+  readonly file: string;
+  readonly line: number;
+  /** Stop only when it evaluates to true (non-zero). */
+  readonly condition?: string;
+  /** Stop on the Nth hit (or `>= N`, `% N`). */
+  readonly hitCondition?: string;
+  hits: number;
+}
+
+export interface FunctionBreakpoint {
+  readonly id: number;
+  readonly name: string;
+  readonly condition?: string;
+  readonly hitCondition?: string;
+  hits: number;
+}
+
+export interface DataBreakpoint {
+  readonly id: number;
+  readonly addr: number;
+  readonly len: number;
+  /** write: the CPU stores to it; read: the SMMU fetches it; readWrite: either. */
+  readonly access: 'read' | 'write' | 'readWrite';
+  readonly condition?: string;
+  readonly hitCondition?: string;
+  hits: number;
+}
+
+export type StopReason = 'entry' | 'step' | 'breakpoint' | 'function breakpoint' | 'data breakpoint' | 'exception' | 'pause' | 'goto';
+
+export interface StopInfo {
+  readonly reason: StopReason;
+  readonly description: string;
+  /** For event and hazard stops: which filter, and the details. */
+  readonly exception?: { readonly filter: string; readonly id: string; readonly description: string; readonly details: string };
+  readonly hitBreakpointIds?: readonly number[];
+}
+
+/** A position in the run: statements started and micro-operations executed. */
+export interface Position {
+  readonly next: number;
+  readonly ops: number;
+}
+
+/** Where a run can stop: before a statement, or after a micro-operation inside one. */
+interface Pending {
+  reason: StopReason;
+  description: string;
+  exception?: StopInfo['exception'];
+  ids?: number[];
+}
+
+const HAZARD_PREFIX = 'hazard:';
+
+/** The event filters; hazard rules are added by the adapter from the checker's catalogue. */
+export const EVENT_FILTERS: readonly EventFilter[] = [
+  { id: 'cmo', label: 'Cache maintenance (CMO)', description: 'DC CVAC / CIVAC / IVAC on a range' },
+  { id: 'barrier', label: 'Barrier', description: 'dma_wmb, wmb, mb, dmb, dsb' },
+  { id: 'invalidation', label: 'Invalidation command', description: 'CFGI_*, TLBI_*, ATC_INV consumed by the SMMU' },
+  { id: 'sync', label: 'CMD_SYNC', description: 'a CMD_SYNC completed' },
+  { id: 'fault', label: 'SMMU fault event', description: 'a transaction faulted (an event record, recorded or not)' },
+  { id: 'kho', label: 'KHO preserve / finalize / restore', description: 'Kexec HandOver preservation events' },
+  { id: 'kexec', label: 'kexec / handover', description: 'the handover to the new kernel' },
+];
+
+export class Runtime {
+  session: Session;
+  private snapshots = new Map<number, SessionSnapshot>();
+  lines: LineBreakpoint[] = [];
+  functions: FunctionBreakpoint[] = [];
+  data: DataBreakpoint[] = [];
+  filters = new Set<string>();
+  /** Evaluates a breakpoint condition at the current position (set by the adapter). */
+  condition: (expr: string) => boolean = () => true;
+  private pending?: Pending;
+  /** Set while replaying: positions passed are not stops. */
+  private replaying = false;
+  private pauseRequested = false;
+  /** The last stop, for exceptionInfo. */
+  lastStop?: StopInfo;
+  /** Where the run was stopped before statement `next` began (so continuing from a line breakpoint moves on). */
+  private stoppedAtStatementStart = -1;
+
+  constructor(readonly program: Program, private readonly opts: SessionOptions = {}) {
+    this.session = this.newSession();
+  }
+
+  private newSession(): Session {
+    const s = new Session(this.program, this.opts);
+    s.runner.observe((t) => this.onActivity(t));
+    s.runner.afterOp((op) => this.onOp(op));
+    return s;
+  }
+
+  get runner() {
+    return this.session.runner;
+  }
+
+  get position(): Position {
+    return { next: this.runner.next, ops: this.runner.ops };
+  }
+
+  get done(): boolean {
+    return this.runner.done;
+  }
+
+  /** The statement being executed or about to be. */
+  get current(): Step | undefined {
+    return this.runner.current;
+  }
+
+  get hazards(): readonly Hazard[] {
+    return this.session.checker?.hazards ?? [];
+  }
+
+  // ---- what makes the run stop ---------------------------------------------------------
+
+  private stop(p: Pending): void {
+    if (this.replaying || this.pending) return;
+    this.pending = p;
+  }
+
+  private hit(bp: { hits: number; condition?: string; hitCondition?: string }): boolean {
+    if (bp.condition && !this.condition(bp.condition)) return false;
+    bp.hits++;
+    const h = bp.hitCondition?.trim();
+    if (!h) return true;
+    const m = /^(>=|==|%)?\s*(\d+)$/.exec(h);
+    if (!m) return true;
+    const n = Number(m[2]);
+    if (m[1] === '>=') return bp.hits >= n;
+    if (m[1] === '%') return n > 0 && bp.hits % n === 0;
+    return bp.hits === n;
+  }
+
+  private onActivity(t: Tagged): void {
+    const a: MachineActivity = t.activity;
+    const filter = (id: string, description: string, details: string): void => {
+      if (this.filters.has(id)) this.stop({ reason: 'exception', description, exception: { filter: id, id, description, details } });
+    };
+    switch (a.kind) {
+      case 'cmo':
+        filter('cmo', `CMO: ${a.op} 0x${a.addr.toString(16)}+0x${a.len.toString(16)}`,
+          `${a.result.lines} line(s), ${a.result.dirtyLines} dirty${a.result.lost.length ? `, ${a.result.lost.length} run(s) of dirty bytes lost` : ''}`);
+        break;
+      case 'barrier':
+        filter('barrier', `barrier: ${a.barrier}`, a.barrier === 'dsb' ? 'completes earlier stores and CMOs' : 'orders earlier stores before later ones');
+        break;
+      case 'command':
+        if (/CFGI|TLBI|ATC_INV/.test(a.name)) filter('invalidation', `${a.name} consumed`, a.effect);
+        break;
+      case 'sync':
+        filter('sync', 'CMD_SYNC completed', a.msi ? `MSI write of 0x${a.msi.data.toString(16)} to 0x${a.msi.addr.toString(16)}` : 'earlier commands are complete');
+        break;
+      case 'event':
+        filter('fault', `SMMU event ${a.name}${a.recorded ? '' : ' (not recorded)'}`, a.why ?? `event record written at 0x${(a.addr ?? 0).toString(16)}`);
+        break;
+      case 'store':
+        for (const d of this.data) {
+          if (d.access !== 'read' && a.addr < d.addr + d.len && d.addr < a.addr + a.size && this.hit(d)) {
+            this.stop({ reason: 'data breakpoint', description: `CPU store of 0x${a.value.toString(16)} to 0x${a.addr.toString(16)}`, ids: [d.id] });
+          }
+        }
+        break;
+      case 'fetch':
+        for (const d of this.data) {
+          if (d.access !== 'write' && a.addr < d.addr + d.len && d.addr < a.addr + a.words.length * 8 && this.hit(d)) {
+            this.stop({ reason: 'data breakpoint', description: `SMMU fetch of the ${a.what.toUpperCase()} at 0x${a.addr.toString(16)}`, ids: [d.id] });
+          }
+        }
+        break;
+      default:
+        break;
+    }
+  }
+
+  private hazardsSeen = 0;
+
+  private onOp(op: MicroOp): void {
+    if (op.op === 'enter') {
+      for (const f of this.functions) {
+        if (f.name === op.fn && this.hit(f)) this.stop({ reason: 'function breakpoint', description: `entered ${op.fn}`, ids: [f.id] });
+      }
+    }
+    const hs = this.hazards;
+    for (; this.hazardsSeen < hs.length; this.hazardsSeen++) {
+      const h = hs[this.hazardsSeen];
+      const id = HAZARD_PREFIX + h.rule;
+      if (this.filters.has(id)) {
+        this.stop({ reason: 'exception', description: `hazard ${h.rule}: ${h.title}`, exception: { filter: id, id: h.rule, description: `${h.severity}: ${h.title}`, details: h.message } });
+      }
+    }
+  }
+
+  /** A line breakpoint at the statement about to start? */
+  private lineStop(step: Step): Pending | undefined {
+    const ids: number[] = [];
+    for (const b of this.lines) if (b.file === step.range.file && b.line === step.range.start.line && this.hit(b)) ids.push(b.id);
+    return ids.length ? { reason: 'breakpoint', description: `breakpoint at line ${step.range.start.line}`, ids } : undefined;
+  }
+
+  // ---- moving forwards ------------------------------------------------------------------
+
+  private snapshotHere(): void {
+    const r = this.runner;
+    if (r.inStatement || this.snapshots.has(r.next)) return;
+    // Every statement boundary near the start, then one in 32: a step back replays at most 32 statements.
+    if (r.next < 256 || r.next % 32 === 0) this.snapshots.set(r.next, this.session.snapshot());
+  }
+
+  /**
+   * Run forwards until `until` says to stop (checked after each micro-operation and at
+   * statement starts), a breakpoint or event stops it, or the run ends.
+   */
+  private forward(until: (e: OpEvent) => boolean, honourBreakpoints = true): StopInfo {
+    this.pending = undefined;
+    this.pauseRequested = false;
+    let first = true;
+    for (;;) {
+      const r = this.runner;
+      if (!r.inStatement) {
+        this.snapshotHere();
+        const step = r.current;
+        if (!step) break;
+        if (honourBreakpoints && !this.replaying && !(first && this.stoppedAtStatementStart === r.next)) {
+          const ls = this.lineStop(step);
+          if (ls) {
+            this.stoppedAtStatementStart = r.next;
+            return this.finishStop(ls);
+          }
+        }
+      }
+      first = false;
+      const e = r.stepOp();
+      if (e.kind === 'end') break;
+      if (e.kind === 'error') {
+        return this.finishStop({ reason: 'exception', description: `error: ${e.error.message}`, exception: { filter: 'error', id: 'error', description: 'the statement failed', details: e.error.message } });
+      }
+      if (this.pending && honourBreakpoints) return this.finishStop(this.pending);
+      this.pending = undefined;
+      if (until(e)) return this.finishStop({ reason: 'step', description: 'step' });
+      if (this.pauseRequested) return this.finishStop({ reason: 'pause', description: 'paused' });
+    }
+    return this.finishStop({ reason: 'step', description: 'end of the scenario' });
+  }
+
+  private finishStop(p: Pending): StopInfo {
+    this.pending = undefined;
+    if (p.reason !== 'breakpoint') this.stoppedAtStatementStart = this.runner.inStatement ? -1 : this.runner.next;
+    this.lastStop = { reason: p.reason, description: p.description, exception: p.exception, hitBreakpointIds: p.ids };
+    return this.lastStop;
+  }
+
+  /** Start: stop on entry, or run to the first breakpoint. */
+  start(stopOnEntry: boolean): StopInfo {
+    if (stopOnEntry) {
+      this.snapshotHere();
+      this.stoppedAtStatementStart = 0;
+      return (this.lastStop = { reason: 'entry', description: 'stopped on entry' });
+    }
+    return this.continue();
+  }
+
+  continue(): StopInfo {
+    return this.forward(() => false);
+  }
+
+  /** Step over: to the start of the next statement. */
+  next(): StopInfo {
+    return this.forward((e) => e.kind === 'statement-end');
+  }
+
+  /** Step in: one micro-operation (a CPU step, a frame entry or a note). */
+  stepIn(): StopInfo {
+    return this.forward((e) => e.kind === 'op' || e.kind === 'statement-end');
+  }
+
+  /** Step out: until the innermost driver frame returns, or the statement ends. */
+  stepOut(): StopInfo {
+    const depth = this.runner.stack.length;
+    return this.forward((e) => e.kind === 'statement-end' || (e.kind === 'op' && e.op.op === 'leave' && this.runner.stack.length < depth));
+  }
+
+  requestPause(): void {
+    this.pauseRequested = true;
+  }
+
+  // ---- moving backwards -------------------------------------------------------------------
+
+  /** Go to an exact position by restoring the nearest earlier snapshot and replaying. */
+  goto(target: Position): void {
+    let base = -1;
+    for (const k of this.snapshots.keys()) if (k <= target.next && k > base) base = k;
+    const snap = base >= 0 ? this.snapshots.get(base)! : undefined;
+    if (snap) {
+      this.session.restore(snap);
+    } else {
+      this.session = this.newSession();
+    }
+    this.hazardsSeen = this.hazards.length;
+    this.replaying = true;
+    try {
+      const r = this.runner;
+      while (r.ops < target.ops || (r.next < target.next && !r.inStatement)) {
+        const e = r.stepOp();
+        if (e.kind === 'end' || e.kind === 'error') break;
+        if (!r.inStatement) this.snapshotHere();
+      }
+    } finally {
+      this.replaying = false;
+      this.pending = undefined;
+    }
+    this.hazardsSeen = this.hazards.length;
+  }
+
+  /** Step back one micro-operation (`op`) or to the start of the previous statement. */
+  stepBack(granularity: 'op' | 'statement'): StopInfo {
+    const here = this.position;
+    if (here.ops === 0 && here.next === 0) return (this.lastStop = { reason: 'entry', description: 'at the start' });
+    if (granularity === 'op' && this.runner.inStatement) {
+      const start = this.statementStart();
+      this.goto({ next: start.next, ops: Math.max(start.ops, here.ops - 1) });
+    } else {
+      // The start of the current statement if inside one, else of the previous one.
+      const target = this.runner.inStatement ? this.statementStart() : this.boundaryBefore(here.next - 1);
+      this.goto(target);
+    }
+    this.stoppedAtStatementStart = this.runner.inStatement ? -1 : this.runner.next;
+    return (this.lastStop = { reason: 'step', description: 'stepped back' });
+  }
+
+  /** Where the current statement began. */
+  private statementStart(): Position {
+    return this.boundaryBefore(this.runner.next - 1);
+  }
+
+  /** The position before statement `index` starts (ops counted by replaying from the nearest snapshot). */
+  private boundaryBefore(index: number): Position {
+    if (index <= 0) return { next: 0, ops: 0 };
+    const snap = this.snapshots.get(index);
+    if (snap) return { next: index, ops: snap.run.ops };
+    // Replay from the nearest snapshot to find the op count at that boundary.
+    const here = this.position;
+    let base = 0;
+    for (const k of this.snapshots.keys()) if (k <= index && k > base) base = k;
+    this.goto({ next: base, ops: this.snapshots.get(base)?.run.ops ?? 0 });
+    this.replaying = true;
+    try {
+      const r = this.runner;
+      while (r.next < index || r.inStatement) {
+        const e = r.stepOp();
+        if (e.kind === 'end' || e.kind === 'error') break;
+      }
+    } finally {
+      this.replaying = false;
+    }
+    const pos = this.position;
+    this.goto(here);
+    return pos;
+  }
+
+  /** Run backwards to the last position before this one where a breakpoint or event would stop. */
+  reverseContinue(): StopInfo {
+    const here = this.position;
+    let stopAt: { pos: Position; info: Pending } | undefined;
+    // Replay from the start, remembering the last stop before `here`.
+    this.goto({ next: 0, ops: 0 });
+    for (const b of [...this.lines, ...this.functions, ...this.data]) b.hits = 0;
+    for (;;) {
+      const r = this.runner;
+      if (r.ops >= here.ops && !(r.ops === here.ops && r.next < here.next)) break;
+      if (!r.inStatement && r.current) {
+        const ls = this.lineStop(r.current);
+        if (ls && (r.ops < here.ops || r.next < here.next)) stopAt = { pos: this.position, info: ls };
+      }
+      this.pending = undefined;
+      const e = r.stepOp();
+      if (e.kind === 'end' || e.kind === 'error') break;
+      if (this.pending && r.ops < here.ops) stopAt = { pos: this.position, info: this.pending };
+    }
+    this.pending = undefined;
+    if (!stopAt) {
+      this.goto({ next: 0, ops: 0 });
+      this.stoppedAtStatementStart = 0;
+      return (this.lastStop = { reason: 'entry', description: 'reached the start: no earlier breakpoint' });
+    }
+    this.goto(stopAt.pos);
+    this.stoppedAtStatementStart = this.runner.inStatement ? -1 : this.runner.next;
+    return (this.lastStop = { reason: stopAt.info.reason, description: stopAt.info.description, exception: stopAt.info.exception, hitBreakpointIds: stopAt.info.ids });
+  }
+
+  /** Start again from the beginning (same breakpoints). */
+  restart(): void {
+    this.snapshots = new Map();
+    this.session = this.newSession();
+    this.hazardsSeen = 0;
+    this.stoppedAtStatementStart = -1;
+    for (const b of [...this.lines, ...this.functions, ...this.data]) b.hits = 0;
+  }
+}
+
+export { HAZARD_PREFIX };
