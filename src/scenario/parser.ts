@@ -367,3 +367,23 @@ export function parse(source: string, file: string, table: StatementTable): Pars
   diagnostics.sort((a, b) => a.range.start.line - b.range.start.line || a.range.start.col - b.range.start.col);
   return { statements, diagnostics };
 }
+
+/**
+ * One expression on its own (the debugger's watch and hover): the expression, or a
+ * message saying where it stops making sense.
+ */
+export function parseExpression(text: string, file = '<expression>'): { expr: Expr } | { error: string } {
+  const { tokens, diagnostics } = lex(text, file);
+  if (diagnostics.length) return { error: diagnostics[0].message };
+  const toks = tokens.filter((t) => t.kind !== 'newline' && t.kind !== 'eof');
+  if (toks.length === 0) return { error: 'empty expression' };
+  const p = new LineParser(toks);
+  try {
+    const expr = p.expr();
+    if (!p.atEnd()) return { error: `unexpected ${p.describe(p.peek())} at column ${p.peek().range.start.col}` };
+    return { expr };
+  } catch (e) {
+    if (e instanceof LineError) return { error: e.message };
+    throw e;
+  }
+}
