@@ -53,6 +53,8 @@ export interface DataBreakpoint {
 export type StopReason = 'entry' | 'step' | 'breakpoint' | 'function breakpoint' | 'data breakpoint' | 'exception' | 'pause' | 'goto';
 
 export interface StopInfo {
+  /** True when the run only paused to let other requests in (it was not asked to stop). */
+  readonly yielded?: boolean;
   readonly reason: StopReason;
   readonly description: string;
   /** For event and hazard stops: which filter, and the details. */
@@ -104,6 +106,10 @@ export class Runtime {
   lastStop?: StopInfo;
   /** Where the run was stopped before statement `next` began (so continuing from a line breakpoint moves on). */
   private stoppedAtStatementStart = -1;
+  /** Most micro-operations one call runs before yielding (`yielded` stop), so a pause can get in. */
+  sliceOps = Infinity;
+  /** Changes made by the user while stopped (setVariable, writeMemory), replayed at their position. */
+  private edits: { next: number; ops: number; apply: (r: Runtime) => void }[] = [];
 
   constructor(readonly program: Program, private readonly opts: SessionOptions = {}) {
     this.session = this.newSession();
@@ -238,10 +244,13 @@ export class Runtime {
    */
   private forward(until: (e: OpEvent) => boolean, honourBreakpoints = true): StopInfo {
     this.pending = undefined;
-    this.pauseRequested = false;
     let first = true;
+    let budget = this.sliceOps;
     for (;;) {
+      if (budget-- <= 0) return (this.lastStop = { reason: 'pause', description: 'slice', yielded: true });
       const r = this.runner;
+      // Going forwards again past an edit made earlier (before a step back) redoes it.
+      if (!first) this.applyEditsAt(this.position);
       if (!r.inStatement) {
         this.snapshotHere();
         const step = r.current;
@@ -263,7 +272,10 @@ export class Runtime {
       if (this.pending && honourBreakpoints) return this.finishStop(this.pending);
       this.pending = undefined;
       if (until(e)) return this.finishStop({ reason: 'step', description: 'step' });
-      if (this.pauseRequested) return this.finishStop({ reason: 'pause', description: 'paused' });
+      if (this.pauseRequested) {
+        this.pauseRequested = false;
+        return this.finishStop({ reason: 'pause', description: 'paused' });
+      }
     }
     return this.finishStop({ reason: 'step', description: 'end of the scenario' });
   }
@@ -309,6 +321,27 @@ export class Runtime {
     this.pauseRequested = true;
   }
 
+  /** Consume a pause request (the adapter checks between slices). */
+  takePause(): boolean {
+    const p = this.pauseRequested;
+    this.pauseRequested = false;
+    return p;
+  }
+
+  /**
+   * Change the machine while stopped (a user's edit). It is recorded at this position, so
+   * going back before it undoes it and replaying past it does it again.
+   */
+  edit(apply: (r: Runtime) => void): void {
+    const here = this.position;
+    this.edits.push({ ...here, apply });
+    apply(this);
+  }
+
+  private applyEditsAt(p: Position): void {
+    for (const e of this.edits) if (e.next === p.next && e.ops === p.ops) e.apply(this);
+  }
+
   // ---- moving backwards -------------------------------------------------------------------
 
   /** Go to an exact position by restoring the nearest earlier snapshot and replaying. */
@@ -325,7 +358,9 @@ export class Runtime {
     this.replaying = true;
     try {
       const r = this.runner;
-      while (r.ops < target.ops || (r.next < target.next && !r.inStatement)) {
+      for (;;) {
+        this.applyEditsAt(this.position);
+        if (!(r.ops < target.ops || (r.next < target.next && !r.inStatement))) break;
         const e = r.stepOp();
         if (e.kind === 'end' || e.kind === 'error') break;
         if (!r.inStatement) this.snapshotHere();
@@ -372,6 +407,7 @@ export class Runtime {
     try {
       const r = this.runner;
       while (r.next < index || r.inStatement) {
+        this.applyEditsAt(this.position);
         const e = r.stepOp();
         if (e.kind === 'end' || e.kind === 'error') break;
       }
@@ -398,6 +434,7 @@ export class Runtime {
         if (ls && (r.ops < here.ops || r.next < here.next)) stopAt = { pos: this.position, info: ls };
       }
       this.pending = undefined;
+      this.applyEditsAt(this.position);
       const e = r.stepOp();
       if (e.kind === 'end' || e.kind === 'error') break;
       if (this.pending && r.ops < here.ops) stopAt = { pos: this.position, info: this.pending };
@@ -416,6 +453,7 @@ export class Runtime {
   /** Start again from the beginning (same breakpoints). */
   restart(): void {
     this.snapshots = new Map();
+    this.edits = [];
     this.session = this.newSession();
     this.hazardsSeen = 0;
     this.stoppedAtStatementStart = -1;

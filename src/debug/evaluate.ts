@@ -1,0 +1,155 @@
+/**
+ * Expressions for the watch view, the debug console and hovers:
+ *   ste[5]  ste[5].s1ctxptr  cd[5][0]  cd[5][0].asid  CR0  CR0.SMMUEN
+ *   walk(5, 0, 0x1000)  pte(5, 0x1000)  cpu(0x4000)  poc(0x4000)  smmu(0x4000)
+ *   decode ste 0x… 0x…   hazards
+ * and any scenario expression (constants, regions, domains, ste_addr(…), arithmetic).
+ */
+import { decode, hex } from '../arch/codec';
+import { decodeText } from '../arch';
+import { registerByName } from '../arch/registers';
+import { cdAddress, read64, steAddress } from '../model/locate';
+import type { Machine } from '../model/machine';
+import { evaluate } from '../scenario/expr';
+import type { Env } from '../scenario/expr';
+import { parseExpression } from '../scenario/parser';
+import { Var, cdVar, fieldVars, steVar } from './variables';
+import type { Hazard } from '../check/checker';
+
+export interface EvalContext {
+  readonly machine: Machine;
+  readonly env: Env;
+  readonly hazards: readonly Hazard[];
+}
+
+export type EvalResult = { readonly value: string; readonly var?: Var; readonly memoryReference?: string } | { readonly error: string };
+
+/** Words of an expression list ("1, 2", "0x10 0x20"): evaluated one by one. */
+function numbers(text: string, cx: EvalContext): bigint[] | string {
+  const out: bigint[] = [];
+  for (const part of text.split(/[\s,]+/).filter(Boolean)) {
+    const p = parseExpression(part);
+    if ('error' in p) return `'${part}': ${p.error}`;
+    try {
+      out.push(evaluate(p.expr, cx.env));
+    } catch (e) {
+      return (e as Error).message;
+    }
+  }
+  return out;
+}
+
+function fieldOf(v: Var, field: string): EvalResult {
+  const f = v.children?.get(0, 1000).find((c) => c.name.toLowerCase() === field.toLowerCase());
+  return f ? { value: f.value, var: f } : { error: `no field '${field}' here` };
+}
+
+export function evaluateDebug(text: string, cx: EvalContext): EvalResult {
+  const t = text.trim();
+  const m = cx.machine;
+  let match: RegExpExecArray | null;
+
+  if ((match = /^decode\s+(\w+)\s+(.+)$/i.exec(t))) {
+    const [, kind, rest] = match;
+    let register: string | undefined;
+    let hexText = rest;
+    if (kind.toLowerCase() === 'reg') {
+      const sp = rest.trim().split(/\s+/);
+      register = sp[0];
+      hexText = sp.slice(1).join(' ');
+    }
+    try {
+      const d = decodeText(kind, [hexText], { register });
+      return { value: d.summary, var: { name: d.layout.title, value: d.summary, children: { get: () => fieldVars(d) } } };
+    } catch (e) {
+      return { error: (e as Error).message };
+    }
+  }
+  if (t === 'hazards') {
+    return {
+      value: `${cx.hazards.length} hazard${cx.hazards.length === 1 ? '' : 's'}`,
+      var: { name: 'hazards', value: '', children: { get: () => cx.hazards.map((h, i) => ({ name: `[${i}] ${h.rule}`, value: h.message })) } },
+    };
+  }
+  if ((match = /^ste\s*\[(.+?)\]\s*(?:\.(\w+))?$/i.exec(t))) {
+    const sid = numbers(match[1], cx);
+    if (typeof sid === 'string') return { error: sid };
+    const at = steAddress(m, Number(sid[0]));
+    if ('error' in at) return { error: at.error };
+    const v = steVar(m, Number(sid[0]), at.addr);
+    return match[2] ? fieldOf(v, match[2]) : { value: v.value, var: v, memoryReference: v.memoryReference };
+  }
+  if ((match = /^cd\s*\[(.+?)\]\s*\[(.+?)\]\s*(?:\.(\w+))?$/i.exec(t))) {
+    const sid = numbers(match[1], cx);
+    const ssid = numbers(match[2], cx);
+    if (typeof sid === 'string') return { error: sid };
+    if (typeof ssid === 'string') return { error: ssid };
+    const at = cdAddress(m, Number(sid[0]), Number(ssid[0]));
+    if ('error' in at) return { error: at.error };
+    const v = cdVar(m, Number(sid[0]), Number(ssid[0]), at.addr);
+    return match[3] ? fieldOf(v, match[3]) : { value: v.value, var: v, memoryReference: v.memoryReference };
+  }
+  if ((match = /^(walk|pte)\s*\((.*)\)$/i.exec(t))) {
+    const args = numbers(match[2], cx);
+    if (typeof args === 'string') return { error: args };
+    if (args.length < 2 || args.length > 3) return { error: `${match[1]}(SID, [SSID,] IOVA) takes 2 or 3 arguments` };
+    const [sid, ssid, iova] = args.length === 3 ? args : [args[0], undefined, args[1]];
+    const tx = { sid: Number(sid), ssid: ssid === undefined ? undefined : Number(ssid), iova: iova!, access: 'read' as const, priv: false };
+    // A probe: fetches afresh from memory as the SMMU sees it, touches no cache, records no event.
+    const r = m.smmu.probe(tx, new Map());
+    if (match[1].toLowerCase() === 'pte') {
+      const leaf = r.walk[r.walk.length - 1];
+      if (!leaf) return { error: `no walk: ${r.reason}` };
+      return { value: `${hex(leaf.desc, 16)} (stage ${leaf.stage} level ${leaf.level} ${leaf.type}) at ${hex(leaf.descAddr)}`, memoryReference: `smmu:${hex(leaf.descAddr)}` };
+    }
+    const value = r.outcome === 'fault' ? `${r.event?.name}: ${r.reason}` : `${r.outcome}${r.pa !== undefined ? ' → ' + hex(r.pa) : ''}`;
+    return {
+      value,
+      var: {
+        name: 'walk', value, children: {
+          get: () => [
+            ...r.config.map((c) => ({ name: c.what.toUpperCase(), value: `at ${hex(c.addr)}: ${c.words.map((w) => hex(w)).join(' ')}`, memoryReference: `smmu:${hex(c.addr)}` })),
+            ...r.walk.map((w) => ({ name: `stage ${w.stage} level ${w.level}`, value: `${hex(w.desc, 16)} at ${hex(w.descAddr)} (${w.type})`, memoryReference: `smmu:${hex(w.descAddr)}` })),
+          ],
+        },
+      },
+    };
+  }
+  if ((match = /^(cpu|poc|smmu)\s*\((.*)\)$/i.exec(t))) {
+    const a = numbers(match[2], cx);
+    if (typeof a === 'string') return { error: a };
+    const addr = Number(a[0]);
+    if (addr % 8 !== 0) return { error: `${match[1]}(${hex(addr)}): the address must be 8-byte aligned` };
+    const view = match[1].toLowerCase();
+    const v = view === 'poc' ? m.mem.pocRead(addr, 8).reduceRight((acc, b) => (acc << 8n) | BigInt(b), 0n) : read64(m, addr, view as 'cpu' | 'smmu');
+    return { value: hex(v, 16), memoryReference: `${view}:${hex(addr)}` };
+  }
+  if ((match = /^(\w+)(?:\.(\w+))?$/.exec(t)) && registerByName(match[1])) {
+    const r = registerByName(match[1])!;
+    const d = decode(r, [m.smmu.read(r.name)], m.smmu.ctx);
+    const v: Var = { name: r.name, value: `${hex(d.words[0], r.wordBits / 4)}  ${d.summary}`, children: { get: () => fieldVars(d, r.name) } };
+    return match[2] ? fieldOf(v, match[2]) : { value: v.value, var: v };
+  }
+  const p = parseExpression(t);
+  if ('error' in p) return { error: p.error };
+  try {
+    const v = evaluate(p.expr, cx.env);
+    return { value: `${hex(v)} (${v})` };
+  } catch (e) {
+    return { error: (e as Error).message };
+  }
+}
+
+/** Completion items for the debug console. */
+export const COMPLETIONS: readonly { label: string; detail: string }[] = [
+  { label: 'ste[', detail: 'ste[SID] — the STE of a StreamID, decoded' },
+  { label: 'cd[', detail: 'cd[SID][SSID] — a CD, decoded' },
+  { label: 'walk(', detail: 'walk(SID, SSID, IOVA) — what the SMMU would do, fetched afresh' },
+  { label: 'pte(', detail: 'pte(SID, IOVA) — the leaf descriptor of a walk' },
+  { label: 'cpu(', detail: 'cpu(ADDR) — a qword as the CPU sees it' },
+  { label: 'poc(', detail: 'poc(ADDR) — a qword at the Point of Coherency' },
+  { label: 'smmu(', detail: 'smmu(ADDR) — a qword as the SMMU would read it now' },
+  { label: 'decode ', detail: 'decode KIND HEX... — ste, cd, l1std, l1cd, pte, cmd, event, pri, reg NAME' },
+  { label: 'hazards', detail: 'the hazards found so far' },
+];
+
