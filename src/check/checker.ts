@@ -13,7 +13,8 @@
  *    frees with what is reachable or cached (`table-reuse`, `sync-missing`); invalidate CMOs
  *    with live data (`lost-dirty`); ignored register writes (`illegal-reprogram`).
  */
-import { decode, hex } from '../arch/codec';
+import { decode, findField, hex } from '../arch/codec';
+import { commandByName } from '../arch/commands';
 import { CD } from '../arch/cd';
 import { descriptorType, pteLayoutFor } from '../arch/pte';
 import { Layout, mask } from '../arch/field';
@@ -83,13 +84,38 @@ function txKey(tx: Transaction): string {
   return `${tx.sid}:${tx.ssid ?? ''}:${tx.iova}:${tx.access}:${tx.priv}`;
 }
 
-/** Outcomes compared by what a device would see: the result, the output address, the event. */
+/**
+ * The regime a translation is tagged with in the TLB: the VMID (stage 2, or STE.S2VMID for a
+ * stage-1 EL1 stream) and the ASID (the CD's), from the STE and CD the translation used.
+ */
+function regimeOf(r: TranslateResult): { vmid?: number; asid?: number } {
+  if (r.outcome !== 'ok') return {};
+  const ste = r.config.find((c) => c.what === 'ste')?.words;
+  const cd = r.config.find((c) => c.what === 'cd')?.words;
+  if (!ste) return {};
+  const s2 = ((ste[0] >> 2n) & 1n) === 1n; // Config[1]
+  const el1 = ((ste[1] >> 30n) & 3n) === 0n; // STRW = NS-EL1
+  return {
+    vmid: s2 || (cd && el1) ? Number(ste[2] & 0xffffn) : undefined,
+    asid: cd ? Number(cd[0] >> 48n) : undefined,
+  };
+}
+
+/**
+ * Outcomes compared by what a device would see — the result, the output address, the event —
+ * and, for a translation, the VMID and ASID its TLB entries are tagged with.
+ */
 function outcomeKey(r: TranslateResult): string {
-  return `${r.outcome}:${r.pa ?? ''}:${r.event?.name ?? ''}`;
+  const g = regimeOf(r);
+  return `${r.outcome}:${r.pa ?? ''}:${r.event?.name ?? ''}:${g.vmid ?? ''}:${g.asid ?? ''}`;
 }
 
 function outcomeText(r: TranslateResult): string {
-  if (r.outcome === 'ok') return `→ ${hex(r.pa!)}`;
+  if (r.outcome === 'ok') {
+    const g = regimeOf(r);
+    const tags = [g.vmid !== undefined ? `VMID ${g.vmid}` : '', g.asid !== undefined ? `ASID ${g.asid}` : ''].filter((x) => x);
+    return `→ ${hex(r.pa!)}${tags.length ? ` (${tags.join(', ')})` : ''}`;
+  }
   if (r.outcome === 'bypass') return `bypass → ${hex(r.pa!)}`;
   if (r.outcome === 'abort') return 'abort';
   return `${r.event!.name}`;
@@ -145,6 +171,29 @@ function significantDiff(t: ReachableTable, index: number, addr: number, a: bigi
   return ((a ^ b) & ~ignore) !== 0n;
 }
 
+/** An invalidation command waiting for its CMD_SYNC, with what it covers. */
+interface Invalidation {
+  readonly name: string;
+  /** CFGI: the StreamIDs (and SubstreamID) it covers. */
+  readonly sid?: number;
+  readonly last?: number;
+  readonly ssid?: number;
+  /** TLBI: the stage, ASID and VMID it is limited to (undefined: any). */
+  readonly stage?: 1 | 2;
+  readonly asid?: number;
+  readonly vmid?: number;
+}
+
+/** What an invalidation names, for explanations. */
+function invalidationText(i: Invalidation): string {
+  const ids = [
+    i.sid !== undefined ? `StreamID ${hex(i.sid)}${i.last !== undefined && i.last !== i.sid ? `..${hex(i.last)}` : ''}` : '',
+    i.asid !== undefined ? `ASID ${i.asid}` : '',
+    i.vmid !== undefined ? `VMID ${i.vmid}` : '',
+  ].filter((x) => x);
+  return `CMD_${i.name}${ids.length ? ` (${ids.join(', ')})` : ''}`;
+}
+
 /** Entries on a translation path: where each is, how many qwords, what to call it. */
 interface PathEntry {
   readonly addr: number;
@@ -158,7 +207,7 @@ export class Checker {
   private reach?: Reachability;
   private readonly reported = new Set<string>();
   /** Invalidations consumed since the last CMD_SYNC, for the checks at its completion. */
-  private pendingInvalidations: { name: string; sid?: number; last?: number; ssid?: number }[] = [];
+  private pendingInvalidations: Invalidation[] = [];
   /** Entries already judged in their current state (key: address + history). */
   private readonly judged = new Set<string>();
   /** Per traffic transaction and path entry: what the SMMU would do with each value seen during the statement. */
@@ -168,6 +217,8 @@ export class Checker {
   }>();
   /** Transactions that used cached configuration or translations during the statement. */
   private readonly usedCaches = new Map<string, Transaction>();
+  /** Every transaction the SMMU translated, for what its caches still hold at the end. */
+  private readonly translated = new Map<string, Transaction>();
   /** Transactions whose cached path is stale and already reported. */
   private readonly staleNow = new Set<string>();
   /** The command queue's PROD before a doorbell, to know which slots it publishes. */
@@ -336,8 +387,11 @@ export class Checker {
   }
 
   private onRegister(name: string, value: bigint, ignored: string | undefined): void {
-    if (ignored && !/guarded/.test(ignored)) {
-      this.report('illegal-reprogram', `writing ${hex(value)} to ${name}: ${ignored}`, name);
+    if (ignored) {
+      // Fields an enable guards (CR1's table and queue attributes) may not change while it is set:
+      // the SMMU kept them, and the register still holds `value`.
+      const what = /guarded/.test(ignored) ? `writing ${name} while enabled: ${ignored} (${name} stays ${hex(value)})` : `writing ${hex(value)} to ${name}: ${ignored}`;
+      this.report('illegal-reprogram', what, name);
       return;
     }
     if (name === 'CR0') {
@@ -375,6 +429,15 @@ export class Checker {
   private onCommand(name: string, words: readonly bigint[]): void {
     const n = name.replace(/^CMD_/, '');
     if (!n.startsWith('CFGI') && !n.startsWith('TLBI')) return;
+    if (n.startsWith('TLBI')) {
+      // The SMMU is told to look again only at the page tables of the regimes the command covers.
+      const layout = commandByName(n);
+      const d = layout && decode(layout, words);
+      const id = (f: string): number | undefined => (d && findField(layout, f) ? Number(d.get(f)) : undefined);
+      const stage = /^TLBI_(NH|EL2)_/.test(n) ? 1 : n === 'TLBI_S2_IPA' ? 2 : undefined;
+      this.pendingInvalidations.push({ name: n, stage, asid: id('ASID'), vmid: id('VMID') });
+      return;
+    }
     const sid = Number(words[0] >> 32n);
     if (n === 'CFGI_STE_RANGE' || n === 'CFGI_ALL') {
       const range = Number(words[1] & 0x1fn);
@@ -396,7 +459,7 @@ export class Checker {
     if (inv.length === 0) return;
     const tables = this.reachable().all;
     for (const i of inv) {
-      const why = `CMD_${i.name}${i.sid !== undefined ? ` (StreamID ${hex(i.sid)})` : ''} + CMD_SYNC tells the SMMU to fetch again`;
+      const why = `${invalidationText(i)} + CMD_SYNC tells the SMMU to fetch again`;
       for (const t of tables) {
         let relevant: boolean;
         if (i.name === 'CFGI_ALL') relevant = t.kind !== 'pgtable' && t.kind !== 'cmdq' && t.kind !== 'evtq';
@@ -405,7 +468,10 @@ export class Checker {
           relevant = t.kind === 'ste'
             ? (t.firstSid ?? 0) <= i.last! && i.sid! < (t.firstSid ?? 0) + t.entries
             : (t.kind === 'cd' || t.kind === 'l1cd') && sidOf !== undefined && sidOf >= i.sid! && sidOf <= i.last!;
-        } else relevant = t.kind === 'pgtable';
+        } else {
+          relevant = t.kind === 'pgtable' && (i.stage === undefined || t.stage === i.stage) &&
+            (i.asid === undefined || t.asid === i.asid) && (i.vmid === undefined || t.vmid === i.vmid);
+        }
         if (relevant) this.checkLook(t, why, false);
       }
     }
@@ -435,6 +501,7 @@ export class Checker {
   }
 
   private onTranslate(tx: Transaction, r: TranslateResult): void {
+    this.translated.set(txKey(tx), tx);
     if (r.tlbHit || r.config.some((c) => c.source === 'cache')) this.usedCaches.set(txKey(tx), tx);
   }
 
@@ -482,7 +549,8 @@ export class Checker {
         }
       }
       if (!any) continue;
-      key += `:${mem.history.epoch}`;
+      // The values depend on the entry's history only: a later barrier adds none, so an entry left
+      // pending is judged (and reported) at the statement that wrote it, not again at every later one.
       if (this.judged.has(key)) continue;
       this.judged.add(key);
       this.judgeEntry(tx, e);
@@ -530,13 +598,17 @@ export class Checker {
       // An invalid entry on the way (V=0, an invalid descriptor) is the break of break-before-make:
       // the update is not hitless, and traffic meanwhile faults. Anything else that neither end
       // does — another translation, a fault of a valid but wrong configuration — is a torn update.
-      const groups = new Map<string, { invalid: boolean; written: boolean; values: [string, readonly bigint[]][]; result: TranslateResult }>();
+      // A value that does what one end does here can still be a configuration neither end has
+      // (the kernel's used-bits view): another attribute override, fetch attribute, VMID or
+      // ASID tag, stall or fault setting that this one transaction does not show.
+      const groups = new Map<string, { invalid: boolean; written: boolean; used: boolean; values: [string, readonly bigint[]][]; result: TranslateResult }>();
       for (const [vk, o] of ep.values) {
         const k = outcomeKey(o.result);
-        if (allowed.has(k)) continue;
         const invalid = invalidEntry(e.kind, o.value);
-        const gk = `${k}:${invalid}`;
-        const g = groups.get(gk) ?? { invalid, written: false, values: [], result: o.result };
+        const used = allowed.has(k);
+        if (used && (invalid || !this.tornInUsedBits(e, o.value, ep.oldest, newest))) continue;
+        const gk = used ? `used:${k}` : `${k}:${invalid}`;
+        const g = groups.get(gk) ?? { invalid, written: false, used, values: [], result: o.result };
         if (o.written && !g.written) {
           g.written = true;
           g.values.unshift([vk, o.value]);
@@ -552,6 +624,16 @@ export class Checker {
           this.report('torn-update', `the update is not hitless: the SMMU can read ${e.text} as the invalid [${vk}]${g.written ? ', which the CPU writes on the way' : ''}, ` +
             `and then gives ${outcomeText(g.result)} for ${dma}, where ${ends}${others}. Traffic during the update faults ` +
             '(the break of break-before-make, as the writer\'s breaking path does)', `${e.addr}:${gk}`, { severity: 'warning', ...extra(v) });
+          continue;
+        }
+        if (g.used) {
+          const like = outcomeKey(g.result) === outcomeKey(ep.before) ? 'the old' : 'the new';
+          const layout = e.kind === 'ste' ? STE : CD;
+          this.report('torn-update', `the SMMU could read ${e.text} as [${vk}]` +
+            (g.written ? ' — a state the CPU writes on the way — ' : ' — a mix of the old and the new entry the CPU never wrote whole — ') +
+            `whose used bits match neither the old nor the new ${e.kind.toUpperCase()} (${decode(layout, v).summary}): for ${dma} it gives ` +
+            `${outcomeText(g.result)} as ${like} entry does, but it is a configuration neither entry has (attributes, tags or settings ` +
+            `this transaction does not show)${others}. Change at most one qword the old or the new entry uses per step`, `${e.addr}:${gk}`, extra(v));
           continue;
         }
         this.report('torn-update', `the SMMU could read ${e.text} as [${vk}]` +
@@ -599,6 +681,14 @@ export class Checker {
     return out;
   }
 
+  /** Does a value of an STE or CD differ from both ends in the bits its own configuration uses (the kernel's view)? */
+  private tornInUsedBits(e: PathEntry, v: readonly bigint[], oldest: readonly bigint[], newest: readonly bigint[]): boolean {
+    if ((e.kind !== 'ste' && e.kind !== 'cd') || !this.opts.usedBits) return false;
+    const used = this.opts.usedBits(e.kind, v);
+    const differs = (x: readonly bigint[]): boolean => used.some((u, i) => ((v[i] ^ x[i]) & u) !== 0n);
+    return differs(oldest) && differs(newest);
+  }
+
   /** The kernel test's view: does the value differ from both ends in the bits its own configuration uses? */
   private usedBitsNote(e: PathEntry, v: readonly bigint[], oldest: readonly bigint[], newest: readonly bigint[]): string {
     if ((e.kind !== 'ste' && e.kind !== 'cd') || !this.opts.usedBits) return '';
@@ -630,6 +720,18 @@ export class Checker {
         this.report('stale-cache', `at the end, the SMMU still caches CD ${hex(sid)}:${ssid} as fetched from ${hex(entry.addr)}, ` +
           'but the CPU has changed it since: no CFGI_CD + CMD_SYNC followed the change', `end:cd:${sid}:${ssid}`);
       }
+    }
+    // Translations (and level-1 descriptors) cached for a transaction that memory no longer gives.
+    for (const [k, tx] of this.translated) {
+      if (this.staleNow.has(k)) continue;
+      const cached = smmu.probe(tx, new Map(), true);
+      const l1 = cached.config.filter((c) => c.source === 'cache' && (c.what === 'l1std' || c.what === 'l1cd'));
+      if (!cached.tlbHit && l1.length === 0) continue;
+      const fresh = smmu.probe(tx, new Map());
+      if (outcomeKey(cached) === outcomeKey(fresh)) continue;
+      const used = cached.tlbHit ? 'a cached translation (TLB)' : `a cached ${l1.map((c) => c.what.toUpperCase()).join(', ')}`;
+      this.report('stale-cache', `at the end, the SMMU still holds ${used} for DMA ${tx.access} SID ${hex(tx.sid)} IOVA ${hex(tx.iova)} ` +
+        `giving ${outcomeText(cached)}, while memory now says ${outcomeText(fresh)}: no invalidation completed by CMD_SYNC followed the change`, `end:${k}`);
     }
     if (this.pendingInvalidations.length) {
       this.report('sync-missing', `the scenario ends after ${this.pendingInvalidations.map((i) => 'CMD_' + i.name).join(', ')} with no CMD_SYNC completing them`, 'end:sync');

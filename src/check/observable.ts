@@ -1,19 +1,31 @@
 /**
- * The values of an entry the SMMU could read now. Per 8-byte granule: the oldest value it
- * can still read, each later version, and the half-written states of a store that may
- * tear; across the entry's granules: any combination, except that a store ordered after
- * another by a barrier is not seen without it (for stores the SMMU sees directly; dirty
- * lines reaching PoC by write-back have no order). The count is bounded: past the bound
- * the set is marked truncated, never silently cut.
+ * The values of an entry the SMMU could read now, per 8-byte granule and then across the
+ * entry's granules (any combination, except what barrier order forbids). The count is
+ * bounded: past the bound the set is marked truncated, never silently cut.
+ *
+ * A granule the SMMU sees directly (coherent, or non-cacheable memory) shows CPU stores as
+ * they become visible: each store — or each part of a store that may tear — is a write of
+ * its own, and without a barrier writes to different bytes may become visible in any
+ * order. A value is the oldest one with any set of those writes applied that respects
+ *  - single-copy atomicity: an atomic store's bytes appear together;
+ *  - coherence: a write is not seen without the earlier writes to the same bytes;
+ *  - barriers: a write is not seen without every write ordered before it by a barrier
+ *    (within the granule and, across the entry's direct granules, in the final check).
+ * A granule a non-coherent SMMU reads from PoC shows whatever line state the hardware
+ * wrote back, at any time and with no order: the oldest value, each version, the
+ * half-written states of a store that may tear; with a write-back granule under 8 bytes,
+ * each write-back unit independently.
  */
-import { GRANULE, GranuleHistory, Version } from '../model/history';
+import { GRANULE, GranuleHistory } from '../model/history';
 import type { MemorySystem } from '../model/memsys';
 
 interface Candidate {
   readonly value: bigint;
-  /** Barrier epoch of the version (settled values: -1). */
+  /** Latest barrier epoch among the writes this value shows (-1: none, or no order applies). */
   readonly epoch: number;
-  /** Position in the granule's history: 0 settled, k for version k, k-0.5 for a half-written version k. */
+  /** Earliest barrier epoch among the writes it does not show yet (Infinity: it shows them all). */
+  readonly missing: number;
+  /** How far along the granule's history it is: 0 for the oldest value (for ordering only). */
   readonly pos: number;
 }
 
@@ -25,7 +37,7 @@ export interface ObservableSet {
   readonly newest: readonly bigint[];
   /** More combinations existed than the bound allowed. */
   readonly truncated: boolean;
-  /** How many combinations there were (when truncated, a lower bound). */
+  /** How many distinct values there were (when truncated, a lower bound). */
   readonly count: number;
 }
 
@@ -50,75 +62,146 @@ export function torn(before: bigint, after: bigint, unit: number): bigint[] {
   return out;
 }
 
-function candidates(h: GranuleHistory): Candidate[] {
-  const out: Candidate[] = [{ value: h.settled, epoch: -1, pos: 0 }];
+/** One write the SMMU may see on its own: a store, or a part of a store that may tear. */
+interface Write {
+  /** Bit mask of the bytes written. */
+  readonly bytes: bigint;
+  /** The written bytes, in place. */
+  readonly value: bigint;
+  readonly epoch: number;
+}
+
+function writesOf(h: GranuleHistory): Write[] {
+  const out: Write[] = [];
   let prev = h.settled;
-  h.versions.forEach((v: Version, i) => {
-    for (const t of torn(prev, v.value, v.unit)) out.push({ value: t, epoch: v.epoch, pos: i + 0.5 });
-    out.push({ value: v.value, epoch: v.epoch, pos: i + 1 });
-    prev = v.value;
-  });
-  // The same value reached twice counts once (the earliest position, which is the least constrained).
-  const seen = new Map<bigint, Candidate>();
-  for (const c of out) if (!seen.has(c.value)) seen.set(c.value, c);
-  return [...seen.values()];
-}
-
-/** For an ordered (direct) granule: the position a reader must have reached once it saw a store of `epoch`. */
-function floorFor(h: GranuleHistory, epoch: number): number {
-  let pos = 0;
-  h.versions.forEach((v, i) => {
-    if (v.epoch < epoch) pos = i + 1;
-  });
-  return pos;
-}
-
-export function observable(mem: MemorySystem, addr: number, qwords: number, bound = 4096): ObservableSet {
-  const histories: (GranuleHistory | undefined)[] = [];
-  const lists: Candidate[][] = [];
-  const current: bigint[] = [];
-  const oldest: bigint[] = [];
-  const newest: bigint[] = [];
-  for (let i = 0; i < qwords; i++) {
-    const a = addr + i * GRANULE;
-    const h = mem.history.get(a);
-    histories.push(h);
-    const now = mem.smmuReadU64(a);
-    current.push(now);
-    const cpu = mem.cpuLoad(a, 8);
-    newest.push(cpu);
-    if (!h) {
-      oldest.push(now);
-      lists.push([{ value: now, epoch: -1, pos: 0 }]);
-      continue;
+  for (const v of h.versions) {
+    const unitMask = (1n << BigInt(v.unit * 8)) - 1n;
+    const chunks: bigint[] = [];
+    for (let off = 0; off < GRANULE; off += v.unit) {
+      const m = (unitMask << BigInt(off * 8)) & v.mask;
+      if (m !== 0n) chunks.push(m);
     }
-    oldest.push(h.settled);
-    const c = candidates(h);
-    // What this run's SMMU reads comes first, so values[0] is the deterministic view.
-    c.sort((x, y) => (x.value === now ? -1 : y.value === now ? 1 : x.pos - y.pos));
-    lists.push(c);
+    if (chunks.length <= 1) {
+      // Single-copy atomic: all its bytes at once (even those it leaves unchanged).
+      out.push({ bytes: v.mask, value: v.value & v.mask, epoch: v.epoch });
+    } else {
+      // A part that rewrites the bytes already there is invisible: leave it out.
+      for (const m of chunks) if ((prev & m) !== (v.value & m)) out.push({ bytes: m, value: v.value & m, epoch: v.epoch });
+    }
+    prev = v.value;
   }
-  const values: bigint[][] = [];
-  let count = 0;
+  return out;
+}
+
+/** A directly seen granule: every coherent, barrier-respecting subset of its writes. */
+function directCandidates(h: GranuleHistory, limit: number): { list: Candidate[]; truncated: boolean } {
+  const writes = writesOf(h);
+  const seen = new Map<string, Candidate>();
   let truncated = false;
-  const chosen: Candidate[] = [];
-  const visit = (i: number): void => {
+  const visit = (k: number, value: bigint, epoch: number, missing: number, skipped: bigint, pos: number): void => {
     if (truncated) return;
-    if (i === qwords) {
-      // Barrier order: a direct granule must show every store ordered before the newest store seen.
-      let maxEpoch = -1;
-      chosen.forEach((c, k) => {
-        if (histories[k]?.path === 'direct' && c.epoch > maxEpoch) maxEpoch = c.epoch;
-      });
-      for (let k = 0; k < qwords; k++) {
-        const h = histories[k];
-        if (h?.path === 'direct' && chosen[k].pos < floorFor(h, maxEpoch)) return;
-      }
-      count++;
-      if (values.length >= bound) {
+    if (k === writes.length) {
+      const key = `${value}:${epoch}:${missing}`;
+      if (seen.has(key)) return;
+      if (seen.size >= limit) {
         truncated = true;
         return;
       }
+      seen.set(key, { value, epoch, missing, pos });
+      return;
+    }
+    const w = writes[k];
+    // Seen: only with every earlier write to the same bytes and every write ordered before it.
+    if ((skipped & w.bytes) === 0n && missing >= w.epoch) {
+      visit(k + 1, (value & ~w.bytes) | w.value, Math.max(epoch, w.epoch), missing, skipped, pos + 1);
+    }
+    // Not seen yet.
+    visit(k + 1, value, epoch, Math.min(missing, w.epoch), skipped | w.bytes, pos);
+  };
+  visit(0, h.settled, -1, Infinity, 0n, 0);
+  return { list: [...seen.values()], truncated };
+}
+
+/** A granule read from PoC: the line states the hardware may have written back, in write-back units. */
+function pocCandidates(h: GranuleHistory, writebackGranule: number): Candidate[] {
+  const states: bigint[] = [h.settled];
+  let prev = h.settled;
+  for (const v of h.versions) {
+    states.push(...torn(prev, v.value, v.unit), v.value);
+    prev = v.value;
+  }
+  let values = [...new Set(states)];
+  if (writebackGranule < GRANULE) {
+    // Each write-back unit of PoC holds any value the line ever had there, independently.
+    const unitMask = (1n << BigInt(writebackGranule * 8)) - 1n;
+    for (let off = 0; off < GRANULE; off += writebackGranule) {
+      const m = unitMask << BigInt(off * 8);
+      const parts = [...new Set(states.map((s) => s & m))];
+      const next = new Set<bigint>();
+      for (const v of values) for (const p of parts) next.add((v & ~m) | p);
+      values = [...next];
+    }
+  }
+  // Oldest first, in the order the line went through them; combinations after.
+  const order = new Map<bigint, number>();
+  states.forEach((s, i) => {
+    if (!order.has(s)) order.set(s, i);
+  });
+  return values.map((value) => ({ value, epoch: -1, missing: Infinity, pos: order.get(value) ?? states.length }));
+}
+
+export function observable(mem: MemorySystem, addr: number, qwords: number, bound = 4096): ObservableSet {
+  const direct: boolean[] = [];
+  const lists: Candidate[][] = [];
+  const oldest: bigint[] = [];
+  const newest: bigint[] = [];
+  let truncated = false;
+  for (let i = 0; i < qwords; i++) {
+    const a = addr + i * GRANULE;
+    const h = mem.history.get(a);
+    const now = mem.smmuReadU64(a);
+    newest.push(mem.cpuLoad(a, 8));
+    direct.push(h?.path === 'direct');
+    if (!h) {
+      oldest.push(now);
+      lists.push([{ value: now, epoch: -1, missing: Infinity, pos: 0 }]);
+      continue;
+    }
+    oldest.push(h.settled);
+    let c: Candidate[];
+    if (h.path === 'direct') {
+      const d = directCandidates(h, bound);
+      c = d.list;
+      truncated ||= d.truncated;
+    } else {
+      c = pocCandidates(h, mem.config.writebackGranule);
+    }
+    // What this run's SMMU reads comes first (for a direct granule: with every write seen), so
+    // values[0] is the deterministic view; then from the oldest on.
+    const rank = (x: Candidate): number => (x.value === now ? (h.path === 'direct' ? -x.pos : x.pos) - 1e9 : x.pos);
+    c.sort((x, y) => rank(x) - rank(y));
+    lists.push(c);
+  }
+  const values: bigint[][] = [];
+  const found = new Set<string>();
+  const chosen: Candidate[] = [];
+  let cut = false;
+  const visit = (i: number): void => {
+    if (cut) return;
+    if (i === qwords) {
+      // Barrier order across the entry: a direct granule shows every write ordered before the newest write seen.
+      let maxEpoch = -1;
+      chosen.forEach((c, k) => {
+        if (direct[k] && c.epoch > maxEpoch) maxEpoch = c.epoch;
+      });
+      for (let k = 0; k < qwords; k++) if (direct[k] && chosen[k].missing < maxEpoch) return;
+      const key = chosen.map((c) => c.value.toString(16)).join(':');
+      if (found.has(key)) return;
+      if (values.length >= bound) {
+        cut = true;
+        return;
+      }
+      found.add(key);
       values.push(chosen.map((c) => c.value));
       return;
     }
@@ -128,7 +211,8 @@ export function observable(mem: MemorySystem, addr: number, qwords: number, boun
     }
   };
   visit(0);
-  return { values, oldest, newest, truncated, count };
+  truncated ||= cut;
+  return { values, oldest, newest, truncated, count: values.length + (truncated ? 1 : 0) };
 }
 
 /** Whether an entry has anything pending (more than one observable value possible). */

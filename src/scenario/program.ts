@@ -82,14 +82,19 @@ export interface ScenarioState {
   readonly trafficLast: Map<string, string>;
   /** How many hazards had been found at the last hazard expectation. */
   hazardMark: number;
+  /**
+   * Where that expectation's window began, and its statement: hazard expectations written one
+   * after another share one window, so each can name one of the rules a statement broke.
+   */
+  hazardWindow: { readonly start: number; readonly step: number };
 }
 
 export function newScenarioState(): ScenarioState {
-  return { constants: new Map(), traffic: new Map(), trafficLast: new Map(), hazardMark: 0 };
+  return { constants: new Map(), traffic: new Map(), trafficLast: new Map(), hazardMark: 0, hazardWindow: { start: 0, step: -2 } };
 }
 
 export function cloneScenarioState(s: ScenarioState): ScenarioState {
-  return { constants: new Map(s.constants), traffic: new Map(s.traffic), trafficLast: new Map(s.trafficLast), hazardMark: s.hazardMark };
+  return { constants: new Map(s.constants), traffic: new Map(s.traffic), trafficLast: new Map(s.trafficLast), hazardMark: s.hazardMark, hazardWindow: s.hazardWindow };
 }
 
 /** A hazard as the scenario layer sees it (the checker, in src/check, finds them). */

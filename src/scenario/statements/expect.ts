@@ -266,18 +266,23 @@ function checkRule(st: Statement, cx: CompileContext): string | undefined {
   return id;
 }
 
-/** Hazards found since the last hazard expectation (which this one becomes). */
+/**
+ * Hazards found since the last hazard expectation (which this one becomes); a run of hazard
+ * expectations with nothing between them all look at the same hazards.
+ */
 function sinceMark(c: StepContext, rule: string | undefined): { all: number; matching: { rule: string; message: string; index: number }[] } {
   const hs = c.record.hazards();
-  const start = c.scenario.hazardMark;
-  c.scenario.hazardMark = hs.length;
+  const s = c.scenario;
+  const start = s.hazardWindow.step === c.step.index - 1 ? s.hazardWindow.start : s.hazardMark;
+  s.hazardMark = hs.length;
+  s.hazardWindow = { start, step: c.step.index };
   const fresh = hs.slice(start).map((h, i) => ({ ...h, index: start + i }));
   return { all: fresh.length, matching: fresh.filter((h) => !rule || h.rule === rule) };
 }
 
 export const expectHazard = define({
   keyword: 'expect hazard', section: 'expectations',
-  summary: 'Check that the hazard checker found this rule since the previous hazard expectation',
+  summary: 'Check that the hazard checker found this rule since the previous hazard expectation (consecutive ones share a window)',
   examples: ['expect hazard torn_update', 'expect hazard stale_fetch'],
   params: [{ name: 'rule', kind: 'name', doc: 'the rule (torn_update, stale_fetch, missing_barrier, ...)' }],
   compile(st, cx) {
