@@ -19,7 +19,7 @@ import { cdConfig, CdConfig, S1Stream, StreamConfig, streamConfig } from './conf
 import { archContext, idRegisters, SmmuFeatures } from './features';
 import { advance, entryAddress, indexOf, isEmpty, isFull, QueueGeometry } from './queue';
 import { Tlb } from './tlb';
-import { Access, DescriptorReader, Stage2Config, Transaction, Translation, WalkFault, WalkStep } from './types';
+import { Access, DescriptorReader, Stage1Config, Stage2Config, Transaction, Translation, WalkFault, WalkStep } from './types';
 import { inputAddress, permissionFault, translate as walkTranslate, walkStage2 } from './walk';
 
 /** A structure fetched for a translation, or found in the configuration cache. */
@@ -65,6 +65,28 @@ interface CachedCd {
   readonly config: CdConfig;
 }
 
+/** What a translation ends with before the config and walk steps are added. */
+type Outcome = Omit<TranslateResult, 'config' | 'walk' | 'tlbHit'>;
+
+/** A stream's configuration resolved from its cached STE and CD: what a TLB lookup or a walk needs. */
+interface Route {
+  /** The register generation it was resolved under. */
+  readonly gen: number;
+  readonly ste: CachedSte;
+  readonly cd?: CachedCd;
+  readonly cdKey: number;
+  readonly s1?: Stage1Config;
+  readonly s2?: Stage2Config;
+  readonly recordFaults: boolean;
+  readonly stage: 's1' | 's2' | 'nested';
+  readonly tag: { readonly vmid: number; readonly asid: number; readonly el2: boolean };
+  readonly ias: number;
+  readonly config: readonly ConfigStep[];
+}
+
+/** Route key: StreamID and SubstreamID + 1 (0 for none) in one exact number. */
+const routeKey = (tx: Transaction): number => tx.sid * 0x200000 + (tx.ssid === undefined ? 0 : tx.ssid + 1);
+
 /** CD cache key: StreamID and SubstreamID (20 bits) in one exact number. */
 const cdKey = (sid: number, ssid: number): number => sid * 0x100000 + ssid;
 const SSID_SPACE = 0x100000;
@@ -84,6 +106,39 @@ function eventRecord(name: string, fields: Record<string, bigint | number | bool
     kept[k] = f.kind === 'address' ? BigInt.asUintN(64, BigInt(v)) & ~((1n << BigInt(f.lo % 64)) - 1n) & mask(f.hi % 64 + 1) : v;
   }
   return encodeEvent(name, kept);
+}
+
+const NO_WALK: readonly WalkStep[] = Object.freeze([]);
+
+/**
+ * The result of a TLB hit, the most common translation by far: its explanation is made
+ * only when read (formatting two addresses costs ten times the hit itself).
+ */
+class TlbHitResult implements TranslateResult {
+  readonly outcome: 'ok';
+  readonly pa: number;
+  readonly config: readonly ConfigStep[];
+  readonly walk: readonly WalkStep[];
+  readonly tlbHit: boolean;
+  readonly #iova: bigint;
+
+  constructor(pa: number, iova: bigint, config: readonly ConfigStep[]) {
+    this.outcome = 'ok';
+    this.pa = pa;
+    this.config = config;
+    this.walk = NO_WALK;
+    this.tlbHit = true;
+    this.#iova = iova;
+  }
+
+  get reason(): string {
+    return `TLB hit: ${hex(this.#iova)} → ${hex(this.pa)}`;
+  }
+
+  /** As a plain result would be written (the explanation is not an own property here). */
+  toJSON(): object {
+    return { outcome: this.outcome, pa: this.pa, reason: this.reason, config: this.config, walk: this.walk, tlbHit: this.tlbHit };
+  }
 }
 
 class Fault {
@@ -108,6 +163,10 @@ export class Smmu {
   private overlay?: ReadonlyMap<number, bigint>;
   /** While probing: whether cached structures and translations are used (never filled). */
   private probeCaches = false;
+  /** Resolved routes by stream (see `cachedRoute`), valid while the registers' generation is unchanged. */
+  private routes = new Map<number, Route>();
+  /** Bumped by every MMIO write: a route resolved before may no longer hold. */
+  private regGen = 0;
 
   constructor(
     readonly features: SmmuFeatures,
@@ -200,6 +259,7 @@ export class Smmu {
   write(nameOrOffset: string | number, value: bigint): string | undefined {
     const r = this.register(nameOrOffset);
     const v = BigInt.asUintN(r.wordBits, value);
+    this.regGen++;
     const ignored = this.writeIgnoredBecause(r, v);
     if (r.access === 'RO' || ignored) {
       const why = ignored ?? `${r.name} is read-only`;
@@ -428,51 +488,101 @@ export class Smmu {
     return new Fault(f.type, f.reason, fields);
   }
 
+  /**
+   * The route of a stream when its STE (and CD) are cached and the registers unchanged
+   * since it was worked out: the common case of DMA, which then needs only the TLB.
+   */
+  private cachedRoute(tx: Transaction): Route | undefined {
+    const r = this.routes.get(routeKey(tx));
+    if (!r || r.gen !== this.regGen || this.steCache.get(tx.sid) !== r.ste) return undefined;
+    return r.cd === undefined || this.cdCache.get(r.cdKey) === r.cd ? r : undefined;
+  }
+
+  /**
+   * From the STE and CD (cached or fetched) to what the walk needs; an outcome when the
+   * transaction ends here (abort, bypass); throws Fault.
+   */
+  private resolve(tx: Transaction, config: ConfigStep[], walk: WalkStep[]): Route | Outcome {
+    const ste = this.ste(tx.sid, config);
+    const c = ste.config;
+    if (c.kind === 'invalid') throw new Fault('C_BAD_STE', `STE of StreamID ${hex(tx.sid)} at ${hex(ste.addr)}: ${c.reason}`);
+    if (c.kind === 'abort') return { outcome: 'abort', reason: `STE of StreamID ${hex(tx.sid)} aborts (Config=ABORT): no event` };
+    if (c.kind === 'bypass') {
+      if (tx.ssid !== undefined) throw new Fault('C_BAD_SUBSTREAMID', 'a SubstreamID was given to a bypass STE');
+      return { outcome: 'bypass', pa: Number(BigInt.asUintN(52, tx.iova)), reason: `STE of StreamID ${hex(tx.sid)} is bypass` };
+    }
+    let s1 = undefined;
+    let cd: CachedCd | undefined;
+    let key = -1;
+    let recordFaults = true;
+    if (c.s1) {
+      const useS1 = this.selectCd(tx, c.s1);
+      if (useS1 !== undefined) {
+        cd = this.cd(tx.sid, useS1, c.s1, c.s2, config, walk, tx.iova);
+        key = cdKey(tx.sid, useS1);
+        if (cd.config.kind === 'invalid') {
+          throw new Fault('C_BAD_CD', `CD ${useS1} of StreamID ${hex(tx.sid)} at ${hex(cd.addr)}: ${cd.config.reason}`);
+        }
+        s1 = cd.config.s1;
+        recordFaults = s1.record;
+      }
+    } else if (tx.ssid !== undefined) {
+      throw new Fault('C_BAD_SUBSTREAMID', 'a SubstreamID was given to an STE without stage 1');
+    }
+    if (!s1 && c.s2) recordFaults = c.s2.record;
+    if (!s1 && !c.s2) {
+      return { outcome: 'bypass', pa: Number(BigInt.asUintN(52, tx.iova)), reason: 'stage 1 bypassed (S1DSS=BYPASS) and no stage 2' };
+    }
+    const route: Route = {
+      gen: this.regGen, ste, cd, cdKey: key, s1, s2: c.s2, recordFaults,
+      stage: s1 && c.s2 ? 'nested' : s1 ? 's1' : 's2',
+      tag: { vmid: s1 ? s1.vmid : c.s2!.vmid, asid: s1 ? s1.asid : -1, el2: s1 ? s1.el2 : false },
+      ias: this.ctx.ias ?? 52,
+      // What a translation through the caches reports: the STE and the CD, nothing else.
+      config: Object.freeze([
+        { what: 'ste', addr: ste.addr, words: ste.words, source: 'cache' } as const,
+        ...(cd ? [{ what: 'cd', addr: cd.addr, words: cd.words, source: 'cache' } as const] : []),
+      ]),
+    };
+    if (this.filling && (!cd || this.cdCache.get(route.cdKey) === cd)) this.routes.set(routeKey(tx), route);
+    return route;
+  }
+
   /** Translate one transaction, recording what was fetched and any event. */
   translate(tx: Transaction): TranslateResult {
-    const config: ConfigStep[] = [];
+    let config: readonly ConfigStep[] = [];
     const walk: WalkStep[] = [];
     let tlbHit = false;
     let recordFaults = true;
-    const done = (r: Omit<TranslateResult, 'config' | 'walk' | 'tlbHit'>): TranslateResult => {
-      const result = { ...r, config, walk, tlbHit };
+    // `r` is always a literal made for this call: completed in place (a spread with more
+    // properties after it is slow on V8 12, and this is the DMA path).
+    const done = (r: Outcome): TranslateResult => {
+      const result = r as { -readonly [K in keyof TranslateResult]: TranslateResult[K] };
+      result.config = config;
+      result.walk = walk;
+      result.tlbHit = tlbHit;
       this.report({ kind: 'translate', tx, result });
       return result;
     };
-    if (!this.enabled) {
+    const fast = this.overlay ? undefined : this.cachedRoute(tx);
+    if (!fast && !this.enabled) {
       if (this.field('GBPA', 'ABORT') === 1) return done({ outcome: 'abort', reason: 'SMMUEN=0 and GBPA.ABORT=1: the transaction is aborted, no event' });
       return done({ outcome: 'bypass', pa: Number(BigInt.asUintN(52, tx.iova)), reason: 'SMMUEN=0: GBPA lets the transaction bypass' });
     }
     try {
-      const ste = this.ste(tx.sid, config);
-      const c = ste.config;
-      if (c.kind === 'invalid') throw new Fault('C_BAD_STE', `STE of StreamID ${hex(tx.sid)} at ${hex(ste.addr)}: ${c.reason}`);
-      if (c.kind === 'abort') return done({ outcome: 'abort', reason: `STE of StreamID ${hex(tx.sid)} aborts (Config=ABORT): no event` });
-      if (c.kind === 'bypass') {
-        if (tx.ssid !== undefined) throw new Fault('C_BAD_SUBSTREAMID', 'a SubstreamID was given to a bypass STE');
-        return done({ outcome: 'bypass', pa: Number(BigInt.asUintN(52, tx.iova)), reason: `STE of StreamID ${hex(tx.sid)} is bypass` });
+      let route: Route;
+      if (fast) {
+        route = fast;
+        config = fast.config;
+      } else {
+        const steps: ConfigStep[] = [];
+        config = steps;
+        const r = this.resolve(tx, steps, walk);
+        if ('outcome' in r) return done(r);
+        route = r;
       }
-      let s1 = undefined;
-      if (c.s1) {
-        const useS1 = this.selectCd(tx, c.s1);
-        if (useS1 !== undefined) {
-          const cd = this.cd(tx.sid, useS1, c.s1, c.s2, config, walk, tx.iova);
-          if (cd.config.kind === 'invalid') {
-            throw new Fault('C_BAD_CD', `CD ${useS1} of StreamID ${hex(tx.sid)} at ${hex(cd.addr)}: ${cd.config.reason}`);
-          }
-          s1 = cd.config.s1;
-          recordFaults = s1.record;
-        }
-      } else if (tx.ssid !== undefined) {
-        throw new Fault('C_BAD_SUBSTREAMID', 'a SubstreamID was given to an STE without stage 1');
-      }
-      if (!s1 && c.s2) recordFaults = c.s2.record;
-      if (!s1 && !c.s2) {
-        return done({ outcome: 'bypass', pa: Number(BigInt.asUintN(52, tx.iova)), reason: 'stage 1 bypassed (S1DSS=BYPASS) and no stage 2' });
-      }
-      const stage = s1 && c.s2 ? 'nested' : s1 ? 's1' : 's2';
-      const tag = { vmid: s1 ? s1.vmid : c.s2!.vmid, asid: s1 ? s1.asid : -1, el2: s1 ? s1.el2 : false };
-      const ias = this.ctx.ias ?? 52;
+      recordFaults = route.recordFaults;
+      const { s1, s2, stage, tag, ias } = route;
       const input = inputAddress(tx.iova, s1, ias);
       if (typeof input === 'number' && this.lookups) {
         const hit = this.tlb.lookup(tag.vmid, tag.asid, stage, tag.el2, input);
@@ -480,12 +590,14 @@ export class Smmu {
         if (hit && !permissionFault(hit.perms, tx.access, tx.priv, s1 !== undefined && s1.pan && !s1.el2)) {
           tlbHit = true;
           const pa = hit.outputBase + (input - hit.inputBase);
-          return done({ outcome: 'ok', pa, reason: `TLB hit: ${hex(tx.iova)} → ${hex(pa)}` });
+          const result = new TlbHitResult(pa, tx.iova, config);
+          this.report({ kind: 'translate', tx, result });
+          return result;
         }
       }
-      const r = walkTranslate(tx.iova, s1, c.s2, this.reader, walk, tx.access, tx.priv, ias);
+      const r = walkTranslate(tx.iova, s1, s2, this.reader, walk, tx.access, tx.priv, ias);
       if ('type' in r) {
-        if (r.stage === 2 && s1) recordFaults = c.s2!.record;
+        if (r.stage === 2 && s1) recordFaults = s2!.record;
         throw this.walkFault(r, tx.iova);
       }
       if (this.filling) {
