@@ -3,11 +3,12 @@
  * extension, each figure with its ratio to a floor measured side by side.
  *
  * Environment: BENCH_QUICK=1 small workloads and 2 repetitions (CI smoke runs);
- * BENCH_REPS=N repetitions; BENCH_ONLY=1,5 only these benchmarks; BENCH_JSON=FILE also
- * write the rows as JSON.
+ * BENCH_REPS=N repetitions; BENCH_ONLY=1,5 only these benchmarks; BENCH_CLOCK=cpu time
+ * in-process work by CPU time rather than elapsed time (steadier on a busy machine);
+ * BENCH_JSON=FILE also write the rows as JSON.
  */
 import { writeFileSync } from 'node:fs';
-import { cpus } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import { Benchmark, optionsFromEnv, runBenchmarks } from './harness';
 import { translateBench } from './translate';
 
@@ -22,10 +23,11 @@ async function main(): Promise<void> {
   }
   const cpu = cpus();
   console.log(`SMMU Table Debugger benchmarks: Node ${process.version}, ${cpu.length} × ${cpu[0]?.model.trim() ?? 'unknown CPU'}, ` +
-    `${opts.reps} repetition${opts.reps === 1 ? '' : 's'}${opts.quick ? ', quick mode' : ''}`);
+    `${opts.reps} repetition${opts.reps === 1 ? '' : 's'}, ${opts.clock} clock${opts.quick ? ', quick mode' : ''}; ` +
+    `load average ${loadavg()[0].toFixed(1)}`);
   const { rows, failures } = await runBenchmarks(list, opts);
   if (process.env.BENCH_JSON) {
-    writeFileSync(process.env.BENCH_JSON, JSON.stringify({ node: process.version, cpus: cpu.length, cpu: cpu[0]?.model, quick: opts.quick, reps: opts.reps, rows, failures }, null, 1));
+    writeFileSync(process.env.BENCH_JSON, JSON.stringify({ node: process.version, cpus: cpu.length, cpu: cpu[0]?.model, load: loadavg()[0], ...opts, rows, failures }, null, 1));
   }
   const missed = rows.filter((r) => r.met === false).map((r) => `[${r.bench}] ${r.label}`);
   console.log(`\n${rows.length} figures; targets not met: ${missed.length ? '\n  ' + missed.join('\n  ') : 'none'}`);
