@@ -93,6 +93,17 @@ const SSID_SPACE = 0x100000;
 
 const hex = (n: number | bigint): string => '0x' + n.toString(16);
 
+/** Registers by the names the model itself uses on every access, looked up once each. */
+const byName = new Map<string, RegisterLayout | undefined>();
+function registerNamed(name: string): RegisterLayout | undefined {
+  let r = byName.get(name);
+  if (r === undefined && !byName.has(name)) {
+    r = registerByName(name);
+    byName.set(name, r);
+  }
+  return r;
+}
+
 /**
  * An event record with the fields its type carries: fields the record does not have are
  * left out, and addresses keep only the bits the record holds.
@@ -111,33 +122,36 @@ function eventRecord(name: string, fields: Record<string, bigint | number | bool
 const NO_WALK: readonly WalkStep[] = Object.freeze([]);
 
 /**
- * The result of a TLB hit, the most common translation by far: its explanation is made
- * only when read (formatting two addresses costs ten times the hit itself).
+ * A translation's result: its explanation is made only when read, as formatting the
+ * addresses costs more than the translation itself and most results are never explained.
  */
-class TlbHitResult implements TranslateResult {
+class OkResult implements TranslateResult {
   readonly outcome: 'ok';
   readonly pa: number;
+  readonly translation?: Translation;
   readonly config: readonly ConfigStep[];
   readonly walk: readonly WalkStep[];
   readonly tlbHit: boolean;
   readonly #iova: bigint;
 
-  constructor(pa: number, iova: bigint, config: readonly ConfigStep[]) {
+  /** A TLB hit when there is no walk's `translation`. */
+  constructor(pa: number, iova: bigint, config: readonly ConfigStep[], walk: readonly WalkStep[], translation?: Translation) {
     this.outcome = 'ok';
     this.pa = pa;
+    if (translation) this.translation = translation;
     this.config = config;
-    this.walk = NO_WALK;
-    this.tlbHit = true;
+    this.walk = walk;
+    this.tlbHit = translation === undefined;
     this.#iova = iova;
   }
 
   get reason(): string {
-    return `TLB hit: ${hex(this.#iova)} → ${hex(this.pa)}`;
+    return `${this.tlbHit ? 'TLB hit: ' : ''}${hex(this.#iova)} → ${hex(this.pa)}`;
   }
 
   /** As a plain result would be written (the explanation is not an own property here). */
   toJSON(): object {
-    return { outcome: this.outcome, pa: this.pa, reason: this.reason, config: this.config, walk: this.walk, tlbHit: this.tlbHit };
+    return { outcome: this.outcome, pa: this.pa, reason: this.reason, translation: this.translation, config: this.config, walk: this.walk, tlbHit: this.tlbHit };
   }
 }
 
@@ -220,7 +234,7 @@ export class Smmu {
 
   /** A register by name (kernel or architecture spelling) or offset; throws with the known names. */
   register(nameOrOffset: string | number): RegisterLayout {
-    const r = typeof nameOrOffset === 'number' ? registerByOffset(nameOrOffset) : registerByName(nameOrOffset);
+    const r = typeof nameOrOffset === 'number' ? registerByOffset(nameOrOffset) : registerNamed(nameOrOffset);
     if (!r) {
       throw new RangeError(`no SMMU register ${typeof nameOrOffset === 'number' ? 'at offset ' + hex(nameOrOffset) : `'${nameOrOffset}'`}; ` +
         `known: ${REGISTERS.map((x) => x.name).join(', ')}`);
@@ -548,6 +562,11 @@ export class Smmu {
     return route;
   }
 
+  private ok(tx: Transaction, result: OkResult): TranslateResult {
+    this.report({ kind: 'translate', tx, result });
+    return result;
+  }
+
   /** Translate one transaction, recording what was fetched and any event. */
   translate(tx: Transaction): TranslateResult {
     let config: readonly ConfigStep[] = [];
@@ -590,9 +609,7 @@ export class Smmu {
         if (hit && !permissionFault(hit.perms, tx.access, tx.priv, s1 !== undefined && s1.pan && !s1.el2)) {
           tlbHit = true;
           const pa = hit.outputBase + (input - hit.inputBase);
-          const result = new TlbHitResult(pa, tx.iova, config);
-          this.report({ kind: 'translate', tx, result });
-          return result;
+          return this.ok(tx, new OkResult(pa, tx.iova, config, NO_WALK));
         }
       }
       const r = walkTranslate(tx.iova, s1, s2, this.reader, walk, tx.access, tx.priv, ias);
@@ -600,11 +617,12 @@ export class Smmu {
         if (r.stage === 2 && s1) recordFaults = s2!.record;
         throw this.walkFault(r, tx.iova);
       }
-      if (this.filling) {
+      // Enabled here (checked above, or implied by a route): only a probe leaves the caches alone.
+      if (!this.overlay) {
         this.tlb.insert(Tlb.entryFor(r, tag));
         this.tlb.recordWalk(tag, walk);
       }
-      return done({ outcome: 'ok', pa: r.pa, reason: `${hex(tx.iova)} → ${hex(r.pa)}`, translation: r });
+      return this.ok(tx, new OkResult(r.pa, tx.iova, config, walk, r));
     } catch (e) {
       if (!(e instanceof Fault)) throw e;
       const translationFault = e.event.startsWith('F_') && e.event !== 'F_WALK_EABT' && e.event !== 'F_STREAM_DISABLED';

@@ -117,6 +117,8 @@ class Store {
   perShift: Int32Array;
   shifts: number[];
   walks: Map<string, WalkCacheEntry>;
+  /** The walk-cache entry last stored per stage and level (index level + 4 * (stage - 1)). */
+  lastWalks: (WalkCacheEntry | undefined)[] = new Array<WalkCacheEntry | undefined>(8).fill(undefined);
 
   constructor(capacity = 64) {
     this.mask = capacity - 1;
@@ -435,15 +437,26 @@ export class Tlb {
       if (step.type !== 'table' || d.input === undefined || d.next === undefined) continue;
       const g = GRANULE_SHIFT[d.granule];
       const size = POW2[g + (g - 3) * (3 - step.level)];
+      const inputBase = d.input - (((d.input % size) + size) % size);
+      const asid = step.stage === 2 ? -1 : tag.asid;
+      const el2 = step.stage === 2 ? false : tag.el2;
+      n++;
+      const s = this.own();
+      // Consecutive walks mostly share their upper tables: an entry equal to the last one
+      // recorded at this stage and level is already held (nothing removes an entry from a
+      // store), so it is not keyed and stored again.
+      const slot = step.level + (step.stage - 1) * 4;
+      const last = s.lastWalks[slot];
+      if (last && last.descAddr === step.descAddr && last.desc === step.desc && last.inputBase === inputBase && last.granule === d.granule &&
+        last.vmid === tag.vmid && last.asid === asid && last.el2 === el2 && last.tableAddr === d.next) continue;
       const w: WalkCacheEntry = {
-        stage: step.stage, vmid: tag.vmid, asid: step.stage === 2 ? -1 : tag.asid, el2: step.stage === 2 ? false : tag.el2,
-        level: step.level, granule: d.granule, inputBase: d.input - (((d.input % size) + size) % size), size,
+        stage: step.stage, vmid: tag.vmid, asid, el2,
+        level: step.level, granule: d.granule, inputBase, size,
         descAddr: step.descAddr, desc: step.desc, tableAddr: d.next,
       };
       const key = `${w.stage}/${w.el2 ? 1 : 0}/${w.vmid}/${w.asid}/${w.granule}/${w.level}/${w.inputBase}`;
-      const s = this.own();
       s.walks.set(key, w);
-      n++;
+      s.lastWalks[slot] = w;
     }
     return n;
   }
