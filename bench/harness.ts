@@ -145,6 +145,11 @@ export class BenchContext {
     return this.opts.quick;
   }
 
+  /** The clock the figures use, in ms: for timing parts of a run (see `value`). */
+  now(): number {
+    return this.opts.clock === 'cpu' ? cpuMs() : performance.now();
+  }
+
   /** A size for the run: the full one, or the quick one. */
   size<T>(full: T, quick: T): T {
     return this.opts.quick ? quick : full;

@@ -10,9 +10,10 @@
 import { writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { Benchmark, optionsFromEnv, runBenchmarks } from './harness';
+import { mapScaleBench } from './mapScale';
 import { translateBench } from './translate';
 
-export const BENCHMARKS: readonly Benchmark[] = [translateBench];
+export const BENCHMARKS: readonly Benchmark[] = [translateBench, mapScaleBench];
 
 async function main(): Promise<void> {
   const opts = optionsFromEnv();
