@@ -289,11 +289,15 @@ function protFields(d: PgtableDomain, prot: MapProt): Record<string, FieldInput>
   return attrs;
 }
 
-function leafPte(d: PgtableDomain, lvl: number, attrs: Record<string, FieldInput>, pa: number): bigint {
+/**
+ * Leaf PTEs of one level with the same attributes: the attribute bits are encoded once
+ * (a map stores hundreds of thousands of leaves), then each PTE adds its output address.
+ */
+function leafPtes(d: PgtableDomain, lvl: number, attrs: Record<string, FieldInput>): (pa: number) => bigint {
   const type = lvl === 3 ? 'page' : 'block';
   const fmt = fmtAt(d, lvl);
   const [w] = encode(pteLayout(fmt, type), { ...attrs, Type: lvl === 3 ? 3 : 1 });
-  return w | makeOutputAddressBits(BigInt(pa), fmt, type);
+  return (pa) => w | makeOutputAddressBits(BigInt(pa), fmt, type);
 }
 
 function tablePte(d: PgtableDomain, lvl: number, table: number): bigint {
@@ -560,9 +564,10 @@ function* initPte(ctx: DriverContext, geo: Geo, req: MapRequest, lvl: number, pt
     }
   }
   const size = req.pgsize;
+  const leaf = leafPtes(d, lvl, req.attrs);
   yield* frame('__arm_lpae_init_pte', (function* (): Action {
     for (let i = 0; i < n; i++) {
-      const pte = leafPte(d, lvl, req.attrs, req.pa + i * size);
+      const pte = leaf(req.pa + i * size);
       yield { op: 'store', addr: ptep + 8 * i, size: 8, value: pte, unit: req.unit, what: `ptep[${i}]: ${lvl === 3 ? 'page' : 'block'} ${hex(req.iova + i * size)} → ${hex(req.pa + i * size)}` };
     }
     if (!d.coherentWalk) yield* syncPte(ptep, n);

@@ -77,6 +77,11 @@ export class PhysicalMemory {
 
   /** Little-endian 64-bit read as a bigint. */
   readU64(addr: number): bigint {
+    const off = addr & PAGE_MASK;
+    if (off <= PAGE_SIZE - 8) {
+      const p = this.pageForRead(Math.floor(addr / PAGE_SIZE));
+      return p ? p.view.getBigUint64(off, true) : 0n;
+    }
     return BigInt(this.readU32(addr)) | (BigInt(this.readU32(addr + 4)) << 32n);
   }
 
@@ -149,8 +154,16 @@ export class PhysicalMemory {
   }
 }
 
+/** Eight bytes to convert through, so the common 64-bit case is one typed-array access. */
+const scratch = new Uint8Array(8);
+const scratchView = new DataView(scratch.buffer);
+
 /** Read little-endian `size` bytes (1, 2, 4 or 8) from a byte array as a bigint. */
 export function bytesToBigint(bytes: Uint8Array, offset = 0, size = bytes.length - offset): bigint {
+  if (size === 8) {
+    for (let i = 0; i < 8; i++) scratch[i] = bytes[offset + i];
+    return scratchView.getBigUint64(0, true);
+  }
   let v = 0n;
   for (let i = size - 1; i >= 0; i--) v = (v << 8n) | BigInt(bytes[offset + i]);
   return v;
@@ -159,6 +172,11 @@ export function bytesToBigint(bytes: Uint8Array, offset = 0, size = bytes.length
 /** Little-endian bytes of a value. */
 export function bigintToBytes(v: bigint, size: number): Uint8Array {
   const out = new Uint8Array(size);
+  if (size === 8) {
+    scratchView.setBigUint64(0, BigInt.asUintN(64, v), true);
+    out.set(scratch);
+    return out;
+  }
   let x = BigInt.asUintN(size * 8, v);
   for (let i = 0; i < size; i++) {
     out[i] = Number(x & 0xffn);

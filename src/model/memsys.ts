@@ -62,6 +62,10 @@ export class MemoryError extends Error {
 
 const hex = (n: number): string => '0x' + n.toString(16);
 
+/** Byte masks within a granule: MASKS[offset][length] has 0xff for each byte stored. */
+const MASKS: readonly (readonly bigint[])[] = Array.from({ length: GRANULE }, (_, off) =>
+  Array.from({ length: GRANULE - off + 1 }, (_, len) => ((1n << BigInt(8 * len)) - 1n) << BigInt(8 * off)));
+
 function checkRange(addr: number, len: number): void {
   if (!Number.isSafeInteger(addr) || addr < 0 || addr + len > MAX_PHYS_ADDR || len < 0) {
     throw new MemoryError(`address range ${hex(addr)}+${len} is outside the 52-bit physical address space`);
@@ -110,7 +114,22 @@ export class MemorySystem {
   }
 
   cpuLoad(addr: number, size: 1 | 2 | 4 | 8): bigint {
+    if (size === 8 && addr % 8 === 0) {
+      checkRange(addr, 8);
+      return this.cpuQword(addr);
+    }
     return bytesToBigint(this.cpuRead(addr, size));
+  }
+
+  /**
+   * The CPU's view of an aligned qword without building a byte array: its cache line,
+   * else cleans in flight over PoC.
+   */
+  private cpuQword(addr: number): bigint {
+    // A line holds the CPU's value of all its bytes; without one, cleans in flight come before PoC.
+    const line = this.cache.size > 0 ? this.cache.get(addr) : undefined;
+    if (line) return bytesToBigint(line.data, addr - line.base, 8);
+    return this.pendingWriteBacks.length > 0 ? bytesToBigint(this.cpuRead(addr, 8)) : this.poc.readU64(addr);
   }
 
   /**
@@ -124,11 +143,11 @@ export class MemorySystem {
       // Unaligned stores cross granules: record each part.
       const first = GRANULE - (addr % GRANULE);
       const bytes = bigintToBytes(value, size);
-      this.storeBytes(addr, bytes.subarray(0, first), 1, origin);
-      this.storeBytes(addr + first, bytes.subarray(first), 1, origin);
+      this.storeBytes(addr, bytes, 0, first, 1, origin);
+      this.storeBytes(addr + first, bytes, first, size - first, 1, origin);
       return;
     }
-    this.storeBytes(addr, bigintToBytes(value, size), Math.min(unit, size) as Version['unit'], origin);
+    this.storeBytes(addr, bigintToBytes(value, size), 0, size, Math.min(unit, size) as Version['unit'], origin);
   }
 
   /** Bulk CPU writes (memset/memcpy): byte stores with no atomicity. */
@@ -137,28 +156,36 @@ export class MemorySystem {
     for (let done = 0; done < data.length;) {
       const a = addr + done;
       const n = Math.min(data.length - done, GRANULE - (a % GRANULE));
-      this.storeBytes(a, data.subarray(done, done + n), 1, origin);
+      this.storeBytes(a, data, done, n, 1, origin);
       done += n;
     }
   }
 
-  /** Stores within one granule. */
-  private storeBytes(addr: number, bytes: Uint8Array, unit: Version['unit'], origin: number): void {
+  /** Stores of `len` bytes of `src` from `from`, within one granule. */
+  private storeBytes(addr: number, src: Uint8Array, from: number, len: number, unit: Version['unit'], origin: number): void {
     const g = granuleOf(addr);
-    const path = this.pathAt(addr);
-    const before = bytesToBigint(this.cpuRead(g, GRANULE));
-    if (this.attrAt(addr) === 'cacheable') {
+    const attr = this.attrAt(addr);
+    const path = this.config.coherent || attr === 'noncacheable' ? 'direct' : 'poc';
+    let before: bigint;
+    let after: bigint;
+    if (attr === 'cacheable') {
+      // The line (filled with the CPU's view when new) holds the granule before and after.
       const line = this.cache.lineForWrite(addr, (base, out) => this.cpuFill(base, out));
       const off = addr - line.base;
-      line.data.set(bytes, off);
-      line.dirty.fill(1, off, off + bytes.length);
+      let same = true;
+      for (let i = 0; i < len; i++) same &&= line.data[off + i] === src[from + i];
+      before = same ? 0n : bytesToBigint(line.data, g - line.base, 8);
+      for (let i = 0; i < len; i++) line.data[off + i] = src[from + i];
+      line.dirty.fill(1, off, off + len);
+      if (same) return;
+      after = bytesToBigint(line.data, g - line.base, 8);
     } else {
-      this.poc.write(addr, bytes);
+      before = this.cpuQword(g);
+      this.poc.write(addr, len === src.length ? src : src.subarray(from, from + len));
+      after = this.cpuQword(g);
+      if (after === before) return;
     }
-    const after = bytesToBigint(this.cpuRead(g, GRANULE));
-    if (after === before) return;
-    let mask = 0n;
-    for (let i = 0; i < bytes.length; i++) mask |= 0xffn << BigInt(8 * (addr - g + i));
+    const mask = MASKS[addr - g][len];
     const effectiveUnit = path === 'poc' ? (Math.min(unit, this.config.writebackGranule) as Version['unit']) : unit;
     this.history.store(g, path, before, after, mask, effectiveUnit, origin);
   }

@@ -29,6 +29,9 @@ const hex = (n: number): string => '0x' + n.toString(16);
 
 /** Regions sorted by base; lookups by binary search. Immutable: changes return a new map. */
 export class RegionMap {
+  /** The live region `at` found last (a memo: the map itself never changes). */
+  private last?: Region;
+
   private constructor(private readonly sorted: readonly Region[]) {}
 
   static empty(): RegionMap {
@@ -45,6 +48,16 @@ export class RegionMap {
 
   /** The live region holding `addr`, if any. */
   at(addr: number): Region | undefined {
+    // Live regions never overlap, so the one found last is the answer whenever it holds addr
+    // (accesses come in runs: a table being filled, a queue being written).
+    const last = this.last;
+    if (last && addr >= last.base && addr < last.base + last.size) return last;
+    const r = this.search(addr);
+    if (r) this.last = r;
+    return r;
+  }
+
+  private search(addr: number): Region | undefined {
     let lo = 0;
     let hi = this.sorted.length - 1;
     let found: Region | undefined;

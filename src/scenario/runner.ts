@@ -78,7 +78,8 @@ export class Runner {
   next = 0;
   /** Micro-operations executed so far. */
   ops = 0;
-  private active?: { step: Step; gen: Action<void>; result: OpResult; stack: string[] };
+  /** The statement running: its generator, the last result, the driver call stack and a copy of it to share. */
+  private active?: { step: Step; gen: Action<void>; result: OpResult; stack: string[]; shared?: readonly string[] };
   private stopped = false;
   /** Observers of machine activity (the checker, the debugger). */
   private readonly observers: ((t: Tagged, r: Runner) => void)[] = [];
@@ -260,10 +261,17 @@ export class Runner {
       return this.fail(a.step, new ScenarioError(a.step.range, `the run exceeded ${this.limits.maxOps} micro-operations (limit maxOps); ` +
         'raise it with --max-ops or the launch option "maxOps"'));
     }
-    if (op.op === 'enter') a.stack.push(op.fn);
+    if (op.op === 'enter') {
+      a.stack.push(op.fn);
+      a.shared = undefined;
+    }
     this.ops++;
-    const stack = [...a.stack];
-    if (op.op === 'leave') a.stack.pop();
+    // Operations in the same driver frame share one copy of the stack.
+    const stack = a.shared ?? (a.shared = [...a.stack]);
+    if (op.op === 'leave') {
+      a.stack.pop();
+      a.shared = undefined;
+    }
     // The operation's line comes before what the SMMU does in response to it.
     if (op.op !== 'enter' && op.op !== 'leave') {
       this.results.trace.push({ step: a.step.index, op: this.ops, kind: op.op === 'note' ? 'note' : 'op', text: opText(op), stack });
