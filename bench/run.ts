@@ -10,10 +10,11 @@
 import { writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { Benchmark, optionsFromEnv, runBenchmarks } from './harness';
+import { checkerBench } from './checker';
 import { mapScaleBench } from './mapScale';
 import { translateBench } from './translate';
 
-export const BENCHMARKS: readonly Benchmark[] = [translateBench, mapScaleBench];
+export const BENCHMARKS: readonly Benchmark[] = [translateBench, mapScaleBench, checkerBench];
 
 async function main(): Promise<void> {
   const opts = optionsFromEnv();
