@@ -84,6 +84,10 @@ interface Route {
   readonly config: readonly ConfigStep[];
 }
 
+/** Decoded STE and CD configurations by ID registers (the base context), then by kind and words. */
+const DECODED = new WeakMap<ArchContext, Map<string, StreamConfig | CdConfig>>();
+const DECODED_MAX = 4096;
+
 /** Route key: StreamID and SubstreamID + 1 (0 for none) in one exact number. */
 const routeKey = (tx: Transaction): number => tx.sid * 0x200000 + (tx.ssid === undefined ? 0 : tx.ssid + 1);
 
@@ -403,6 +407,25 @@ export class Smmu {
     return Number(entry.word & 0x00ff_ffff_ffff_ffc0n) + l2 * 64;
   }
 
+  /**
+   * A fetched structure's configuration, decoded once per distinct value: the same words
+   * decode the same way under the same ID registers and CR2.E2H (and, for a CD, the same
+   * stream fields), and the checker's probes fetch the same entries after every step.
+   */
+  private decoded<T extends StreamConfig | CdConfig>(what: string, words: readonly bigint[], make: () => T): T {
+    let memo = DECODED.get(this.baseCtx);
+    if (!memo) DECODED.set(this.baseCtx, (memo = new Map()));
+    const key = `${what}:${this.ctx.e2h === true}:${words.join(',')}`;
+    let c = memo.get(key) as T | undefined;
+    if (!c) {
+      // A bound, for runs that write very many distinct entries.
+      if (memo.size >= DECODED_MAX) memo.clear();
+      c = make();
+      memo.set(key, c);
+    }
+    return c;
+  }
+
   /** The STE of a StreamID, from the cache or memory. */
   private ste(sid: number, steps: ConfigStep[]): CachedSte {
     const cached = this.lookups ? this.steCache.get(sid) : undefined;
@@ -412,7 +435,7 @@ export class Smmu {
     }
     const addr = this.steAddress(sid, steps);
     const words = this.readWords(addr, 8);
-    const ste: CachedSte = { addr, words, config: streamConfig(words, this.ctx) };
+    const ste: CachedSte = { addr, words, config: this.decoded('ste', words, () => streamConfig(words, this.ctx)) };
     this.report({ kind: 'fetch', what: 'ste', addr, words, sid });
     steps.push({ what: 'ste', addr, words, source: 'memory' });
     if (this.filling) this.steCache.set(sid, ste);
@@ -467,7 +490,7 @@ export class Smmu {
     }
     const addr = this.structureAddress(cdAddr, s2, walk, input);
     const words = this.readWords(addr, 8);
-    const cd: CachedCd = { addr, words, config: cdConfig(words, this.ctx, s1) };
+    const cd: CachedCd = { addr, words, config: this.decoded(`cd:${s1.vmid}:${s1.el2}:${s1.stalld}`, words, () => cdConfig(words, this.ctx, s1)) };
     this.report({ kind: 'fetch', what: 'cd', addr, words, sid, ssid });
     steps.push({ what: 'cd', addr, words, source: 'memory' });
     if (this.filling) this.cdCache.set(key, cd);
