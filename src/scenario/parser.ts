@@ -249,7 +249,7 @@ export class StatementTable {
   }
 }
 
-function parseLine(toks: Token[], table: StatementTable, source: string): Statement {
+function parseLine(toks: Token[], table: StatementTable, lines: readonly string[]): Statement {
   const p = new LineParser(toks);
   const first = p.next();
   if (first.kind !== 'ident') throw new LineError(first.range, `a statement starts with a keyword, found ${p.describe(first)}`);
@@ -334,11 +334,11 @@ function parseLine(toks: Token[], table: StatementTable, source: string): Statem
       (t.kind === 'ident' ? didYouMean(t.text, [...optionNames, ...flagNames]) : ''), t.kind === 'ident' ? closestWord(t.text, [...optionNames, ...flagNames]) : undefined);
   }
   const range = span(toks[0].range, toks[toks.length - 1].range);
-  return { keyword, range, keywordRange, args, options, flags, fields, text: sliceRange(source, range) };
+  return { keyword, range, keywordRange, args, options, flags, fields, text: sliceRange(lines, range) };
 }
 
-function sliceRange(source: string, r: Range): string {
-  const lines = source.split('\n');
+/** The source text of a range, from the file's lines (split once per file: a scenario may have 100,000 statements). */
+function sliceRange(lines: readonly string[], r: Range): string {
   if (r.start.line === r.end.line) return lines[r.start.line - 1]?.slice(r.start.col - 1, r.end.col - 1) ?? '';
   return lines.slice(r.start.line - 1, r.end.line).join('\n').trim();
 }
@@ -346,6 +346,7 @@ function sliceRange(source: string, r: Range): string {
 /** Parse a whole file: every statement that parses, and every error (one per bad line). */
 export function parse(source: string, file: string, table: StatementTable): ParseResult {
   const { tokens, diagnostics } = lex(source, file);
+  const lines = source.split('\n');
   const statements: Statement[] = [];
   let line: Token[] = [];
   const badLines = new Set(diagnostics.map((d) => d.range.start.line));
@@ -356,7 +357,7 @@ export function parse(source: string, file: string, table: StatementTable): Pars
     }
     if (line.length && !badLines.has(line[0].range.start.line)) {
       try {
-        statements.push(parseLine(line, table, source));
+        statements.push(parseLine(line, table, lines));
       } catch (e) {
         if (!(e instanceof LineError)) throw e;
         diagnostics.push({ range: e.range, severity: 'error', message: e.message, suggestion: e.suggestion });
