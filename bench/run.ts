@@ -11,10 +11,16 @@ import { writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { Benchmark, optionsFromEnv, runBenchmarks } from './harness';
 import { checkerBench } from './checker';
+import { debuggerBench } from './debugger';
+import { dumpBench } from './dump';
+import { entryWriterBench } from './entryWriter';
+import { extensionBench } from './extension';
 import { mapScaleBench } from './mapScale';
 import { translateBench } from './translate';
 
-export const BENCHMARKS: readonly Benchmark[] = [translateBench, mapScaleBench, checkerBench];
+export const BENCHMARKS: readonly Benchmark[] = [
+  translateBench, mapScaleBench, checkerBench, entryWriterBench, debuggerBench, dumpBench, extensionBench,
+];
 
 async function main(): Promise<void> {
   const opts = optionsFromEnv();

@@ -1,13 +1,16 @@
 // Bundles the extension (Node and browser), the standalone debug adapter and the CLI with esbuild.
-// Usage: node scripts/build.mjs [--production] [--watch]
+// Usage: node scripts/build.mjs [--production] [--watch] [--outdir=DIR]
+// --outdir puts the bundles under DIR instead of the repository (the benchmarks measure a
+// production build there without replacing dist/).
 import * as esbuild from 'esbuild';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { dirname, join } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const production = process.argv.includes('--production');
 const watch = process.argv.includes('--watch');
+const outdir = process.argv.find((a) => a.startsWith('--outdir='))?.slice('--outdir='.length) ?? root;
 
 const common = {
   bundle: true,
@@ -25,7 +28,7 @@ const bundles = [
   { entryPoints: ['src/extension/webExtension.ts'], outfile: 'dist/web/extension.js', platform: 'browser', format: 'cjs', external: ['vscode'] },
   { entryPoints: ['src/debug/debugAdapter.ts'], outfile: 'dist/debugAdapter.js', platform: 'node', format: 'cjs' },
   { entryPoints: ['src/cli/main.ts'], outfile: 'dist/cli.js', platform: 'node', format: 'cjs' },
-].filter((b) => existsSync(join(root, b.entryPoints[0])));
+].filter((b) => existsSync(join(root, b.entryPoints[0]))).map((b) => ({ ...b, outfile: join(outdir, b.outfile) }));
 
 if (watch) {
   for (const b of bundles) {
@@ -36,7 +39,7 @@ if (watch) {
 } else {
   await Promise.all(bundles.map((b) => esbuild.build({ ...common, ...b })));
   for (const b of bundles) {
-    const kb = (statSync(join(root, b.outfile)).size / 1024).toFixed(1);
-    console.log(`built ${b.outfile} (${kb} KB${production ? ', minified' : ''})`);
+    const kb = (statSync(b.outfile).size / 1024).toFixed(1);
+    console.log(`built ${relative(root, b.outfile)} (${kb} KB${production ? ', minified' : ''})`);
   }
 }
