@@ -215,6 +215,8 @@ export class Checker {
     tx: Transaction; entry: PathEntry; before: TranslateResult; oldest: readonly bigint[];
     values: Map<string, { value: readonly bigint[]; result: TranslateResult; written: boolean }>;
   }>();
+  /** Per transaction: its last path, and what it was worked out from (see `pathOf`). */
+  private readonly paths = new Map<string, { smmu: Machine['smmu']; gen: number; base: TranslateResult; entries: PathEntry[] }>();
   /** Transactions that used cached configuration or translations during the statement. */
   private readonly usedCaches = new Map<string, Transaction>();
   /** Every transaction the SMMU translated, for what its caches still hold at the end. */
@@ -307,7 +309,7 @@ export class Checker {
       this.report('torn-store', `a plain ${size * 8}-bit store of ${hex(value)} to ${tableText(h.table, h.index)} at ${hex(addr)} may be split ` +
         `into ${unit}-byte parts, and the SMMU can read the entry between them (it is reached through ${h.table.path}). Use WRITE_ONCE`, `${addr}`);
     }
-    if (!this.movesPointers(h.table, value, before)) return;
+    if (!this.movesPointers(h.table, Math.floor((addr - h.entry) / 8), value, before)) return;
     const reachBefore = this.reachable();
     this.reach = undefined;
     const after = this.reachable();
@@ -333,7 +335,12 @@ export class Checker {
   }
 
   /** Could a store here change which tables are reachable? (Leaf page-table entries cannot.) */
-  private movesPointers(t: ReachableTable, value: bigint, before: bigint): boolean {
+  private movesPointers(t: ReachableTable, qword: number, value: bigint, before: bigint): boolean {
+    if (value === before) return false;
+    // What the walk of reachable tables reads of an STE (qword 0: V, Config, the CD table;
+    // 2: VMID and VTCR; 3: S2TTB) and of a CD (0: V, ASID, the ranges; 1, 2: TTB0, TTB1).
+    if (t.kind === 'ste') return qword === 0 || qword === 2 || qword === 3;
+    if (t.kind === 'cd') return qword <= 2;
     if (t.kind !== 'pgtable') return t.kind !== 'cmdq' && t.kind !== 'evtq';
     if (t.level === 3) return false;
     const fmt = { stage: t.stage!, granule: t.granule!, level: t.level! as 0 | 1 | 2 | 3 };
@@ -523,8 +530,34 @@ export class Checker {
     this.reachable();
   }
 
+  /**
+   * The entries a transaction's translation reads, as a fresh fetch would. A probe reads
+   * nothing but the registers and the entries it reports (with the values it read), so
+   * the last path of the transaction stands while the registers are unchanged and each of
+   * those entries still reads the same: checking that costs a few reads, not a walk.
+   */
   private pathOf(tx: Transaction): PathEntry[] {
-    const base = this.m.smmu.probe(tx, new Map());
+    const smmu = this.m.smmu;
+    const key = txKey(tx);
+    const last = this.paths.get(key);
+    if (last && last.smmu === smmu && last.gen === smmu.registerGeneration && this.unchanged(last.base)) return last.entries;
+    const base = smmu.probe(tx, new Map());
+    const entries = this.pathEntries(base);
+    this.paths.set(key, { smmu, gen: smmu.registerGeneration, base, entries });
+    return entries;
+  }
+
+  /** Whether every qword a translation read still reads the same to the SMMU. */
+  private unchanged(r: TranslateResult): boolean {
+    const mem = this.m.mem;
+    for (const c of r.config) {
+      for (let i = 0; i < c.words.length; i++) if (mem.smmuReadU64(c.addr + 8 * i) !== c.words[i]) return false;
+    }
+    for (const w of r.walk) if (mem.smmuReadU64(w.descAddr) !== w.desc) return false;
+    return true;
+  }
+
+  private pathEntries(base: TranslateResult): PathEntry[] {
     const out: PathEntry[] = [];
     for (const c of base.config) {
       const qwords = c.what === 'ste' || c.what === 'cd' ? 8 : 1;
@@ -539,16 +572,15 @@ export class Checker {
   private judgePath(tx: Transaction): void {
     const mem = this.m.mem;
     for (const e of this.pathOf(tx)) {
-      let key = `${tx.sid}:${tx.ssid}:${tx.iova}:${tx.access}:${e.addr}`;
+      // Most entries have no stores pending: found without building a key.
       let any = false;
+      for (let i = 0; i < e.qwords && !any; i++) any = mem.history.get(e.addr + i * GRANULE) !== undefined;
+      if (!any) continue;
+      let key = `${tx.sid}:${tx.ssid}:${tx.iova}:${tx.access}:${e.addr}`;
       for (let i = 0; i < e.qwords; i++) {
         const h = mem.history.get(e.addr + i * GRANULE);
-        if (h) {
-          any = true;
-          key += `:${h.versions.length}:${h.versions[h.versions.length - 1].seq}:${h.settled}`;
-        }
+        if (h) key += `:${h.versions.length}:${h.versions[h.versions.length - 1].seq}:${h.settled}`;
       }
-      if (!any) continue;
       // The values depend on the entry's history only: a later barrier adds none, so an entry left
       // pending is judged (and reported) at the statement that wrote it, not again at every later one.
       if (this.judged.has(key)) continue;

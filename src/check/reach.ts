@@ -117,7 +117,7 @@ export class Reachability {
     const log2 = Math.min(cfg & 0x3f, this.m.smmu.features.sidBits);
     if (((cfg >>> 16) & 3) !== 1) {
       this.add({ kind: 'ste', base, entrySize: 64, entries: 2 ** log2, path: 'STRTAB_BASE (linear)', firstSid: 0 });
-      for (let sid = 0; sid < 2 ** log2; sid++) this.walkSte(base + sid * 64, sid, view);
+      this.walkStes(base, 2 ** log2, 0, view);
       return;
     }
     const split = (cfg >>> 6) & 0x1f;
@@ -130,8 +130,18 @@ export class Reachability {
       const l2 = Number(d & MASK_PTR);
       const n = Math.min(2 ** (span - 1), 2 ** split);
       this.add({ kind: 'ste', base: l2, entrySize: 64, entries: n, path: `L1STD ${i}`, firstSid: i * 2 ** split });
-      for (let j = 0; j < n; j++) this.walkSte(l2 + j * 64, i * 2 ** split + j, view);
+      this.walkStes(l2, n, i * 2 ** split, view);
     }
+  }
+
+  /**
+   * A table of `n` STEs: one bulk read of the view finds the valid ones (V, bit 0 of each
+   * entry's first byte), which are then followed. The walk is redone whenever a pointer
+   * may have moved, and most STEs of a table are invalid or abort.
+   */
+  private walkStes(base: number, n: number, firstSid: number, view: View): void {
+    const bytes = view === 'cpu' ? this.m.mem.cpuRead(base, n * 64) : this.m.mem.smmuRead(base, n * 64);
+    for (let j = 0; j < n; j++) if ((bytes[j * 64] & 1) !== 0) this.walkSte(base + j * 64, firstSid + j, view);
   }
 
   private walkSte(addr: number, sid: number, view: View): void {
@@ -219,11 +229,14 @@ export class Reachability {
     if (level === 3) return;
     const bytes = this.m.mem.cpuRead(base, entries * 8);
     const smmu = this.m.mem.smmuRead(base, entries * 8);
+    const views = [bytes, smmu];
     const dv = [new DataView(bytes.buffer), new DataView(smmu.buffer)];
+    const fmt = { stage, granule, level: level as 0 | 1 | 2 | 3 };
     for (let i = 0; i < entries; i++) {
-      for (const v of dv) {
-        const d = v.getBigUint64(i * 8, true);
-        const fmt = { stage, granule, level: level as 0 | 1 | 2 | 3 };
+      for (let k = 0; k < 2; k++) {
+        // Only bits[1:0] = 0b11 can be a table descriptor: most entries are skipped on their first byte.
+        if ((views[k][i * 8] & 3) !== 3) continue;
+        const d = dv[k].getBigUint64(i * 8, true);
         if (descriptorType(d, fmt) !== 'table') continue;
         const next = outputAddress(d, fmt);
         if (next === undefined) continue;

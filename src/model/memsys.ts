@@ -295,6 +295,10 @@ export class MemorySystem {
   }
 
   smmuReadU64(addr: number): bigint {
+    if (!this.config.coherent && addr % 8 === 0) {
+      checkRange(addr, 8);
+      return this.poc.readU64(addr);
+    }
     return bytesToBigint(this.smmuRead(addr, 8));
   }
 

@@ -186,6 +186,11 @@ export class Smmu {
   /** Bumped by every MMIO write: a route resolved before may no longer hold. */
   private regGen = 0;
 
+  /** Changes whenever the CPU writes a register (what translations depend on besides memory). */
+  get registerGeneration(): number {
+    return this.regGen;
+  }
+
   constructor(
     readonly features: SmmuFeatures,
     private mem: MemorySystem,
