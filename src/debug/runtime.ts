@@ -78,6 +78,9 @@ interface Pending {
 
 const HAZARD_PREFIX = 'hazard:';
 
+/** How many boundaries before a step-back target get their own snapshot, and how many such are kept. */
+const RECENT = 32;
+
 /** The event filters; hazard rules are added by the adapter from the checker's catalogue. */
 export const EVENT_FILTERS: readonly EventFilter[] = [
   { id: 'cmo', label: 'Cache maintenance (CMO)', description: 'DC CVAC / CIVAC / IVAC on a range' },
@@ -92,6 +95,10 @@ export const EVENT_FILTERS: readonly EventFilter[] = [
 export class Runtime {
   session: Session;
   private snapshots = new Map<number, SessionSnapshot>();
+  /** Extra snapshots near where the user stepped back to, oldest first (see `snapshotHere`). */
+  private recent: number[] = [];
+  /** Micro-operations executed before each statement boundary passed so far, by statement index. */
+  private boundaryOps: number[] = [];
   lines: LineBreakpoint[] = [];
   functions: FunctionBreakpoint[] = [];
   data: DataBreakpoint[] = [];
@@ -231,11 +238,30 @@ export class Runtime {
 
   // ---- moving forwards ------------------------------------------------------------------
 
-  private snapshotHere(): void {
+  /**
+   * At a statement boundary: note where it starts, and snapshot it if it is one of every
+   * boundary near the start, one in 32 after that (so a step back replays at most 31
+   * statements), or — `near` — one the user is stepping back to (kept among the last
+   * RECENT such, so stepping back again nearby restores at once).
+   */
+  private snapshotHere(near = false): void {
     const r = this.runner;
-    if (r.inStatement || this.snapshots.has(r.next)) return;
-    // Every statement boundary near the start, then one in 32: a step back replays at most 32 statements.
-    if (r.next < 256 || r.next % 32 === 0) this.snapshots.set(r.next, this.session.snapshot());
+    if (r.inStatement) return;
+    this.boundaryOps[r.next] ??= r.ops;
+    if (this.snapshots.has(r.next)) return;
+    if (r.next < 256 || r.next % 32 === 0) {
+      this.snapshots.set(r.next, this.session.snapshot());
+    } else if (near) {
+      this.snapshots.set(r.next, this.session.snapshot());
+      this.recent.push(r.next);
+      if (this.recent.length > RECENT) this.snapshots.delete(this.recent.shift()!);
+    }
+  }
+
+  /** The snapshot at or before statement boundary `index`: every 32nd is kept, so the search is short. */
+  private snapshotBefore(index: number): number {
+    for (let k = index; k >= 0; k--) if (this.snapshots.has(k)) return k;
+    return -1;
   }
 
   /**
@@ -336,6 +362,10 @@ export class Runtime {
     const here = this.position;
     this.edits.push({ ...here, apply });
     apply(this);
+    // What was recorded beyond this point came from the run without the edit.
+    for (const k of [...this.snapshots.keys()]) if (k > here.next) this.snapshots.delete(k);
+    this.recent = this.recent.filter((k) => k <= here.next);
+    this.boundaryOps.length = Math.min(this.boundaryOps.length, here.next + 1);
   }
 
   private applyEditsAt(p: Position): void {
@@ -346,8 +376,7 @@ export class Runtime {
 
   /** Go to an exact position by restoring the nearest earlier snapshot and replaying. */
   goto(target: Position): void {
-    let base = -1;
-    for (const k of this.snapshots.keys()) if (k <= target.next && k > base) base = k;
+    const base = this.snapshotBefore(target.next);
     const snap = base >= 0 ? this.snapshots.get(base)! : undefined;
     if (snap) {
       this.session.restore(snap);
@@ -363,7 +392,7 @@ export class Runtime {
         if (!(r.ops < target.ops || (r.next < target.next && !r.inStatement))) break;
         const e = r.stepOp();
         if (e.kind === 'end' || e.kind === 'error') break;
-        if (!r.inStatement) this.snapshotHere();
+        if (!r.inStatement) this.snapshotHere(target.next - r.next < RECENT);
       }
     } finally {
       this.replaying = false;
@@ -396,12 +425,11 @@ export class Runtime {
   /** The position before statement `index` starts (ops counted by replaying from the nearest snapshot). */
   private boundaryBefore(index: number): Position {
     if (index <= 0) return { next: 0, ops: 0 };
-    const snap = this.snapshots.get(index);
-    if (snap) return { next: index, ops: snap.run.ops };
+    const known = this.boundaryOps[index];
+    if (known !== undefined) return { next: index, ops: known };
     // Replay from the nearest snapshot to find the op count at that boundary.
     const here = this.position;
-    let base = 0;
-    for (const k of this.snapshots.keys()) if (k <= index && k > base) base = k;
+    const base = Math.max(this.snapshotBefore(index), 0);
     this.goto({ next: base, ops: this.snapshots.get(base)?.run.ops ?? 0 });
     this.replaying = true;
     try {
@@ -453,6 +481,8 @@ export class Runtime {
   /** Start again from the beginning (same breakpoints). */
   restart(): void {
     this.snapshots = new Map();
+    this.recent = [];
+    this.boundaryOps = [];
     this.edits = [];
     this.session = this.newSession();
     this.hazardsSeen = 0;
