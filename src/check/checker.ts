@@ -215,6 +215,8 @@ export class Checker {
     tx: Transaction; entry: PathEntry; before: TranslateResult; oldest: readonly bigint[];
     values: Map<string, { value: readonly bigint[]; result: TranslateResult; written: boolean }>;
   }>();
+  /** The last CPU store reported, for `afterOp`. */
+  private lastStore?: { addr: number; size: number };
   /** Per transaction: its last path, and what it was worked out from (see `pathOf`). */
   private readonly paths = new Map<string, { smmu: Machine['smmu']; gen: number; base: TranslateResult; entries: PathEntry[] }>();
   /** Transactions that used cached configuration or translations during the statement. */
@@ -302,6 +304,7 @@ export class Checker {
   }
 
   private onStore(addr: number, size: number, unit: number, value: bigint, before: bigint): void {
+    this.lastStore = { addr, size };
     const hits = this.reachable().find(addr, size);
     if (hits.length === 0) return;
     const h = hits[0];
@@ -525,9 +528,28 @@ export class Checker {
       for (const t of this.reachable().all) this.checkLook(t, 'the SMMU is enabled (SMMUEN=1)', false);
     }
     if (kind === 'store' || kind === 'barrier' || kind === 'write' || kind === 'cmo' || kind === 'writeback') {
-      for (const tx of this.host.traffic()) this.judgePath(tx);
+      const stored = kind === 'store' ? this.lastStore : undefined;
+      this.lastStore = undefined;
+      const txs = [...this.host.traffic()];
+      if (!(stored && this.offPaths(stored, txs))) for (const tx of txs) this.judgePath(tx);
     }
     this.reachable();
+  }
+
+  /**
+   * Whether a store left every traffic path as it was: it wrote no qword of any of them
+   * (each path known, see `pathOf`). Then no path changes, no entry's history changes, and
+   * judging the paths again would find every entry already judged.
+   */
+  private offPaths(stored: { addr: number; size: number }, txs: readonly Transaction[]): boolean {
+    for (const tx of txs) {
+      const last = this.paths.get(txKey(tx));
+      if (!last || last.smmu !== this.m.smmu || last.gen !== this.m.smmu.registerGeneration) return false;
+      for (const e of last.entries) {
+        if (stored.addr < e.addr + e.qwords * GRANULE && e.addr < stored.addr + stored.size) return false;
+      }
+    }
+    return true;
   }
 
   /**
