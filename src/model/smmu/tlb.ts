@@ -184,15 +184,30 @@ class Store {
     if (this.count * 2 > this.mask + 1) this.grow();
   }
 
+  /** Twice the slots, each entry moved with the keys it already has (counts are unchanged). */
   private grow(): void {
-    const old = this.vals;
+    const oldVals = this.vals;
+    const oldKeys = this.keys;
     this.mask = this.mask * 2 + 1;
     this.keys = new Int32Array((this.mask + 1) * 4);
     this.vals = new Array<TlbEntry | undefined>(this.mask + 1).fill(undefined);
-    this.count = 0;
-    this.perShift.fill(0);
-    this.shifts = [];
-    for (const e of old) if (e) this.put(e);
+    for (let o = 0; o < oldVals.length; o++) {
+      const e = oldVals[o];
+      if (e === undefined) continue;
+      const j0 = o << 2;
+      const k0 = oldKeys[j0];
+      const k1 = oldKeys[j0 + 1];
+      const k2 = oldKeys[j0 + 2];
+      const k3 = oldKeys[j0 + 3];
+      let i = hash(k0, k1, k2, k3) & this.mask;
+      while (this.vals[i] !== undefined) i = (i + 1) & this.mask;
+      const j = i << 2;
+      this.keys[j] = k0;
+      this.keys[j + 1] = k1;
+      this.keys[j + 2] = k2;
+      this.keys[j + 3] = k3;
+      this.vals[i] = e;
+    }
   }
 }
 
@@ -432,23 +447,25 @@ export class Tlb {
    */
   recordWalk(tag: { readonly vmid: number; readonly asid: number; readonly el2: boolean }, steps: readonly WalkStep[]): number {
     let n = 0;
+    let s: Store | undefined;
     for (const step of steps) {
       const d = step as WalkStepDetail;
       if (step.type !== 'table' || d.input === undefined || d.next === undefined) continue;
-      const g = GRANULE_SHIFT[d.granule];
-      const size = POW2[g + (g - 3) * (3 - step.level)];
-      const inputBase = d.input - (((d.input % size) + size) % size);
       const asid = step.stage === 2 ? -1 : tag.asid;
       const el2 = step.stage === 2 ? false : tag.el2;
       n++;
-      const s = this.own();
+      s ??= this.own();
       // Consecutive walks mostly share their upper tables: an entry equal to the last one
-      // recorded at this stage and level is already held (nothing removes an entry from a
-      // store), so it is not keyed and stored again.
+      // recorded at this stage and level (same descriptor, regime, and span holding this
+      // input) is already held — nothing removes an entry from a store — so it is not
+      // keyed and stored again.
       const slot = step.level + (step.stage - 1) * 4;
       const last = s.lastWalks[slot];
-      if (last && last.descAddr === step.descAddr && last.desc === step.desc && last.inputBase === inputBase && last.granule === d.granule &&
-        last.vmid === tag.vmid && last.asid === asid && last.el2 === el2 && last.tableAddr === d.next) continue;
+      if (last && last.descAddr === step.descAddr && last.desc === step.desc && last.tableAddr === d.next && last.granule === d.granule &&
+        last.vmid === tag.vmid && last.asid === asid && last.el2 === el2 && d.input >= last.inputBase && d.input < last.inputBase + last.size) continue;
+      const g = GRANULE_SHIFT[d.granule];
+      const size = POW2[g + (g - 3) * (3 - step.level)];
+      const inputBase = d.input - (((d.input % size) + size) % size);
       const w: WalkCacheEntry = {
         stage: step.stage, vmid: tag.vmid, asid, el2,
         level: step.level, granule: d.granule, inputBase, size,

@@ -115,11 +115,24 @@ function typeOf(lo: number, granule: Granule, level: number, ds: boolean, pa52: 
 function addressOf(lo: number, hi: number, lowBit: number, ds: boolean, pa52: boolean): number {
   const upper = hi & (ds ? 0x3ffff : 0xffff);
   let a = lowBit >= 32
-    ? (upper - (upper % POW2[lowBit - 32])) * POW2[32]
-    : upper * POW2[32] + (lo - (lo % POW2[lowBit]));
+    ? (upper & CLEAR_BELOW[lowBit - 32]) * POW2[32]
+    : upper * POW2[32] + ((lo & CLEAR_BELOW[lowBit]) >>> 0);
   if (pa52) a += ((lo >>> 12) & 0xf) * POW2[48];
   if (ds) a += ((lo >>> 8) & 3) * POW2[50];
   return a;
+}
+
+/** CLEAR_BELOW[b]: a 32-bit mask with bits [b-1:0] clear and the rest set (b from 0 to 31). */
+const CLEAR_BELOW = new Int32Array(32).map((_, b) => ~((1 << b) - 1));
+
+/**
+ * Bits [lowBit + width - 1 : lowBit] of a non-negative integer below 2^52 given as its
+ * halves above and below bit 32: a table index, in 32-bit integer operations (width is at
+ * most 17 bits, so the shifted-out bits of `high` never reach the result).
+ */
+function indexBits(high: number, low: number, lowBit: number, width: number): number {
+  const bits = lowBit >= 32 ? high >>> (lowBit - 32) : (low >>> lowBit) | (high << (32 - lowBit));
+  return bits & ((1 << width) - 1);
 }
 
 /** The starting table's alignment: its size (entries x 8), at least 64 bytes with a 52-bit OA. */
@@ -247,16 +260,16 @@ function s2Core(
   }
   let table = cfg.ttb - (cfg.ttb % startAlign(width, cfg.oasBits));
   const limit = POW2[cfg.oasBits];
+  const ipaHigh = Math.floor(ipa / POW2[32]);
+  const ipaLow = ipa >>> 0;
   for (;;) {
-    const addr = table + (Math.floor(ipa / POW2[lowBit]) % POW2[width]) * 8;
+    const addr = table + indexBits(ipaHigh, ipaLow, lowBit, width) * 8;
     reader.read(addr, desc);
     const lo = desc[0];
     const hi = desc[1];
     const type = typeOf(lo, granule, level, ds, pa52);
-    if (steps) {
-      pushStep(steps, 2, level as Level, addr, lo, hi, type, ipa, granule, forTable, undefined,
-        type === T_TABLE ? addressOf(lo, hi, g, ds, pa52) : undefined);
-    }
+    const next = type === T_TABLE ? addressOf(lo, hi, g, ds, pa52) : undefined;
+    if (steps) pushStep(steps, 2, level as Level, addr, lo, hi, type, ipa, granule, forTable, undefined, next);
     if (type === T_INVALID) {
       return fault('F_TRANSLATION', 2, level as Level, cls,
         `stage-2 level-${level} descriptor at ${hex(addr)} is invalid (${descText(lo, hi)})`, ipa);
@@ -264,8 +277,7 @@ function s2Core(
     if (type === T_RESERVED) {
       return fault('F_TRANSLATION', 2, level as Level, cls, reservedText(2, level, addr, lo, hi, granule), ipa);
     }
-    if (type === T_TABLE) {
-      const next = addressOf(lo, hi, g, ds, pa52);
+    if (next !== undefined) {
       if (next >= limit) {
         return fault('F_ADDR_SIZE', 2, level as Level, cls,
           `stage-2 level-${level} table descriptor at ${hex(addr)} points to ${hex(next)}, beyond the ${cfg.oasBits}-bit S2PS`, ipa);
@@ -371,8 +383,10 @@ function s1Core(
   let noWrite = false;
   let pxnTable = false;
   let uxnTable = false;
+  const localHigh = Math.floor(local / POW2[32]);
+  const localLow = local >>> 0;
   for (;;) {
-    const ipaAddr = table + (Math.floor(local / POW2[lowBit]) % POW2[width]) * 8;
+    const ipaAddr = table + indexBits(localHigh, localLow, lowBit, width) * 8;
     let addr = ipaAddr;
     if (s2) {
       const f = s2Core(ipaAddr, s2, reader, steps, true, undefined, true);
@@ -387,16 +401,13 @@ function s1Core(
     const lo = desc[0];
     const hi = desc[1];
     const type = typeOf(lo, granule, level, ds, pa52);
-    if (steps) {
-      pushStep(steps, 1, level as Level, addr, lo, hi, type, x, granule, false, s2 || s2fn ? ipaAddr : undefined,
-        type === T_TABLE ? addressOf(lo, hi, g, ds, pa52) : undefined);
-    }
+    const next = type === T_TABLE ? addressOf(lo, hi, g, ds, pa52) : undefined;
+    if (steps) pushStep(steps, 1, level as Level, addr, lo, hi, type, x, granule, false, s2 || s2fn ? ipaAddr : undefined, next);
     if (type === T_INVALID) {
       return fault('F_TRANSLATION', 1, level as Level, 'IN', `level-${level} descriptor at ${hex(addr)} is invalid (${descText(lo, hi)})`);
     }
     if (type === T_RESERVED) return fault('F_TRANSLATION', 1, level as Level, 'IN', reservedText(1, level, addr, lo, hi, granule));
-    if (type === T_TABLE) {
-      const next = addressOf(lo, hi, g, ds, pa52);
+    if (next !== undefined) {
       if (next >= limit) {
         return fault('F_ADDR_SIZE', 1, level as Level, 'IN',
           `level-${level} table descriptor at ${hex(addr)} points to ${hex(next)}, beyond the ${cfg.oasBits}-bit IPS`);
