@@ -173,12 +173,7 @@ class Store {
       }
       i = (i + 1) & this.mask;
     }
-    const j = i << 2;
-    this.keys[j] = k0;
-    this.keys[j + 1] = k1;
-    this.keys[j + 2] = k2;
-    this.keys[j + 3] = k3;
-    this.vals[i] = e;
+    this.fill(i, k0, k1, k2, k3, e);
     this.count++;
     if (this.perShift[shift]++ === 0) this.shifts = [...this.shifts, shift].sort((a, b) => a - b);
     if (this.count * 2 > this.mask + 1) this.grow();
@@ -201,13 +196,18 @@ class Store {
       const k3 = oldKeys[j0 + 3];
       let i = hash(k0, k1, k2, k3) & this.mask;
       while (this.vals[i] !== undefined) i = (i + 1) & this.mask;
-      const j = i << 2;
-      this.keys[j] = k0;
-      this.keys[j + 1] = k1;
-      this.keys[j + 2] = k2;
-      this.keys[j + 3] = k3;
-      this.vals[i] = e;
+      this.fill(i, k0, k1, k2, k3, e);
     }
+  }
+
+  /** Store an entry and its keys in slot `i`. */
+  private fill(i: number, k0: number, k1: number, k2: number, k3: number, e: TlbEntry): void {
+    const j = i << 2;
+    this.keys[j] = k0;
+    this.keys[j + 1] = k1;
+    this.keys[j + 2] = k2;
+    this.keys[j + 3] = k3;
+    this.vals[i] = e;
   }
 }
 
