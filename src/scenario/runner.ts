@@ -68,6 +68,16 @@ export type OpEvent =
 
 const hex = (n: number | bigint): string => '0x' + n.toString(16);
 
+/**
+ * A string kept for the run's whole life, made one piece: V8 keeps a concatenation as a
+ * tree of its parts, several times the text's size, and a run keeps a line per operation.
+ * Reading a character makes V8 flatten it in place.
+ */
+function flat(s: string): string {
+  s.charCodeAt(0);
+  return s;
+}
+
 /** How many arguments each function takes (the trailing ones have defaults). */
 const ARITY: Readonly<Record<string, readonly [number, number]>> = { ste_addr: [1, 1], cd_addr: [1, 2], pte_addr: [1, 3], cmdq_slot: [1, 1] };
 
@@ -274,7 +284,7 @@ export class Runner {
     }
     // The operation's line comes before what the SMMU does in response to it.
     if (op.op !== 'enter' && op.op !== 'leave') {
-      this.results.trace.push({ step: a.step.index, op: this.ops, kind: op.op === 'note' ? 'note' : 'op', text: opText(op), stack });
+      this.results.trace.push({ step: a.step.index, op: this.ops, kind: op.op === 'note' ? 'note' : 'op', text: flat(opText(op)), stack });
     }
     try {
       this.state.machine.origin = this.ops;
