@@ -145,11 +145,14 @@ export class Inspector {
     return this.m.smmu.ctx;
   }
 
-  /** Why [addr, addr+len) cannot be read from the dump, or undefined. */
-  private outside(addr: number, len: number, what: string): string | undefined {
+  /**
+   * Why [addr, addr+len) cannot be read from the dump, or undefined. `shown` is the range
+   * the message names (a table at an IPA is named by its IPAs, checked piece by piece).
+   */
+  private outside(addr: number, len: number, what: string, shown = len > 8 ? `${hex(addr)}..${hex(addr + len)}` : hex(addr)): string | undefined {
     const a = this.dump.firstUncovered(addr, len);
     if (a === undefined) return undefined;
-    return `${what} at ${hex(addr)}${a !== addr ? `..${hex(addr + len)}` : ''} is not in the dump (${hex(a)} is missing; the dump holds ${this.dump.ranges()})`;
+    return `${what} at ${shown} is not in the dump (${hex(a)} is missing; the dump holds ${this.dump.ranges()})`;
   }
 
   private words(addr: number, n: number): bigint[] {
@@ -327,7 +330,7 @@ export class Inspector {
       if (pa === undefined) return undefined;
       // Within one 4 KiB page the mapping is contiguous whatever the stage-2 granule.
       const n = Math.min(len - off, 4096 - ((addr + off) % 4096));
-      const miss = this.outside(pa, n, what);
+      const miss = this.outside(pa, n, what, `${pa !== addr + off ? 'IPA ' : ''}${hex(addr)}..${hex(addr + len)}`);
       if (miss) {
         problems.push(miss);
         return undefined;

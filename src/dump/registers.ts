@@ -35,8 +35,8 @@ const DERIVED: Readonly<Record<string, string>> = { CR0ACK: 'CR0', IRQ_CTRLACK: 
 export function registerEntry(name: string, value: bigint): [string, bigint] {
   const r = registerByName(name);
   if (!r) {
-    throw new DumpError(`unknown SMMU register '${name}'${didYouMean(name.toUpperCase().replace(/^SMMU_/, ''), REGISTERS.map((x) => x.name))}; ` +
-      'give registers as NAME=HEX, e.g. STRTAB_BASE=0x48000000');
+    throw new DumpError(`unknown SMMU register '${name}'${didYouMean(name.toUpperCase().replace(/^SMMU_/, ''), REGISTERS.map((x) => x.name))} ` +
+      '(registers are given as NAME=HEX, e.g. STRTAB_BASE=0x48000000)');
   }
   if (DERIVED[r.name]) throw new DumpError(`${r.name} follows ${DERIVED[r.name]}: give ${DERIVED[r.name]} instead`);
   if (value >= 1n << BigInt(r.wordBits)) {
