@@ -90,7 +90,7 @@ export const load = define({
     'this file. Automatic allocations are placed above the dump\'s memory.',
   examples: [
     'load core="vmcore" strtab_base=0x4800_0000 strtab_base_cfg=0x10210',
-    'load raw="ram.bin@0x4000_0000" strtab_base=0x4800_0000 strtab_base_cfg=0x10210 cr0=0x5 idr0=0x0f0c_fab5',
+    'load raw="ram.bin@0x4000_0000" strtab_base=0x4800_0000 strtab_base_cfg=0x10210 cr0=0x5 idr0=0x084c_301b',
   ],
   params: [],
   options: {
