@@ -4,6 +4,7 @@ import { dumpMachine, openDump } from '../../src/dump/load';
 import { inspectionJson, inspectionText } from '../../src/dump/report';
 import { bytesSource, DumpError } from '../../src/dump/source';
 import { fixtureCore, fixtureImage, STRTAB_BASE, STRTAB_BASE_CFG } from './fixture';
+import { Image } from './helpers';
 
 const REGS = new Map([['STRTAB_BASE', STRTAB_BASE], ['STRTAB_BASE_CFG', STRTAB_BASE_CFG]]);
 
@@ -159,6 +160,24 @@ describe('dump/inspect', () => {
     assert.equal(stream(lin, 2).problems[0], 'CD 0 of STE 0x2 at 0x40030000..0x40030040 is not in the dump (0x40030000 is missing; the dump holds 0x40010000..0x40012000)');
     assert.deepEqual(lin.problems, ['the STE of StreamID 0x80 at 0x40012000..0x40012040 is not in the dump (0x40012000 is missing; the dump holds 0x40010000..0x40012000): ' +
       'the linear table (256 STEs from 0x40010000) leaves the dump']);
+  });
+
+  it('lists TTB1 mappings at their sign-extended addresses', () => {
+    // A linear table of 2 STEs (STRTAB_BASE_CFG LOG2SIZE 1) at 0x5000_0000; StreamID 0: V | Config 0b101 | CD at 0x5000_1000.
+    // The CD: EPD0 (1 << 14) | T1SZ 25 (39-bit VA) << 16 = 0x19_0000 | TG1 4 KB (2 << 22 = 0x80_0000) | V (1 << 31) |
+    // IPS 5 << 32 | AA64 1 << 41 | ASID 7 << 48 = 0x0007_0205_8099_4000; TTB1 (word 2) 0x5000_2000.
+    // TTB1 level 1 (index VA[38:30]): entry 511 is the top GiB, VA 0xffff_ffff_c000_0000: a 1 GiB block at 0x8000_0000.
+    const img = new Image()
+      .q(0x5000_0000, 0x5000_100bn)
+      .qs(0x5000_1000, [0x0007_0205_8099_4000n, 0n, 0x5000_2000n, 0xf404ff44n])
+      .q(0x5000_2000 + 511 * 8, 0x8000_0000n | 0xf45n);
+    const raw = bytesSource('ttb1.bin', img.bytes(0x5000_0000, 0x5000_3000));
+    const dump = openDump({ raw: ['ttb1.bin@0x50000000'], registers: new Map([['STRTAB_BASE', 0x5000_0000n], ['STRTAB_BASE_CFG', 1n]]) }, () => raw);
+    const m = dumpMachine(dump);
+    const cd = stream(inspect(m, dump.memory), 0).cds[0];
+    assert.deepEqual(cd.ranges.map((r) => [r.name, r.granule, r.inputBits, r.startLevel, r.ttb]), [['TTB1', 4, 39, 1, 0x5000_2000]]);
+    assert.deepEqual(cd.ranges[0].mappings.map(shape), [{ iova: 0xffff_ffff_c000_0000n, pa: 0x8000_0000, size: 2 ** 30, level: 1, type: 'block', descAddr: 0x5000_2ff8 }]);
+    assert.equal(translateOne(m, 0, undefined, 0xffff_ffff_c000_1234n).pa, 0x8000_1234);
   });
 
   it('translates one address with its walk, as the SMMU would', () => {
