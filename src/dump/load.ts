@@ -81,6 +81,8 @@ function regionName(t: ReachableTable): string {
 function nameTables(m: Machine): void {
   const coherent = m.platform.memory.coherent ? 'cacheable' : 'noncacheable';
   for (const t of Reachability.of(m, ['cpu']).all) {
+    // An enabled queue whose base was not given is not a table in the dump.
+    if ((t.kind === 'cmdq' || t.kind === 'evtq') && t.base === 0) continue;
     try {
       m.alloc(regionName(t), t.entries * t.entrySize, t.kind === 'pgtable' ? 'cacheable' : coherent, 'dump', { base: t.base });
     } catch (e) {

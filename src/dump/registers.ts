@@ -148,6 +148,10 @@ export function dumpRegisters(given: ReadonlyMap<string, bigint>, platform: Smmu
     notes.push(`CR0 not given: taken as ${hex(cr0)} (SMMUEN${cr0 & CR0_BITS.CMDQEN ? ', CMDQEN' : ''}${cr0 & CR0_BITS.EVENTQEN ? ', EVENTQEN' : ''}` +
       `${cr0 & CR0_BITS.PRIQEN ? ', PRIQEN' : ''}): the SMMU was translating with the tables in the dump`);
   }
+  const cr0 = values.get('CR0')!;
+  for (const [bit, en, base] of [[CR0_BITS.CMDQEN, 'CMDQEN', 'CMDQ_BASE'], [CR0_BITS.EVENTQEN, 'EVENTQEN', 'EVENTQ_BASE'], [CR0_BITS.PRIQEN, 'PRIQEN', 'PRIQ_BASE']] as const) {
+    if ((cr0 & bit) !== 0n && !given.has(base)) notes.push(`CR0.${en} is set but ${base} was not given: that queue is not shown`);
+  }
   const ids = ['IDR0', 'IDR1', 'IDR3', 'IDR5'] as const;
   let features: SmmuFeatures;
   if (ids.some((n) => given.has(n))) {

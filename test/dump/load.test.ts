@@ -131,6 +131,13 @@ describe('scenario load', () => {
     ]);
   });
 
+  it('names no queue whose base was not given, and adopts none', () => {
+    const runner = new Runner(compile([`${LOAD} cr0=0xd`]));
+    runner.runToEnd();
+    assert.deepEqual(runner.state.machine.mem.regions.live.filter((r) => /cmdq|evtq/.test(r.name)), []);
+    assert.equal(runner.state.kernel.cmdq, undefined);
+  });
+
   it('takes the ID registers as the SMMU\'s features', () => {
     // IDR0 0x0d40_101a: stage 1 only (see test/dump/registers.test.ts); IDR1 SIDSIZE 16; IDR5 48 bits, 4K and 64K.
     const p = compile([`${LOAD} idr0=0x0d40_101a idr1=0x0273_0010 idr5=0x55`, 'expect dma 3 read 0x2_0123 -> fault']);

@@ -56,6 +56,12 @@ describe('dump/registers', () => {
     assert.equal(wide.features.sidBits, 20);
   });
 
+  it('notes an enabled queue whose base was not given', () => {
+    // CR0 0xd: SMMUEN | EVENTQEN (4) | CMDQEN (8); only EVENTQ_BASE given.
+    const r = dumpRegisters(new Map([['STRTAB_BASE', 0x4000_0000n], ['STRTAB_BASE_CFG', 0x10210n], ['CR0', 0xdn], ['EVENTQ_BASE', 0x4100_0007n]]));
+    assert.deepEqual(r.notes.filter((n) => /^CR0\./.test(n)), ['CR0.CMDQEN is set but CMDQ_BASE was not given: that queue is not shown']);
+  });
+
   it('turns the ID registers into the model\'s features', () => {
     const f = featuresFromIdRegs(IDR0, IDR1, 0, IDR5);
     assert.deepEqual(f, {
