@@ -226,8 +226,9 @@ export class Inspector {
   }
 
   private stream(sid: number, addr: number, l1: StreamReport['l1'], always: boolean, out: StreamReport[]): void {
+    // Most of a sparse table is not valid: look at V before reading the rest.
+    if ((read64(this.m, addr, 'cpu') & 1n) === 0n && !always) return;
     const words = this.words(addr, 8);
-    if ((words[0] & 1n) === 0n && !always) return;
     const decoded = decode(STE, words, this.ctx);
     const sc = streamConfig(words, this.ctx);
     const problems: string[] = [];
