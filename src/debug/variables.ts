@@ -255,15 +255,14 @@ function streamTableVar(m: Machine): Var {
 }
 
 /**
- * Pages that may hold data in a range: written at PoC, or in a CPU cache line. Never-written
- * memory reads as zero, so scanning only these keeps the cost with the scenario, not the
- * size of the StreamID space.
+ * Pages that may hold data in a range: written at PoC or present in a loaded dump (the
+ * first 64Ki pages of the range), or in a CPU cache line. Never-written memory reads as
+ * zero, so scanning only these keeps the cost with the scenario, not the StreamID space.
  */
 function pagesIn(m: Machine, base: number, size: number): number[] {
   const first = Math.floor(base / PAGE_SIZE);
   const last = Math.floor((base + size - 1) / PAGE_SIZE);
-  const pages = new Set<number>();
-  for (const p of m.mem.poc.touchedPages()) if (p >= first && p <= last) pages.add(p);
+  const pages = new Set<number>(m.mem.poc.pagesMaybeHolding(first, last).pages);
   for (const l of m.mem.dirtyLines()) {
     const p = Math.floor(l.base / PAGE_SIZE);
     if (p >= first && p <= last) pages.add(p);

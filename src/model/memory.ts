@@ -3,6 +3,10 @@
  * zero where never written. Pages are shared copy-on-write between snapshots, so a
  * snapshot costs one map copy, and work grows with the pages touched, never with the
  * address space.
+ *
+ * Below the written pages there may be a read-only base layer (a memory dump): a page
+ * never written reads from it, and the first write copies it. Base pages are fetched only
+ * when touched, and shared by every snapshot.
  */
 
 export const PAGE_SHIFT = 12;
@@ -22,20 +26,69 @@ interface Page {
 const ZERO_PAGE = new Uint8Array(PAGE_SIZE);
 let nextGeneration = 1;
 
+/** Read-only pages under the written ones: a page's 4 KiB, or undefined where it reads as zero. */
+export interface PageSource {
+  page(pfn: number): Uint8Array | undefined;
+}
+
+/** A base layer and its pages wrapped for reading (generation 0: no memory owns them, so writes copy). */
+interface BaseLayer {
+  readonly source: PageSource;
+  readonly pages: Map<number, Page | null>;
+}
+
 export class PhysicalMemory {
   private pages: Map<number, Page>;
   private gen: number;
+  private base?: BaseLayer;
 
-  constructor(pages?: Map<number, Page>) {
+  constructor(pages?: Map<number, Page>, base?: BaseLayer) {
     this.pages = pages ?? new Map();
     this.gen = nextGeneration++;
+    this.base = base;
   }
 
   /** A copy that shares every page until either side writes it. */
   snapshot(): PhysicalMemory {
     // Both sides move to new generations so neither writes a page the other holds.
     this.gen = nextGeneration++;
-    return new PhysicalMemory(new Map(this.pages));
+    return new PhysicalMemory(new Map(this.pages), this.base);
+  }
+
+  /**
+   * Put a read-only layer under this memory (a dump): pages not written since read from
+   * it. Pages written before keep their contents. Snapshots taken earlier are unaffected.
+   */
+  setBase(source: PageSource | undefined): void {
+    this.base = source && { source, pages: new Map() };
+  }
+
+  private basePage(pfn: number): Page | undefined {
+    const b = this.base;
+    if (!b) return undefined;
+    let p = b.pages.get(pfn);
+    if (p === undefined) {
+      const bytes = b.source.page(pfn);
+      p = bytes ? { bytes, view: new DataView(bytes.buffer, bytes.byteOffset, PAGE_SIZE), gen: 0 } : null;
+      b.pages.set(pfn, p);
+    }
+    return p ?? undefined;
+  }
+
+  /**
+   * Pages in [first, last] that may hold non-zero bytes: those written, and with a base layer
+   * (a dump) any page of the range, up to `limit` pages (`truncated` says when cut).
+   */
+  pagesMaybeHolding(first: number, last: number, limit = 1 << 16): { pages: number[]; truncated: boolean } {
+    const out = new Set<number>();
+    for (const p of this.pages.keys()) if (p >= first && p <= last) out.add(p);
+    let truncated = false;
+    if (this.base) {
+      const end = Math.min(last, first + limit - 1);
+      truncated = end < last;
+      for (let p = first; p <= end; p++) out.add(p);
+    }
+    return { pages: [...out].sort((a, b) => a - b), truncated };
   }
 
   /** Number of pages ever written (what the memory costs). */
@@ -49,11 +102,11 @@ export class PhysicalMemory {
   }
 
   private pageForRead(pfn: number): Page | undefined {
-    return this.pages.get(pfn);
+    return this.pages.get(pfn) ?? this.basePage(pfn);
   }
 
   private pageForWrite(pfn: number): Page {
-    const p = this.pages.get(pfn);
+    const p = this.pages.get(pfn) ?? this.basePage(pfn);
     if (p && p.gen === this.gen) return p;
     const bytes = new Uint8Array(PAGE_SIZE);
     if (p) bytes.set(p.bytes);
@@ -139,7 +192,7 @@ export class PhysicalMemory {
       const n = Math.min(len - done, PAGE_SIZE - off);
       const pfn = Math.floor(a / PAGE_SIZE);
       // Zero-filling a page never written leaves it absent: it already reads as zero.
-      if (value === 0 && !this.pages.has(pfn)) {
+      if (value === 0 && !this.pages.has(pfn) && !this.basePage(pfn)) {
         done += n;
         continue;
       }
