@@ -475,6 +475,42 @@ export const MULTI_SNIPPETS: Readonly<Record<string, { prefix: string; descripti
   },
 };
 
+/**
+ * A whole scenario to start from: platform, SMMU, bring-up, a domain with a mapping, an attached
+ * stream, expectations and traffic. As it expands, it runs with every expectation holding and no
+ * hazard (a linear stream table: SIDSIZE 8, so no L2 table is published).
+ */
+export const SKELETON_SNIPPET = {
+  prefix: 'scenario',
+  description: 'A whole scenario: platform, SMMU, bring-up, a stage-1 domain and mapping, an attached stream, expectations and traffic',
+  body: [
+    '# ${1:What this scenario shows}',
+    '',
+    '# ---- The platform -------------------------------------------------------------',
+    'platform coherent=${2|no,yes|}',
+    'smmu stages=1,2 sidsize=${3:8}',
+    'smmu init',
+    '',
+    '# ---- The domain ---------------------------------------------------------------',
+    'domain ${4:d1} stage=1',
+    'const IOVA = ${5:0x1000_0000}',
+    'const PA = ${6:0x8_0000_0000}',
+    'map ${4:d1} IOVA -> PA size=${7:16K}',
+    '',
+    '# ---- Attaching the device -----------------------------------------------------',
+    'attach ${8:5} s1 ${4:d1}',
+    'expect update hitless syncs=2',
+    'expect ste ${8:5} Config == S1_TRANS view=smmu',
+    '',
+    '# ---- Traffic ------------------------------------------------------------------',
+    'traffic ${9:dev} ${8:5} read IOVA, IOVA + 4K',
+    'expect dma ${8:5} read IOVA + 0x10 -> PA + 0x10',
+    '$0',
+    'stop ${9:dev}',
+    'expect no_hazard',
+  ],
+} as const;
+
 /** A snippet body with each tab stop replaced by its default text (the first choice). */
 export function expandSnippet(body: string): string {
   return body
@@ -491,6 +527,7 @@ export function snippets(table: readonly StatementSyntax[] = STATEMENTS): Record
     out[s.keyword] = { prefix: s.keyword.replace(/ /g, '_'), description: s.summary, body: snippetBody(s, s.examples[0], t) };
   }
   for (const [k, v] of Object.entries(MULTI_SNIPPETS)) out[k] = { prefix: v.prefix, description: v.description, body: [...v.body] };
+  out['scenario skeleton'] = { prefix: SKELETON_SNIPPET.prefix, description: SKELETON_SNIPPET.description, body: [...SKELETON_SNIPPET.body] };
   return out;
 }
 

@@ -12,11 +12,12 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { RULES } from '../../src/check/rules';
-import { compileScenario } from '../../src/scenario/compiler';
+import { compileForSession, Session } from '../../src/debug/session';
+import { compileScenario, NO_INCLUDES } from '../../src/scenario/compiler';
 import { lex } from '../../src/scenario/lexer';
 import { parse, StatementTable } from '../../src/scenario/parser';
 import {
-  DEFINES, expandSnippet, generatedSection, generateLanguageFiles, keywordLists, MULTI_SNIPPETS, OPERATORS, OUTPUTS, SCOPE, snippets,
+  DEFINES, expandSnippet, generatedSection, generateLanguageFiles, keywordLists, MULTI_SNIPPETS, OPERATORS, OUTPUTS, SCOPE, SKELETON_SNIPPET, snippets,
 } from '../../src/scenario/reference';
 import { STATEMENTS } from '../../src/scenario/statements';
 
@@ -102,6 +103,19 @@ describe('language tables behind the generated files', () => {
     const program = compileScenario('snippets.smmu', text, undefined, { hazardRules: RULES.map((r) => r.id) });
     assert.deepEqual(program.diagnostics.map((d) => `${d.range.start.line}: ${d.message}`), [], text);
   });
+
+  for (const coherent of ['no', 'yes']) {
+    it(`the scenario skeleton snippet runs as it expands (coherent=${coherent}): every expectation holds, no hazard`, () => {
+      const text = expandSnippet(SKELETON_SNIPPET.body.join('\n')).replace('coherent=no', `coherent=${coherent}`);
+      const session = new Session(compileForSession('skeleton.smmu', text, NO_INCLUDES));
+      assert.deepEqual(session.program.diagnostics.map((d) => `${d.range.start.line}: ${d.message}`), [], text);
+      const results = session.runner.runToEnd();
+      assert.deepEqual(results.errors.map((d) => d.message), []);
+      // expect update, expect ste, expect dma, expect no_hazard.
+      assert.deepEqual(results.expectations.map((e) => e.ok), [true, true, true, true], results.expectations.map((e) => e.message).join('\n'));
+      assert.deepEqual(session.hazards.map((h) => h.rule), []);
+    });
+  }
 
   it('the keyword lists cover every statement', () => {
     const kw = keywordLists();
