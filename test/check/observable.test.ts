@@ -296,5 +296,38 @@ describe('check/observable', () => {
       assert.deepEqual([s.values.length, s.truncated], [10, true]);
       assert.ok(s.count > 10 && s.count <= 16, `count ${s.count}`);
     });
+
+    it('a value written back and forth counts once: not truncated when the distinct values fit', () => {
+      const m = system(false);
+      store(m, NC, 1n);
+      store(m, NC, 0n);
+      // 0, 1, then 0 again: two distinct values.
+      const s = observable(m, NC, 1, 2);
+      assert.deepEqual(values(s), expected(0n, 1n));
+      assert.equal(s.truncated, false, 'two values fit a bound of two');
+      assert.equal(s.count, 2);
+    });
+
+    it('PoC with a 1-byte write-back granule: the bound stops the work, not only the result', () => {
+      const m = system(false, 1);
+      // Six versions, every byte different each time: 7 values per byte, 7^8 = 5,764,801 combinations.
+      for (let k = 1n; k <= 6n; k++) store(m, WB, 0x0101_0101_0101_0101n * k);
+      const t0 = Date.now();
+      const s = observable(m, WB, 1, 100);
+      assert.ok(Date.now() - t0 < 1000, `took ${Date.now() - t0} ms`);
+      assert.deepEqual([s.values.length, s.truncated], [100, true]);
+      assert.ok(s.count > 100, `count ${s.count}`);
+    });
+
+    it('versions the history dropped make the set truncated, never silently smaller', () => {
+      // A history that keeps 2 versions per granule: the third store drops the oldest value.
+      const m = system(false, 8, new VisibilityHistory(2));
+      store(m, NC, 1n);
+      store(m, NC, 2n);
+      store(m, NC, 3n);
+      const s = observable(m, NC, 1);
+      assert.equal(s.truncated, true, 'the SMMU could still read 0 or 1, which the history no longer holds');
+      assert.ok(s.count > s.values.length);
+    });
   });
 });
