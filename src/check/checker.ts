@@ -194,6 +194,17 @@ function invalidationText(i: Invalidation): string {
   return `CMD_${i.name}${ids.length ? ` (${ids.join(', ')})` : ''}`;
 }
 
+/** The step a torn update of this kind of entry misses. */
+function remedy(kind: PathEntry['kind']): string {
+  if (kind === 'ste' || kind === 'cd') {
+    const k = kind.toUpperCase();
+    return `Change at most one qword the SMMU uses per step and order the steps (the kernel's arm_smmu_write_entry follows each with CFGI_${k} + CMD_SYNC), ` +
+      `or make the ${k} invalid (V=0) first`;
+  }
+  return 'Write the descriptor with one single-copy-atomic 64-bit store (WRITE_ONCE), or break before make: ' +
+    'write it invalid, invalidate (and CMD_SYNC), then write the new value';
+}
+
 /** Entries on a translation path: where each is, how many qwords, what to call it. */
 interface PathEntry {
   readonly addr: number;
@@ -619,7 +630,7 @@ export class Checker {
       }
       for (const [gk, g] of groups) {
         const [vk, v] = g.values[0];
-        const others = g.values.length > 1 ? ` (${g.values.length - 1} other value${g.values.length === 2 ? '' : 's'} of the entry give the same)` : '';
+        const others = g.values.length > 1 ? ` (${g.values.length - 1} other value${g.values.length === 2 ? ' of the entry gives' : 's of the entry give'} the same)` : '';
         if (g.invalid) {
           this.report('torn-update', `the update is not hitless: the SMMU can read ${e.text} as the invalid [${vk}]${g.written ? ', which the CPU writes on the way' : ''}, ` +
             `and then gives ${outcomeText(g.result)} for ${dma}, where ${ends}${others}. Traffic during the update faults ` +
@@ -638,7 +649,8 @@ export class Checker {
         }
         this.report('torn-update', `the SMMU could read ${e.text} as [${vk}]` +
           (g.written ? ' — a state the CPU writes on the way — ' : ' — a mix of the old and the new entry the CPU never wrote whole — ') +
-          `and then give ${outcomeText(g.result)} for ${dma}, where ${ends}${this.usedBitsNote(e, v, ep.oldest, newest)}${others}`, `${e.addr}:${gk}`, extra(v));
+          `and then give ${outcomeText(g.result)} for ${dma}, where ${ends}${this.usedBitsNote(e, v, ep.oldest, newest)}${others}. ${remedy(e.kind)}`,
+        `${e.addr}:${gk}`, extra(v));
       }
     }
     this.episodes.clear();
@@ -681,24 +693,30 @@ export class Checker {
     return out;
   }
 
-  /** Does a value of an STE or CD differ from both ends in the bits its own configuration uses (the kernel's view)? */
-  private tornInUsedBits(e: PathEntry, v: readonly bigint[], oldest: readonly bigint[], newest: readonly bigint[]): boolean {
-    if ((e.kind !== 'ste' && e.kind !== 'cd') || !this.opts.usedBits) return false;
-    const used = this.opts.usedBits(e.kind, v);
-    const differs = (x: readonly bigint[]): boolean => used.some((u, i) => ((v[i] ^ x[i]) & u) !== 0n);
-    return differs(oldest) && differs(newest);
+  /**
+   * The kernel's view: does the value `v` of an STE or CD differ from `x` in the bits `v`
+   * itself uses?
+   */
+  private differsInUsedBits(kind: 'ste' | 'cd', v: readonly bigint[], x: readonly bigint[]): boolean {
+    const used = this.opts.usedBits!(kind, v);
+    return used.some((u, i) => ((v[i] ^ x[i]) & u) !== 0n);
   }
 
-  /** The kernel test's view: does the value differ from both ends in the bits its own configuration uses? */
+  /** Does a value of an STE or CD differ from both ends in the bits its own configuration uses? */
+  private tornInUsedBits(e: PathEntry, v: readonly bigint[], oldest: readonly bigint[], newest: readonly bigint[]): boolean {
+    if ((e.kind !== 'ste' && e.kind !== 'cd') || !this.opts.usedBits) return false;
+    return this.differsInUsedBits(e.kind, v, oldest) && this.differsInUsedBits(e.kind, v, newest);
+  }
+
+  /** The kernel test's view of a torn value, for the explanation. */
   private usedBitsNote(e: PathEntry, v: readonly bigint[], oldest: readonly bigint[], newest: readonly bigint[]): string {
     if ((e.kind !== 'ste' && e.kind !== 'cd') || !this.opts.usedBits) return '';
-    const used = this.opts.usedBits(e.kind, v);
-    const differs = (x: readonly bigint[]): boolean => used.some((u, i) => ((v[i] ^ x[i]) & u) !== 0n);
-    const layout = e.kind === 'ste' ? STE : CD;
-    const summary = decode(layout, v).summary;
-    return differs(oldest) && differs(newest)
+    const fromOld = this.differsInUsedBits(e.kind, v, oldest);
+    const fromNew = this.differsInUsedBits(e.kind, v, newest);
+    const summary = decode(e.kind === 'ste' ? STE : CD, v).summary;
+    return fromOld && fromNew
       ? `. In the bits this ${e.kind.toUpperCase()} value itself uses it matches neither (${summary})`
-      : `. In the bits it uses it matches ${differs(oldest) ? 'the new' : 'the old'} entry, yet the outcome differs (${summary})`;
+      : `. In the bits it uses it matches ${fromOld ? 'the new' : 'the old'} entry, yet the outcome differs (${summary})`;
   }
 
   // ---- end of the run --------------------------------------------------------------------------

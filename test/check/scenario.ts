@@ -1,0 +1,38 @@
+/**
+ * Running a scenario text through a debugging `Session` (the runner with the hazard
+ * checker following it), for the checker's tests: the hazards it found, each with the
+ * line of the statement responsible.
+ */
+import { strict as assert } from 'node:assert';
+import { CheckOptions } from '../../src/check/checker';
+import { compileForSession, LocatedHazard, Session } from '../../src/debug/session';
+import { NO_INCLUDES } from '../../src/scenario/compiler';
+import { formatDiagnostic } from '../../src/scenario/diagnostics';
+
+export interface Checked {
+  readonly session: Session;
+  readonly hazards: LocatedHazard[];
+}
+
+/** Compile and run `lines` (one statement per line, line 1 first) with the checker on. */
+export function check(lines: readonly string[], opts: Partial<CheckOptions> = {}): Checked {
+  const program = compileForSession('test.smmu', lines.join('\n') + '\n', NO_INCLUDES);
+  assert.deepEqual(program.diagnostics.map(formatDiagnostic), [], 'the scenario compiles');
+  const session = new Session(program, { checkOptions: opts });
+  session.runner.runToEnd();
+  const r = session.runner.results;
+  assert.deepEqual(r.errors.map(formatDiagnostic), [], 'the scenario runs without errors');
+  const failed = r.expectations.filter((e) => !e.ok).map((e) => `line ${e.range.start.line}: ${e.message}`);
+  assert.deepEqual(failed, [], 'every expectation of the scenario holds');
+  return { session, hazards: session.hazards };
+}
+
+/** The hazards of one rule. */
+export function ofRule(c: Checked, rule: string): LocatedHazard[] {
+  return c.hazards.filter((h) => h.rule === rule);
+}
+
+/** A one-line summary of each hazard, for assertion messages. */
+export function summary(c: Checked): string {
+  return c.hazards.map((h) => `  line ${h.range.start.line}: ${h.severity} ${h.rule}: ${h.message}`).join('\n') || '  (none)';
+}
