@@ -52,6 +52,11 @@ export interface CheckOptions {
    * of torn STEs/CDs; without it that view is left out.
    */
   readonly usedBits?: (kind: 'ste' | 'cd', words: readonly bigint[]) => bigint[];
+  /**
+   * The driver's update-safe bits between two entries (the kernel's `get_update_safe`): bits
+   * both use that may change in any order. The used-bits view ignores them, as the kernel does.
+   */
+  readonly updateSafe?: (kind: 'ste' | 'cd', cur: readonly bigint[], target: readonly bigint[]) => readonly bigint[];
 }
 
 export const DEFAULT_CHECK_OPTIONS: CheckOptions = { bound: 4096 };
@@ -695,11 +700,13 @@ export class Checker {
 
   /**
    * The kernel's view: does the value `v` of an STE or CD differ from `x` in the bits `v`
-   * itself uses?
+   * itself uses? Update-safe bits that both use may differ.
    */
   private differsInUsedBits(kind: 'ste' | 'cd', v: readonly bigint[], x: readonly bigint[]): boolean {
     const used = this.opts.usedBits!(kind, v);
-    return used.some((u, i) => ((v[i] ^ x[i]) & u) !== 0n);
+    const usedX = this.opts.usedBits!(kind, x);
+    const safe = this.opts.updateSafe?.(kind, v, x) ?? [];
+    return used.some((u, i) => ((v[i] ^ x[i]) & u & ~((safe[i] ?? 0n) & usedX[i])) !== 0n);
   }
 
   /** Does a value of an STE or CD differ from both ends in the bits its own configuration uses? */

@@ -317,6 +317,15 @@ describe('check/rules', () => {
     assert.equal(ofRule(bad, 'stale-fetch').length, 1, summary(bad));
   });
 
+  it('through the kernel\'s writer, an update-safe EATS change ahead of the critical qword is not a torn update', () => {
+    // StreamID 5 with ATS on its own CD table -> StreamID 6's table without ATS. The writer
+    // drops EATS (update-safe: the device's ATS is off) with the other unused bits, then switches qword 0.
+    const lines = [...HEAD, 'domain d1 stage=1', 'domain d2 stage=1', 'map d1 0x1000_0000 -> 0x8_0000_0000', 'map d2 0x1000_0000 -> 0xa_0000_0000',
+      'attach 6 s1 d2', 'attach 5 s1 d1 ats=yes', 'traffic dev 5 read 0x1000_0000', 'ste 5 <- s1 cdtable=cd_addr(6, 0) ssids=0', 'expect update hitless syncs=2'];
+    const c = check(lines);
+    assert.deepEqual(c.hazards.map((h) => `${h.rule}: ${h.message}`), []);
+  });
+
   it('every rule has a case', () => {
     const covered = new Set(CASES.map((k) => k.rule));
     assert.deepEqual(RULES.map((r) => r.id).filter((id) => !covered.has(id)), []);
