@@ -6,6 +6,7 @@
 import { strict as assert } from 'node:assert';
 import { CheckOptions } from '../../src/check/checker';
 import { compileForSession, LocatedHazard, Session } from '../../src/debug/session';
+import { Machine } from '../../src/model/machine';
 import { NO_INCLUDES } from '../../src/scenario/compiler';
 import { formatDiagnostic } from '../../src/scenario/diagnostics';
 
@@ -14,11 +15,15 @@ export interface Checked {
   readonly hazards: LocatedHazard[];
 }
 
-/** Compile and run `lines` (one statement per line, line 1 first) with the checker on. */
-export function check(lines: readonly string[], opts: Partial<CheckOptions> = {}): Checked {
+/**
+ * Compile and run `lines` (one statement per line, line 1 first) with the checker on;
+ * `after` is called at the end of each statement with its line and the machine.
+ */
+export function check(lines: readonly string[], opts: Partial<CheckOptions> = {}, after?: (line: number, m: Machine) => void): Checked {
   const program = compileForSession('test.smmu', lines.join('\n') + '\n', NO_INCLUDES);
   assert.deepEqual(program.diagnostics.map(formatDiagnostic), [], 'the scenario compiles');
   const session = new Session(program, { checkOptions: opts });
+  if (after) session.runner.afterStatement((step) => after(step.range.start.line, session.runner.state.machine));
   session.runner.runToEnd();
   const r = session.runner.results;
   assert.deepEqual(r.errors.map(formatDiagnostic), [], 'the scenario runs without errors');
