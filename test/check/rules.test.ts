@@ -326,6 +326,42 @@ describe('check/rules', () => {
     assert.deepEqual(c.hazards.map((h) => `${h.rule}: ${h.message}`), []);
   });
 
+  describe('which invalidations tell the SMMU to look at a stage-2 table', () => {
+    // g1 (VMID 1) for StreamID 5, g2 (VMID 2) for StreamID 6; a PTE of g1 stored without a clean.
+    const base = [...HEAD, 'domain g1 stage=2', 'domain g2 stage=2', 'map g1 0x1000_0000 -> 0x9_0000_0000', 'map g2 0x1000_0000 -> 0xa_0000_0000',
+      'attach 5 s2 g1 vmid=1', 'attach 6 s2 g2 vmid=2', 'store pte_addr(g1, 0x1000_1000, 3) 0x0040_0009_0000_17ff'];
+    const cases: [string, boolean][] = [
+      ['tlbi vmid 1', true], ['tlbi ipa 0x1000_1000 vmid=1 leaf', true], ['tlbi all', true],
+      ['tlbi vmid 2', false], ['tlbi ipa 0x1000_1000 vmid=2 leaf', false], ['tlbi asid 1', false],
+    ];
+    for (const [tlbi, flagged] of cases) {
+      it(`${tlbi} + CMD_SYNC: ${flagged ? 'flagged' : 'not flagged'}`, () => {
+        const c = check([...base, tlbi, 'sync']);
+        assert.equal(ofRule(c, 'stale-fetch').length, flagged ? 1 : 0, summary(c));
+        if (flagged) assert.equal(ofRule(c, 'stale-fetch')[0].range.start.line, base.length + 2);
+      });
+    }
+  });
+
+  it('outcomes compare the VMID a translation is tagged with', () => {
+    // g1 and g2 map the IOVA to different PAs. Written in place (VMID in qword 2, S2TTB in
+    // qword 3), the SMMU can read [VMID 2, g1's table]: g1's PA, as before, but tagged with the
+    // new VMID 2, which neither end gives. Without the used-bits view it is still a torn update.
+    const lines = [...HEAD, 'domain g1 stage=2', 'domain g2 stage=2', 'map g1 0x1000_0000 -> 0x9_0000_0000', 'map g2 0x1000_0000 -> 0xa_0000_0000',
+      'attach 5 s2 g1 vmid=1', 'attach 6 s2 g2 vmid=2', 'traffic dev 5 read 0x1000_0000', 'ste 5 <- s2 g2 raw'];
+    const c = check(lines, { usedBits: undefined });
+    const torn = ofRule(c, 'torn-update');
+    assert.ok(torn.some((h) => h.message.includes('give → 0x900000000 (VMID 2)') && h.message.includes('before gives → 0x900000000 (VMID 1)') &&
+      h.message.includes('after → 0xa00000000 (VMID 2)')), summary(c));
+    assert.ok(torn.every((h) => !/used bits/.test(h.message)), 'no used-bits view without the driver\'s rules');
+  });
+
+  it('an entry is judged at the statement that wrote it, not again at later barriers', () => {
+    const c = check([...TORN_STE, 'dma_wmb', 'dsb']);
+    const lines = new Set(ofRule(c, 'torn-update').map((h) => h.range.start.line));
+    assert.deepEqual([...lines], [lineOf(TORN_STE, 'ste 5 <- s2 g1 raw')]);
+  });
+
   it('every rule has a case', () => {
     const covered = new Set(CASES.map((k) => k.rule));
     assert.deepEqual(RULES.map((r) => r.id).filter((id) => !covered.has(id)), []);
