@@ -319,7 +319,7 @@ export class Checker {
     const hits = this.reachable().find(addr, size);
     if (hits.length === 0) return;
     const h = hits[0];
-    if (unit < size && !this.allTearsInvalid(h.table, h.index, addr, size, unit, value, before)) {
+    if (unit < size && this.tearVisible(h.table, h.index, addr, size, value, before) && !this.allTearsInvalid(h.table, h.index, addr, size, unit, value, before)) {
       this.report('torn-store', `a plain ${size * 8}-bit store of ${hex(value)} to ${tableText(h.table, h.index)} at ${hex(addr)} may be split ` +
         `into ${unit}-byte parts, and the SMMU can read the entry between them (it is reached through ${h.table.path}). Use WRITE_ONCE`, `${addr}`);
     }
@@ -331,6 +331,32 @@ export class Checker {
     for (const t of after.all) {
       if (!old.has(`${t.kind}:${t.base}`)) this.checkLook(t, `the store at ${hex(addr)} makes it reachable`, true);
     }
+  }
+
+  /**
+   * Could the SMMU see a half-written store here at all? It reads a command only once PROD
+   * covers its slot (publishing it is the doorbell's business: missing-barrier, stale-fetch)
+   * and never reads the event queue. An STE or CD ignores the bits its configuration does
+   * not use: a store that changes only those, in the entry as the CPU and as the SMMU see
+   * it now, cannot be seen half done.
+   */
+  private tearVisible(t: ReachableTable, index: number, addr: number, size: number, value: bigint, before: bigint): boolean {
+    if (t.kind === 'evtq') return false;
+    if (t.kind === 'cmdq') {
+      const n = t.entries;
+      const prod = Number(this.m.smmu.read('CMDQ_PROD')) % (2 * n);
+      const cons = Number(this.m.smmu.read('CMDQ_CONS')) % (2 * n);
+      return (index - (cons % n) + n) % n < (prod - cons + 2 * n) % (2 * n);
+    }
+    const kind = t.kind;
+    if ((kind !== 'ste' && kind !== 'cd') || !this.opts.usedBits) return true;
+    const entry = t.base + index * t.entrySize;
+    const q = Math.floor((addr - entry) / GRANULE);
+    const changed = ((value ^ before) & mask(size * 8)) << BigInt((addr % GRANULE) * 8);
+    const words = (read: (a: number) => bigint): bigint[] => Array.from({ length: 8 }, (_, i) => read(entry + i * GRANULE));
+    const cpu = words((a) => this.m.load(a, 8));
+    const smmu = words((a) => this.m.mem.smmuReadU64(a));
+    return [cpu, smmu].some((w) => (this.opts.usedBits!(kind, w)[q] & changed) !== 0n);
   }
 
   /**

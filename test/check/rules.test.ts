@@ -326,6 +326,22 @@ describe('check/rules', () => {
     assert.deepEqual(c.hazards.map((h) => `${h.rule}: ${h.message}`), []);
   });
 
+  describe('torn-store: only where the SMMU can see the tear', () => {
+    it('not in a command queue slot PROD does not cover yet (the doorbell is what publishes it)', () => {
+      const plain = DOORBELL.map((l) => (l.startsWith('store ') ? `${l} plain` : l)).map((l) => l.replace('writel_relaxed', 'writel'));
+      const c = check(plain);
+      assert.deepEqual(c.hazards.map((h) => `${h.rule}: ${h.message}`), []);
+    });
+
+    it('not in bits the STE\'s configuration ignores; in bits it uses, yes', () => {
+      // StreamID 5 aborts: qword 1 is IGNORED. StreamID 6 bypasses with ATTR_TYPES_OVR: qword 1 holds SHCFG.
+      const lines = [...HEAD, 'attach 5 abort', 'attach 6 bypass', 'store ste_addr(5) + 8 0x0000_1000_0800_00d6 plain',
+        'store ste_addr(6) + 8 0x0000_2000_0000_0001 plain'];
+      const c = check(lines);
+      assert.deepEqual(ofRule(c, 'torn-store').map((h) => h.range.start.line), [lines.length], summary(c));
+    });
+  });
+
   describe('which invalidations tell the SMMU to look at a stage-2 table', () => {
     // g1 (VMID 1) for StreamID 5, g2 (VMID 2) for StreamID 6; a PTE of g1 stored without a clean.
     const base = [...HEAD, 'domain g1 stage=2', 'domain g2 stage=2', 'map g1 0x1000_0000 -> 0x9_0000_0000', 'map g2 0x1000_0000 -> 0xa_0000_0000',
