@@ -752,6 +752,17 @@ export class Checker {
       : `. In the bits it uses it matches ${fromOld ? 'the new' : 'the old'} entry, yet the outcome differs (${summary})`;
   }
 
+  /**
+   * Does a cached STE or CD differ from memory in a way the SMMU could act on: in bits the
+   * cached or the current configuration uses? (Without the driver's rules: in any bit.)
+   */
+  private configDiffers(kind: 'ste' | 'cd', cached: readonly bigint[], now: readonly bigint[]): boolean {
+    if (!this.opts.usedBits) return now.some((w, i) => w !== cached[i]);
+    const a = this.opts.usedBits(kind, cached);
+    const b = this.opts.usedBits(kind, now);
+    return now.some((w, i) => ((w ^ cached[i]) & (a[i] | b[i])) !== 0n);
+  }
+
   // ---- end of the run --------------------------------------------------------------------------
 
   /** At the end of the run: what is still cached but stale, what was never synchronised. */
@@ -760,14 +771,14 @@ export class Checker {
     const smmu = this.m.smmu;
     for (const [sid, e] of smmu.cachedStes()) {
       const now = Array.from({ length: 8 }, (_, i) => this.m.load(e.addr + 8 * i, 8));
-      if (now.some((w, i) => w !== e.words[i])) {
+      if (this.configDiffers('ste', e.words, now)) {
         this.report('stale-cache', `at the end, the SMMU still caches the STE of StreamID ${hex(sid)} as it was fetched from ${hex(e.addr)}, ` +
           'but the CPU has changed it since: no CFGI_STE + CMD_SYNC followed the change', `end:ste:${sid}`);
       }
     }
     for (const { sid, ssid, entry } of smmu.cachedCds()) {
       const now = Array.from({ length: 8 }, (_, i) => this.m.load(entry.addr + 8 * i, 8));
-      if (now.some((w, i) => w !== entry.words[i])) {
+      if (this.configDiffers('cd', entry.words, now)) {
         this.report('stale-cache', `at the end, the SMMU still caches CD ${hex(sid)}:${ssid} as fetched from ${hex(entry.addr)}, ` +
           'but the CPU has changed it since: no CFGI_CD + CMD_SYNC followed the change', `end:cd:${sid}:${ssid}`);
       }

@@ -342,6 +342,16 @@ describe('check/rules', () => {
     });
   });
 
+  it('stale-cache: a cached STE that differs from memory only in bits its configuration ignores is not stale', () => {
+    // Both STEs are cached (a DMA each), then qword 1 changes: ignored by abort, SHCFG for bypass.
+    const lines = [...HEAD, 'attach 5 abort', 'attach 6 bypass', 'expect dma 5 read 0 -> abort', 'expect dma 6 read 0 -> 0',
+      'store ste_addr(5) + 8 0x0000_1000_0800_00d6', 'store ste_addr(6) + 8 0x0000_2000_0000_0001'];
+    const c = check(lines);
+    const stale = ofRule(c, 'stale-cache');
+    assert.equal(stale.length, 1, summary(c));
+    assert.match(stale[0].message, /STE of StreamID 0x6 /);
+  });
+
   describe('which invalidations tell the SMMU to look at a stage-2 table', () => {
     // g1 (VMID 1) for StreamID 5, g2 (VMID 2) for StreamID 6; a PTE of g1 stored without a clean.
     const base = [...HEAD, 'domain g1 stage=2', 'domain g2 stage=2', 'map g1 0x1000_0000 -> 0x9_0000_0000', 'map g2 0x1000_0000 -> 0xa_0000_0000',
