@@ -239,11 +239,14 @@ const CASES: Case[] = [
     good: [...HEAD, 'attach 5 bypass', 'cfgi ste 5 leaf', 'sync'],
   },
   {
-    title: 'memory freed after a TLBI but before its CMD_SYNC',
+    title: 'a CD table freed after the STE stopped pointing at it, before the CFGI_STE was synchronised',
     rule: 'sync-missing', severity: 'error',
-    bad: [...S1, 'alloc buf 4K cacheable', 'unmap d1 0x1000_0000 noflush', 'tlbi asid 1', 'free buf', 'sync'], at: 'free buf',
-    says: () => ["'buf' is freed after CMD_TLBI_NH_ASID", 'before a CMD_SYNC'],
-    good: [...S1, 'alloc buf 4K cacheable', 'unmap d1 0x1000_0000 noflush', 'tlbi asid 1', 'sync', 'free buf'],
+    // The STE goes back to abort by hand (qword 0 = V|ABORT); the SMMU may still use the cached STE and CD until the sync.
+    bad: [...CD_BY_HAND.slice(0, -1), 'clean cdt 64', 'dsb', 'ste 5 <- s1 cdtable=cdt', 'expect dma 5 read 0x1000_0000 -> 0x8_0000_0000',
+      'store ste_addr(5) 0x1', 'cfgi ste 5 leaf', 'free cdt', 'sync'], at: 'free cdt',
+    says: () => ["'cdt' is freed after CMD_CFGI_STE", 'before a CMD_SYNC'],
+    good: [...CD_BY_HAND.slice(0, -1), 'clean cdt 64', 'dsb', 'ste 5 <- s1 cdtable=cdt', 'expect dma 5 read 0x1000_0000 -> 0x8_0000_0000',
+      'store ste_addr(5) 0x1', 'cfgi ste 5 leaf', 'sync', 'free cdt'],
   },
   {
     title: 'a CD table freed while an STE points at it',
