@@ -329,6 +329,20 @@ describe('check/rules', () => {
     assert.deepEqual(c.hazards.map((h) => `${h.rule}: ${h.message}`), []);
   });
 
+  it('torn-update of a CD: in place it is flagged; through the writer only the breaking path\'s warning remains', () => {
+    // d1 (ASID 1) -> d2 with ASID 2: qword 0 (ASID) and qword 1 (TTB0) both change in used bits.
+    const lines = [...HEAD, 'domain d1 stage=1', 'domain d2 stage=1', 'map d1 0x1000_0000 -> 0x8_0000_0000', 'map d2 0x1000_0000 -> 0xa_0000_0000',
+      'attach 5 s1 d1', 'const CD = cd_addr(5, 0)', 'traffic dev 5 read 0x1000_0000', 'cd 5:0 <- s1 d2 asid=2 raw', 'cfgi cd 5:0 leaf', 'sync'];
+    const raw = check(lines);
+    const at = lineOf(lines, 'cd 5:0 <- s1 d2 asid=2 raw');
+    const torn = ofRule(raw, 'torn-update').filter((h) => h.range.start.line === at && h.severity === 'error');
+    // [new qword 0, old qword 1]: ASID 2 with d1's table, i.e. d1's PA tagged with the new ASID.
+    assert.ok(torn.some((h) => h.message.includes(`CD at ${hex(constant(raw, 'CD'))}`) && h.message.includes('→ 0x800000000 (VMID 0, ASID 2)') &&
+      h.message.includes('CFGI_CD + CMD_SYNC')), summary(raw));
+    const viaWriter = check(edit(lines, 'cd 5:0 <- s1 d2 asid=2 raw', 'cd 5:0 <- s1 d2 asid=2'));
+    assert.deepEqual(viaWriter.hazards.map((h) => `${h.severity} ${h.rule}: ${/not hitless/.test(h.message)}`), ['warning torn-update: true'], summary(viaWriter));
+  });
+
   describe('torn-store: only where the SMMU can see the tear', () => {
     it('not in a command queue slot PROD does not cover yet (the doorbell is what publishes it)', () => {
       const plain = DOORBELL.map((l) => (l.startsWith('store ') ? `${l} plain` : l)).map((l) => l.replace('writel_relaxed', 'writel'));
