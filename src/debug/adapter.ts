@@ -301,7 +301,9 @@ export class SmmuDebugSession extends DebugSession {
 
   protected override stepOutRequest(response: DebugProtocol.StepOutResponse): void {
     this.sendResponse(response);
-    this.drive(() => this.rt.stepOut());
+    // The depth to leave is the one now, not where a later slice of the run resumes.
+    const depth = this.rt.runner.stack.length;
+    this.drive(() => this.rt.stepOut(depth));
   }
 
   protected override stepBackRequest(response: DebugProtocol.StepBackResponse, args: DebugProtocol.StepBackArguments): void {

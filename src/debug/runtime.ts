@@ -418,8 +418,7 @@ export class Runtime {
   }
 
   /** Step out: until the innermost driver frame returns, or the statement ends. */
-  stepOut(): StopInfo {
-    const depth = this.runner.stack.length;
+  stepOut(depth = this.runner.stack.length): StopInfo {
     return this.forward((e) => e.kind === 'statement-end' || (e.kind === 'op' && e.op.op === 'leave' && this.runner.stack.length < depth));
   }
 
