@@ -6,7 +6,7 @@
  * cost of a view does not grow with the size of a table. Every decoded entry carries a
  * memory reference to its bytes (`cpu:0x…` and, in its children, `poc:0x…`).
  */
-import { decode, Decoded, hex } from '../arch/codec';
+import { decode, Decoded, DecodedField, hex } from '../arch/codec';
 import { CD, L1CD } from '../arch/cd';
 import { commandLayoutFor } from '../arch/commands';
 import { eventLayoutFor } from '../arch/events';
@@ -31,6 +31,8 @@ export interface Var {
   /** Children, lazily; `indexed` makes them paged. */
   readonly children?: Children;
   readonly hint?: 'readOnly' | 'data' | 'property' | 'class';
+  /** A decoded field by name or alias, shown or not (for `ste[5].s1ctxptr`). */
+  readonly field?: (name: string) => Var | undefined;
 }
 
 export interface Children {
@@ -51,8 +53,28 @@ export const memRef = (view: View | 'poc', addr: number): string => `${view}:${h
 
 const named = (vars: () => Var[]): Children => ({ get: () => vars() });
 
+/** A little-endian qword at the Point of Coherency. */
+export function pocRead64(m: Machine, addr: number): bigint {
+  return m.mem.pocRead(addr, 8).reduceRight((acc, b) => (acc << 8n) | BigInt(b), 0n);
+}
+
 function words(m: Machine, addr: number, n: number, view: View): bigint[] {
   return Array.from({ length: n }, (_, i) => read64(m, addr + 8 * i, view));
+}
+
+function fieldVar(f: DecodedField, evalBase?: string): Var {
+  return {
+    name: f.spec.name, value: f.relevant ? f.text : `${f.text} (ignored)`, type: f.spec.meaning,
+    evaluateName: evalBase ? `${evalBase}.${f.spec.name}` : undefined, hint: 'property',
+  };
+}
+
+/** Look a field of a decoded structure up by name or alias. */
+function fieldLookup(d: Decoded, evalBase?: string): (name: string) => Var | undefined {
+  return (name) => {
+    const f = d.field(name);
+    return f && fieldVar(f, evalBase);
+  };
 }
 
 /** The fields of a decoded structure, then its raw words. */
@@ -61,10 +83,7 @@ function fieldVars(d: Decoded, evalBase?: string, addr?: number): Var[] {
   for (const f of d.fields) {
     if (f.spec.kind === 'reserved' && f.raw === 0n) continue;
     if (!f.relevant && f.raw === 0n) continue;
-    out.push({
-      name: f.spec.name, value: f.relevant ? f.text : `${f.text} (ignored)`, type: f.spec.meaning,
-      evaluateName: evalBase ? `${evalBase}.${f.spec.name}` : undefined, hint: 'property',
-    });
+    out.push(fieldVar(f, evalBase));
   }
   out.push({
     name: 'words', value: d.words.map((w) => hex(w, d.layout.wordBits / 4)).join(' '), hint: 'data',
@@ -77,6 +96,19 @@ function fieldVars(d: Decoded, evalBase?: string, addr?: number): Var[] {
   return out;
 }
 
+/** An entry's words at the Point of Coherency: the second memory reference of its address. */
+function pocVar(m: Machine, addr: number, cpu: readonly bigint[]): Var {
+  const poc = cpu.map((_, i) => pocRead64(m, addr + 8 * i));
+  const differs = poc.some((w, i) => w !== cpu[i]);
+  return {
+    name: 'words at PoC', value: differs ? poc.map((w) => hex(w, 16)).join(' ') : 'the same as the CPU sees', hint: 'data',
+    memoryReference: memRef('poc', addr),
+    children: named(() => poc.map((w, i) => ({
+      name: `qword ${i}`, value: `${hex(w, 16)}${w !== cpu[i] ? `  (CPU: ${hex(cpu[i], 16)})` : ''}`, memoryReference: memRef('poc', addr + i * 8),
+    }))),
+  };
+}
+
 /** A decoded entry: both views when they differ, its fields, and what else it leads to. */
 function entryVar(m: Machine, name: string, layout: Layout, addr: number, evalName: string | undefined,
   more: (d: Decoded) => Var[] = () => []): Var {
@@ -86,9 +118,10 @@ function entryVar(m: Machine, name: string, layout: Layout, addr: number, evalNa
   const differs = cpu.some((w, i) => w !== smmu[i]);
   return {
     name, value: `${d.summary}${differs ? '  ⟂ the SMMU reads different bytes' : ''}`, type: layout.title, evaluateName: evalName,
-    memoryReference: memRef('cpu', addr),
+    memoryReference: memRef('cpu', addr), field: fieldLookup(d, evalName),
     children: named(() => {
       const vars = fieldVars(d, evalName, addr);
+      vars.splice(vars.findIndex((v) => v.name === 'words') + 1, 0, pocVar(m, addr, cpu));
       if (differs) {
         const ds = decode(layout, smmu, m.smmu.ctx);
         vars.unshift({
@@ -322,7 +355,7 @@ function registersVars(m: Machine): Var[] {
     const d = decode(r, [v], m.smmu.ctx);
     return {
       name: r.name, value: `${hex(v, r.wordBits / 4)}  ${d.summary}`, type: r.title, evaluateName: r.name,
-      children: named(() => fieldVars(d, r.name)),
+      children: named(() => fieldVars(d, r.name)), field: fieldLookup(d, r.name),
     };
   });
 }
@@ -485,4 +518,4 @@ export function scopes(s: Scope): Var[] {
   return out;
 }
 
-export { steVar, cdVar, entryVar, startTableVar, fieldVars };
+export { steVar, cdVar, entryVar, startTableVar, fieldVars, fieldLookup };
