@@ -18,6 +18,7 @@ import { observable } from '../check/observable';
 import type { Hazard } from '../check/checker';
 import type { Machine } from '../model/machine';
 import { read64, streamTable, View } from '../model/locate';
+import { khoVars } from './khoView';
 import type { TranslateResult } from '../model/smmu/smmu';
 
 /** A variable as DAP shows it, with a way to get its children. */
@@ -419,6 +420,7 @@ export function scopes(s: Scope): Var[] {
     { name: 'Queues', value: '', children: named(() => queueVars(m)) },
     { name: 'Memory', value: '', children: named(() => regionVars(m)) },
     { name: 'Hazards', value: `${s.hazards.length}`, children: named(() => hazardVars(s.hazards)) },
+    { name: 'KHO', value: '', children: named(() => khoVars(m)) },
   ];
   if (s.lastTranslation) out.push({ name: 'Last walk', value: '', children: named(() => walkVars(s.lastTranslation!)) });
   return out;

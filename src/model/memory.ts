@@ -22,20 +22,67 @@ interface Page {
 const ZERO_PAGE = new Uint8Array(PAGE_SIZE);
 let nextGeneration = 1;
 
+/**
+ * Page numbers [lo, hi) whose pages, when never written since, read as `byte`: memory a
+ * later owner overwrote wholesale (the kernel after kexec reusing free memory), kept as a
+ * range so the cost does not grow with its size.
+ */
+export interface Background {
+  readonly lo: number;
+  readonly hi: number;
+  readonly byte: number;
+}
+
+/** Pages filled with one byte, for reads of pages that are absent but not zero. */
+const FILLED = new Map<number, Uint8Array>();
+function filledPage(byte: number): Uint8Array {
+  let p = FILLED.get(byte);
+  if (!p) FILLED.set(byte, (p = new Uint8Array(PAGE_SIZE).fill(byte)));
+  return p;
+}
+
 export class PhysicalMemory {
   private pages: Map<number, Page>;
   private gen: number;
+  /** Newest last; a page absent from `pages` reads as the newest background holding it, else zero. */
+  private backgrounds: readonly Background[];
 
-  constructor(pages?: Map<number, Page>) {
+  constructor(pages?: Map<number, Page>, backgrounds: readonly Background[] = []) {
     this.pages = pages ?? new Map();
     this.gen = nextGeneration++;
+    this.backgrounds = backgrounds;
   }
 
   /** A copy that shares every page until either side writes it. */
   snapshot(): PhysicalMemory {
     // Both sides move to new generations so neither writes a page the other holds.
     this.gen = nextGeneration++;
-    return new PhysicalMemory(new Map(this.pages));
+    return new PhysicalMemory(new Map(this.pages), this.backgrounds);
+  }
+
+  /** The byte an absent page reads as. */
+  private background(pfn: number): number {
+    for (let i = this.backgrounds.length - 1; i >= 0; i--) {
+      const b = this.backgrounds[i];
+      if (pfn >= b.lo && pfn < b.hi) return b.byte;
+    }
+    return 0;
+  }
+
+  /**
+   * Overwrite pages [lo, hi) with one byte: the pages written so far in the range are
+   * dropped and the range reads as `byte` from now on. Costs the pages present, whatever
+   * the range's size.
+   */
+  overwritePages(lo: number, hi: number, byte: number): void {
+    if (hi <= lo) return;
+    for (const pfn of [...this.pages.keys()]) if (pfn >= lo && pfn < hi) this.pages.delete(pfn);
+    this.backgrounds = [...this.backgrounds, { lo, hi, byte: byte & 0xff }];
+  }
+
+  /** The ranges overwritten so far, oldest first. */
+  get overwritten(): readonly Background[] {
+    return this.backgrounds;
   }
 
   /** Number of pages ever written (what the memory costs). */
@@ -57,22 +104,30 @@ export class PhysicalMemory {
     if (p && p.gen === this.gen) return p;
     const bytes = new Uint8Array(PAGE_SIZE);
     if (p) bytes.set(p.bytes);
+    else if (this.backgrounds.length) bytes.fill(this.background(pfn));
     const page: Page = { bytes, view: new DataView(bytes.buffer), gen: this.gen };
     this.pages.set(pfn, page);
     return page;
   }
 
   readU8(addr: number): number {
-    const p = this.pageForRead(Math.floor(addr / PAGE_SIZE));
-    return p ? p.bytes[addr & PAGE_MASK] : 0;
+    const pfn = Math.floor(addr / PAGE_SIZE);
+    const p = this.pageForRead(pfn);
+    return p ? p.bytes[addr & PAGE_MASK] : this.absent(pfn);
+  }
+
+  /** What a byte of a page never written reads as. */
+  private absent(pfn: number): number {
+    return this.backgrounds.length ? this.background(pfn) : 0;
   }
 
   /** Little-endian 32-bit read; must not cross a page (aligned reads never do). */
   readU32(addr: number): number {
     const off = addr & PAGE_MASK;
     if (off > PAGE_SIZE - 4) return this.readSlow(addr, 4);
-    const p = this.pageForRead(Math.floor(addr / PAGE_SIZE));
-    return p ? p.view.getUint32(off, true) : 0;
+    const pfn = Math.floor(addr / PAGE_SIZE);
+    const p = this.pageForRead(pfn);
+    return p ? p.view.getUint32(off, true) : this.absent(pfn) * 0x0101_0101;
   }
 
   /** Little-endian 64-bit read as a bigint. */
@@ -93,8 +148,10 @@ export class PhysicalMemory {
       const a = addr + done;
       const off = a & PAGE_MASK;
       const n = Math.min(len - done, PAGE_SIZE - off);
-      const p = this.pageForRead(Math.floor(a / PAGE_SIZE));
-      out.set((p ? p.bytes : ZERO_PAGE).subarray(off, off + n), done);
+      const pfn = Math.floor(a / PAGE_SIZE);
+      const p = this.pageForRead(pfn);
+      const bg = p ? 0 : this.absent(pfn);
+      out.set((p ? p.bytes : bg ? filledPage(bg) : ZERO_PAGE).subarray(off, off + n), done);
       done += n;
     }
     return out;
@@ -138,8 +195,8 @@ export class PhysicalMemory {
       const off = a & PAGE_MASK;
       const n = Math.min(len - done, PAGE_SIZE - off);
       const pfn = Math.floor(a / PAGE_SIZE);
-      // Zero-filling a page never written leaves it absent: it already reads as zero.
-      if (value === 0 && !this.pages.has(pfn)) {
+      // Filling a page never written with what it already reads as leaves it absent.
+      if (!this.pages.has(pfn) && (value & 0xff) === this.absent(pfn)) {
         done += n;
         continue;
       }

@@ -6,6 +6,7 @@ import { commandStatements } from './commands';
 import { dma, stop, traffic } from './devices';
 import { expectStatements } from './expect';
 import { driverStatements } from './driver';
+import { khoStatements } from './kho';
 
 /** `include` is resolved by the compiler itself; this entry gives its syntax and documentation. */
 const include = define({
@@ -24,5 +25,6 @@ export const STATEMENTS: readonly StatementDef[] = [
   ...commandStatements,
   dma, traffic, stop,
   ...expectStatements,
+  ...khoStatements,
   include,
 ];
