@@ -126,7 +126,11 @@ export class Machine {
     this.mem.regions = this.mem.regions.add({ name, base, size, attr, owner });
     const region = this.mem.regions.byName(name)!;
     // After a kexec, allocated memory is memory the old kernel may have used: what it held is gone.
-    if (this.kho.kexecs > 0) overwrite(this, [{ addr: base, len: size }], SCRUB_BYTE, 'alloc', (event) => this.report({ kind: 'kho', event }));
+    // The kernel's allocators for tables and queues (dma_alloc_coherent, iommu-pages) zero it; a
+    // scenario's own allocation is left holding the scrub pattern.
+    if (this.kho.kexecs > 0) {
+      overwrite(this, [{ addr: base, len: size }], owner === 'scenario' ? SCRUB_BYTE : 0, 'alloc', (event) => this.report({ kind: 'kho', event }));
+    }
     this.report({ kind: 'alloc', region });
     return region;
   }
