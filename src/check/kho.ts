@@ -172,18 +172,23 @@ export class KhoRules {
     const m = this.m;
     if (m.platform.memory.coherent || m.platform.kexecCache === 'writeback') return;
     const reach = this.c.reachable();
-    const found: string[] = [];
+    // Per entry: its granules whose CPU writes never reached PoC.
+    const found = new Map<string, { path: string; granules: string[] }>();
     for (const g of m.mem.history.unsettled()) {
       if (g.path !== 'poc') continue;
       const latest = g.versions[g.versions.length - 1].value;
       const hit = reach.find(g.addr, 8)[0];
       if (!hit || !this.c.significant(hit.table, hit.index, g.addr, g.settled, latest)) continue;
-      found.push(`${this.c.entryText(hit.table, hit.index)} (${hex(g.addr)}: PoC holds ${hex(g.settled)}, the CPU wrote ${hex(latest)}; reached through ${hit.table.path})`);
+      const name = this.c.entryText(hit.table, hit.index);
+      const e = found.get(name) ?? { path: hit.table.path, granules: [] };
+      e.granules.push(`${hex(g.addr)}: PoC holds ${hex(g.settled)}, the CPU wrote ${hex(latest)}`);
+      found.set(name, e);
     }
-    if (!found.length) return;
-    this.c.report('handover-dirty', `at kexec, ${plural(found.length, 'entry', 'entries')} the SMMU can reach ${found.length === 1 ? 'holds' : 'hold'} CPU writes that never reached PoC: ` +
+    if (!found.size) return;
+    const list = [...found].map(([name, e]) => `${name} (${e.granules.join('; ')}; reached through ${e.path})`);
+    this.c.report('handover-dirty', `at kexec, ${plural(found.size, 'entry', 'entries')} the SMMU can reach ${found.size === 1 ? 'holds' : 'hold'} CPU writes that never reached PoC: ` +
       'kexec leaves the old kernel\'s dirty lines in the cache (platform kexec_cache=dirty), the new kernel does not know to clean them, and a ' +
-      `non-coherent SMMU reads the old values until the lines happen to be evicted: ${found.join('; ')}. Clean them to PoC and DSB before kexec`, 'dirty');
+      `non-coherent SMMU reads the old values until the lines happen to be evicted: ${list.join('; ')}. Clean them to PoC and DSB before kexec`, 'dirty');
   }
 
   /** The new kernel wrote over memory: pages of it the SMMU still reaches, and what it reads there now. */

@@ -107,6 +107,7 @@ export function* unpreserveSmmu(ctx: DriverContext, queues: boolean): Action<voi
 export function* kexec(ctx: DriverContext): Action<void> {
   yield* kho({ kind: 'kexec' });
   const k = ctx.kernel;
+  k.previous = new Map([...k.domains].map(([name, d]) => [name, structuredClone(d)]));
   k.cmdq = undefined;
   k.evtq = undefined;
   k.strtab = undefined;
