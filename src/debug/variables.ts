@@ -18,6 +18,7 @@ import { observable } from '../check/observable';
 import type { Hazard } from '../check/checker';
 import type { Machine } from '../model/machine';
 import { read64, streamTable, View } from '../model/locate';
+import { MAX_PHYS_ADDR } from '../model/memory';
 import { khoVars } from './khoView';
 import type { TranslateResult } from '../model/smmu/smmu';
 
@@ -80,6 +81,8 @@ function fieldVars(d: Decoded, evalBase?: string, addr?: number): Var[] {
 /** A decoded entry: both views when they differ, its fields, and what else it leads to. */
 function entryVar(m: Machine, name: string, layout: Layout, addr: number, evalName: string | undefined,
   more: (d: Decoded) => Var[] = () => []): Var {
+  // A garbage pointer (memory a new kernel reused, say) leads outside memory: nothing to read there.
+  if (!inMemory(addr, layout.words * 8)) return outside(name, addr);
   const cpu = words(m, addr, layout.words, 'cpu');
   const smmu = words(m, addr, layout.words, 'smmu');
   const d = decode(layout, cpu, m.smmu.ctx);
@@ -100,6 +103,12 @@ function entryVar(m: Machine, name: string, layout: Layout, addr: number, evalNa
       return vars;
     }),
   };
+}
+
+const inMemory = (addr: number, len: number): boolean => addr >= 0 && addr + len <= MAX_PHYS_ADDR;
+
+function outside(name: string, addr: number): Var {
+  return { name, value: `at ${hex(addr)}: beyond the physical address space (the SMMU's fetch fails)`, hint: 'readOnly' };
 }
 
 // ---- page tables -----------------------------------------------------------------------------
@@ -128,6 +137,10 @@ function tableVar(m: Machine, name: string, base: number, g: TableGeometry): Var
           const addr = base + i * 8;
           const input = g.inputBase + i * 2 ** geo.indexLo;
           const fmt = { stage: g.stage, granule: g.granule, level: g.level as 0 | 1 | 2 | 3 };
+          if (!inMemory(addr, 8)) {
+            out.push(outside(`[${i}] ${hex(input)}`, addr));
+            continue;
+          }
           const w = read64(m, addr, 'cpu');
           out.push(entryVar(m, `[${i}] ${hex(input)}`, pteLayoutFor(w, fmt), addr, undefined, () => {
             if (descriptorType(w, fmt) !== 'table' || g.level >= 3) return [];

@@ -177,6 +177,19 @@ describe('the debugger', () => {
     ]);
   });
 
+  it('shows every scope over tables the new kernel scrubbed, garbage pointers included', () => {
+    // Only the domain is preserved: the scrub turns the L1 stream table into 0xaa…: Span 10 and an
+    // L2 pointer of bits [55:6] = 0x00aa_aaaa_aaaa_aa80, beyond the 52-bit physical address space.
+    const r = runner([...S2, 'kho preserve g1', 'kexec', 'kho scrub']);
+    r.runToEnd();
+    const expand = (v: Var, depth: number): number => (depth > 5 || !v.children ? 0
+      : v.children.get(0, 3).reduce((n, c) => n + 1 + expand(c, depth + 1), 0));
+    for (const s of scopes({ machine: r.state.machine, hazards: [] })) expand(s, 0);
+    const l1 = scopes({ machine: r.state.machine, hazards: [] }).find((s) => s.name === 'Stream table')!.children!.get(0, 1)[0].children!.get(0, 1)[0];
+    const stes = l1.children!.get(0, 100).find((v) => v.name === 'STEs')!;
+    assert.equal(stes.children!.get(0, 1)[0].value, 'at 0xaaaaaaaaaaaa80: beyond the physical address space (the SMMU\'s fetch fails)');
+  });
+
   it('shows a KHO scope: the state, each region\'s pages and the handover description as a tree', () => {
     const r = runner(HANDOVER);
     while (r.next <= step(18)) r.runStatement(); // through `kho restore smmu`
