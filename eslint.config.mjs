@@ -36,6 +36,11 @@ export default tseslint.config(
     },
   },
   {
+    // The walk webview's page script runs in the webview, a browser page.
+    files: ['media/**/*.js'],
+    languageOptions: { sourceType: 'script', globals: { acquireVsCodeApi: 'readonly', document: 'readonly', window: 'readonly' } },
+  },
+  {
     files: ['scripts/**/*.mjs', 'bin/**/*.js', '.ci/**/*.js'],
     languageOptions: { globals: { process: 'readonly', console: 'readonly', require: 'readonly', __dirname: 'readonly', module: 'writable' } },
     rules: { '@typescript-eslint/no-require-imports': 'off' },

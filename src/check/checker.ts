@@ -179,6 +179,8 @@ interface Invalidation {
   readonly sid?: number;
   readonly last?: number;
   readonly ssid?: number;
+  /** CFGI_STE / CFGI_CD: only the last level (Leaf=1). */
+  readonly leaf?: boolean;
   /** TLBI: the stage, ASID and VMID it is limited to (undefined: any). */
   readonly stage?: 1 | 2;
   readonly asid?: number;
@@ -321,7 +323,8 @@ export class Checker {
     const hits = this.reachable().find(addr, size);
     if (hits.length === 0) return;
     const h = hits[0];
-    if (unit < size && !this.allTearsInvalid(h.table, h.index, addr, size, unit, value, before)) {
+    // A store that changes a single part has no half-written state: nothing to see but old or new.
+    if (unit < size && torn(before, value, unit).length > 0 && !this.allTearsInvalid(h.table, h.index, addr, size, unit, value, before)) {
       this.report('torn-store', `a plain ${size * 8}-bit store of ${hex(value)} to ${tableText(h.table, h.index)} at ${hex(addr)} may be split ` +
         `into ${unit}-byte parts, and the SMMU can read the entry between them (it is reached through ${h.table.path}). Use WRITE_ONCE`, `${addr}`);
     }
@@ -363,7 +366,7 @@ export class Checker {
    * complete, and the CPU's stores to it ordered before what made it reachable. Findings
    * are reported once per rule and table, with the entries concerned.
    */
-  private checkLook(t: ReachableTable, why: string, publish: boolean): void {
+  private checkLook(t: ReachableTable, why: string, publish: boolean, only?: (index: number) => boolean): void {
     const mem = this.m.mem;
     const end = t.base + t.entries * t.entrySize;
     const pendingCleans = new Set(mem.history.pendingCleanAddrs());
@@ -373,6 +376,7 @@ export class Checker {
     for (const g of mem.history.unsettled()) {
       if (g.addr < t.base || g.addr >= end) continue;
       const index = Math.floor((g.addr - t.base) / t.entrySize);
+      if (only && !only(index)) continue;
       const latest = g.versions[g.versions.length - 1].value;
       // Bits the SMMU ignores (software bits such as io-pgtable's SW_SYNC) may differ freely.
       if (!significantDiff(t, index, g.addr, g.settled, latest)) continue;
@@ -468,7 +472,9 @@ export class Checker {
       }
       return;
     }
-    this.pendingInvalidations.push({ name: n, sid, last: sid, ssid: Number((words[0] >> 12n) & 0xfffffn) });
+    const leaf = (words[1] & 1n) === 1n;
+    if (n === 'CFGI_CD') this.pendingInvalidations.push({ name: n, sid, last: sid, ssid: Number((words[0] >> 12n) & 0xfffffn), leaf });
+    else this.pendingInvalidations.push({ name: n, sid, last: sid, leaf: n === 'CFGI_STE' ? leaf : undefined });
   }
 
   /** A CMD_SYNC completed: the SMMU now uses what memory holds for everything invalidated. */
@@ -481,17 +487,28 @@ export class Checker {
       const why = `${invalidationText(i)} + CMD_SYNC tells the SMMU to fetch again`;
       for (const t of tables) {
         let relevant: boolean;
+        // The entries the SMMU is told to fetch again (all of the table when undefined).
+        let only: ((index: number) => boolean) | undefined;
         if (i.name === 'CFGI_ALL') relevant = t.kind !== 'pgtable' && t.kind !== 'cmdq' && t.kind !== 'evtq';
         else if (i.name.startsWith('CFGI')) {
           const sidOf = t.kind === 'ste' ? undefined : t.sid;
-          relevant = t.kind === 'ste'
-            ? (t.firstSid ?? 0) <= i.last! && i.sid! < (t.firstSid ?? 0) + t.entries
-            : (t.kind === 'cd' || t.kind === 'l1cd') && sidOf !== undefined && sidOf >= i.sid! && sidOf <= i.last!;
+          if (t.kind === 'ste') {
+            const first = t.firstSid ?? 0;
+            relevant = first <= i.last! && i.sid! < first + t.entries;
+            only = (index) => first + index >= i.sid! && first + index <= i.last!;
+          } else {
+            relevant = (t.kind === 'cd' || t.kind === 'l1cd') && sidOf !== undefined && sidOf >= i.sid! && sidOf <= i.last!;
+            if (i.name === 'CFGI_CD') {
+              // One CD; its L1CD only when Leaf=0.
+              if (t.kind === 'l1cd') relevant &&= !i.leaf;
+              else only = (index) => (t.firstSsid ?? 0) + index === i.ssid;
+            }
+          }
         } else {
           relevant = t.kind === 'pgtable' && (i.stage === undefined || t.stage === i.stage) &&
             (i.asid === undefined || t.asid === i.asid) && (i.vmid === undefined || t.vmid === i.vmid);
         }
-        if (relevant) this.checkLook(t, why, false);
+        if (relevant) this.checkLook(t, why, false, only);
       }
     }
   }
@@ -506,9 +523,34 @@ export class Checker {
     const inside = (a: number): boolean => a >= base && a < base + size;
     for (const [sid, e] of smmu.cachedStes()) {
       if (inside(e.addr)) this.report('table-reuse', `'${name}' is freed while the SMMU caches the STE of StreamID ${hex(sid)} fetched from ${hex(e.addr)}: invalidate it (CFGI_STE + CMD_SYNC) first`, `${name}:ste${sid}`);
+      // A cached STE that points into the memory: the SMMU may still fetch CDs or walk tables there.
+      const c = e.config;
+      if (c.kind !== 'translate') continue;
+      const into = [
+        c.s1 && !c.s2 && inside(c.s1.cdBase) ? `S1ContextPtr ${hex(c.s1.cdBase)}` : '',
+        c.s2 && inside(c.s2.ttb) ? `S2TTB ${hex(c.s2.ttb)}` : '',
+      ].filter((x) => x);
+      if (into.length) {
+        this.report('table-reuse', `'${name}' is freed while the SMMU caches the STE of StreamID ${hex(sid)}, whose ${into.join(' and ')} points into it: ` +
+          'the SMMU may still fetch from it. Invalidate the STE (CFGI_STE + CMD_SYNC) first', `${name}:steptr${sid}`);
+      }
     }
     for (const { sid, ssid, entry } of smmu.cachedCds()) {
       if (inside(entry.addr)) this.report('table-reuse', `'${name}' is freed while the SMMU caches CD ${hex(sid)}:${ssid} fetched from ${hex(entry.addr)}: invalidate it (CFGI_CD + CMD_SYNC) first`, `${name}:cd${sid}:${ssid}`);
+      else if (entry.config.kind === 'valid' && [entry.config.s1.ttb0, entry.config.s1.ttb1].some((r) => r && inside(r.ttb))) {
+        this.report('table-reuse', `'${name}' is freed while the SMMU caches CD ${hex(sid)}:${ssid}, whose translation table base points into it: ` +
+          'the SMMU may still walk it. Invalidate the CD (CFGI_CD + CMD_SYNC) and the TLB first', `${name}:cdptr${sid}:${ssid}`);
+      }
+    }
+    for (const [l1, e] of smmu.cachedL1Stds()) {
+      if (inside(Number(e.word & 0x00ff_ffff_ffff_ffc0n)) && (e.word & 0x1fn) !== 0n) {
+        this.report('table-reuse', `'${name}' is freed while the SMMU caches L1STD ${l1}, which points at a level-2 stream table in it: invalidate it (CFGI_STE with Leaf=0 + CMD_SYNC) first`, `${name}:l1std${l1}`);
+      }
+    }
+    for (const e of smmu.cachedL1Cds()) {
+      if ((e.word & 1n) === 1n && inside(Number(e.word & 0x00ff_ffff_ffff_f000n))) {
+        this.report('table-reuse', `'${name}' is freed while the SMMU caches L1CD ${e.index} of StreamID ${hex(e.sid)}, which points at a CD table in it: invalidate it (CFGI_CD with Leaf=0 + CMD_SYNC) first`, `${name}:l1cd${e.sid}:${e.index}`);
+      }
     }
     for (const w of smmu.tlb.walkEntries()) {
       if (inside(w.tableAddr)) this.report('table-reuse', `'${name}' is freed while the SMMU's walk cache holds a level-${w.level} table descriptor pointing into it: invalidate the TLB (Leaf=0) and CMD_SYNC first`, `${name}:walk`);

@@ -50,14 +50,17 @@ export class Reachability {
   private sorted?: ReachableTable[];
   private budget: number;
 
-  /** `maxTables` bounds the walk (a corrupt pointer must not make it explore the address space). */
-  constructor(private readonly m: Machine, maxTables = 100_000) {
+  /**
+   * `maxTables` bounds the walk (a corrupt pointer must not make it explore the address space);
+   * `views` are the views of memory pointers are read through.
+   */
+  constructor(private readonly m: Machine, maxTables = 100_000, private readonly views: readonly View[] = ['cpu', 'smmu']) {
     this.budget = maxTables;
   }
 
   /** Every table reachable through either view (or only `views`). */
   static of(m: Machine, views: readonly View[] = ['cpu', 'smmu']): Reachability {
-    const r = new Reachability(m);
+    const r = new Reachability(m, undefined, views);
     if (Number(m.smmu.read('CR0ACK')) & 1) for (const v of views) r.walkStreamTable(v);
     r.addQueues();
     return r;
@@ -224,9 +227,7 @@ export class Reachability {
     const here = `${path} → level ${level} table at ${hex(base)}`;
     if (!this.add({ kind: 'pgtable', base, entrySize: 8, entries, path: here, stage, granule, level, inputBase, asid, vmid })) return;
     if (level === 3) return;
-    const bytes = this.m.mem.cpuRead(base, entries * 8);
-    const smmu = this.m.mem.smmuRead(base, entries * 8);
-    const dv = [new DataView(bytes.buffer), new DataView(smmu.buffer)];
+    const dv = this.views.map((v) => new DataView((v === 'cpu' ? this.m.mem.cpuRead(base, entries * 8) : this.m.mem.smmuRead(base, entries * 8)).buffer));
     for (let i = 0; i < entries; i++) {
       for (const v of dv) {
         const d = v.getBigUint64(i * 8, true);

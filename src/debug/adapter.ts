@@ -4,7 +4,7 @@
  * stdio (debugAdapter.ts) for other DAP clients.
  */
 import {
-  Breakpoint, DebugSession, InitializedEvent, InvalidatedEvent, OutputEvent, Scope as DapScope, Source, StackFrame, StoppedEvent, TerminatedEvent, Thread,
+  Breakpoint, BreakpointEvent, DebugSession, InitializedEvent, InvalidatedEvent, OutputEvent, Scope as DapScope, Source, StackFrame, StoppedEvent, TerminatedEvent, Thread,
 } from '@vscode/debugadapter';
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import { findField, hex, requireField, setField } from '../arch/codec';
@@ -13,12 +13,14 @@ import { REGISTERS } from '../arch/registers';
 import { L1STD, STE } from '../arch/ste';
 import { RULES } from '../check/rules';
 import type { TranslateResult } from '../model/smmu/smmu';
+import type { Transaction } from '../model/smmu/types';
 import { hasErrors, SourceHost } from '../scenario/compiler';
 import { formatDiagnostic } from '../scenario/diagnostics';
 import { evaluate } from '../scenario/expr';
 import { parseExpression } from '../scenario/parser';
 import { COMPLETIONS, evaluateDebug } from './evaluate';
-import { EVENT_FILTERS, HAZARD_PREFIX, Runtime, StopInfo } from './runtime';
+import { DataBreakpoint, EVENT_FILTERS, FunctionBreakpoint, HAZARD_PREFIX, Runtime, StopInfo } from './runtime';
+import { cacheLines, walkPictures } from './pictures';
 import { compileForSession } from './session';
 import { scopes, Var } from './variables';
 
@@ -53,8 +55,17 @@ export class SmmuDebugSession extends DebugSession {
   private frames = new Map<number, { kind: string }>();
   private traceShown = 0;
   private showOps = false;
-  private lastTranslation?: { tx: string; result: TranslateResult };
+  /**
+   * The last translation of each micro-operation, by its number. The run is deterministic, so after
+   * a step back the last walk is the one at or before the current micro-operation, not one from the
+   * part of the run that was undone.
+   */
+  private translations = new Map<number, { tx: string; result: TranslateResult }>();
   private pendingFilters: string[] = [];
+  /** Breakpoints set before launch (the client may configure first): applied when the scenario starts. */
+  private pendingLines = new Map<string, { id: number; bp: DebugProtocol.SourceBreakpoint }[]>();
+  private functionBps: FunctionBreakpoint[] = [];
+  private dataBps: DataBreakpoint[] = [];
   private running = false;
 
   constructor(private readonly host: SourceHost) {
@@ -103,7 +114,11 @@ export class SmmuDebugSession extends DebugSession {
   }
 
   protected override async launchRequest(response: DebugProtocol.LaunchResponse, args: LaunchArguments): Promise<void> {
-    if (typeof args.program !== 'string' || args.program === '') {
+    if (this.runtime) {
+      this.sendErrorResponse(response, 3004, 'a scenario is already running: restart it, or disconnect first');
+      return;
+    }
+    if (!args || typeof args.program !== 'string' || args.program === '') {
       this.sendErrorResponse(response, 3001, 'launch needs "program": the path of a .smmu scenario');
       return;
     }
@@ -131,21 +146,69 @@ export class SmmuDebugSession extends DebugSession {
     });
     this.runtime.sliceOps = 20_000;
     this.runtime.filters = new Set(this.pendingFilters);
+    this.runtime.functions = this.functionBps;
+    this.runtime.data = this.dataBps;
     this.runtime.condition = (expr) => this.conditionHolds(expr);
+    this.applyPendingLines();
     this.showOps = args.trace === true;
     this.watchTranslations();
     this.sendResponse(response);
     await this.configured;
-    this.report(this.runtime.start(args.stopOnEntry === true));
+    const stopOnEntry = args.stopOnEntry === true;
+    // Through drive: a run to the first stop goes in slices, so pause gets in and a slice is not a stop.
+    this.drive(() => this.rt.start(stopOnEntry));
+  }
+
+  /** Line breakpoints set before launch, now that the statements are known: verified (or not) by 'breakpoint' events. */
+  private applyPendingLines(): void {
+    const rt = this.rt;
+    for (const [file, list] of this.pendingLines) {
+      const lines = this.statementLines(file);
+      for (const { id, bp } of list) {
+        const out = this.lineBreakpoint(rt, file, lines, bp, id);
+        this.sendEvent(new BreakpointEvent('changed', out));
+      }
+    }
+    this.pendingLines.clear();
+  }
+
+  /** Verify one line breakpoint (moved to the next statement line) and register it with the runtime. */
+  private lineBreakpoint(rt: Runtime | undefined, file: string, lines: number[], b: DebugProtocol.SourceBreakpoint, id: number): DebugProtocol.Breakpoint {
+    // Moved to the next line that holds a statement, as a compiler's line table would.
+    const line = lines.find((l) => l >= b.line);
+    const bp = new Breakpoint(line !== undefined, line ?? b.line) as DebugProtocol.Breakpoint;
+    bp.id = id;
+    if (line === undefined) bp.message = rt ? 'no statement on or after this line' : 'set when the scenario starts';
+    const condition = b.condition?.trim() ? parseExpression(b.condition) : undefined;
+    if (condition && 'error' in condition) {
+      // Not silently "always true": the language has no comparisons, a condition is an expression (non-zero stops).
+      bp.verified = false;
+      bp.message = `the condition is not a scenario expression: ${condition.error} (a condition stops when it is non-zero)`;
+      return bp;
+    }
+    if (rt && line !== undefined) rt.lines.push({ id, file, line, condition: b.condition, hitCondition: b.hitCondition, hits: 0 });
+    return bp;
   }
 
   private watchTranslations(): void {
-    this.runtime?.runner.observe((t) => {
+    this.translations = new Map();
+    const runner = this.runtime?.runner;
+    runner?.observe((t) => {
       if (t.activity.kind === 'translate') {
         const tx = t.activity.tx;
-        this.lastTranslation = { tx: `${tx.access} SID ${hex(tx.sid)}${tx.ssid !== undefined ? ':' + hex(tx.ssid) : ''} IOVA ${hex(tx.iova)}${tx.priv ? ' priv' : ''}`, result: t.activity.result };
+        this.translations.set(runner.ops, {
+          tx: `${tx.access} SID ${hex(tx.sid)}${tx.ssid !== undefined ? ':' + hex(tx.ssid) : ''} IOVA ${hex(tx.iova)}${tx.priv ? ' priv' : ''}`, result: t.activity.result,
+        });
       }
     });
+  }
+
+  /** The last translation up to the current position. */
+  private get lastTranslation(): { tx: string; result: TranslateResult } | undefined {
+    const now = this.runtime?.runner.ops ?? -1;
+    let best = -1;
+    for (const ops of this.translations.keys()) if (ops <= now && ops > best) best = ops;
+    return best < 0 ? undefined : this.translations.get(best);
   }
 
   private get rt(): Runtime {
@@ -176,7 +239,18 @@ export class SmmuDebugSession extends DebugSession {
         this.report({ reason: 'pause', description: 'paused' });
         return;
       }
-      const stop = step();
+      let stop: StopInfo;
+      try {
+        stop = step();
+      } catch (e) {
+        // A fault of the engine itself (not of the scenario): show it and stop, do not take the adapter down.
+        const message = (e as Error)?.message ?? String(e);
+        this.sendEvent(new OutputEvent(`internal error: ${message}\n`, 'important'));
+        stop = rt.lastStop = {
+          reason: 'exception', description: `internal error: ${message}`,
+          exception: { filter: 'error', id: 'internal', description: 'internal error of the debugger', details: message },
+        };
+      }
       if (stop.yielded) {
         setTimeout(slice, 0);
         return;
@@ -214,55 +288,71 @@ export class SmmuDebugSession extends DebugSession {
     for (; this.traceShown < trace.length; this.traceShown++) {
       const t = trace[this.traceShown];
       if (t.kind === 'op' && !this.showOps) continue;
-      const category = t.kind === 'error' ? 'important' : t.kind === 'smmu' ? 'console' : 'stdout';
+      // Hazards and errors in red in the Debug Console ('important' would also raise a notification per hazard).
+      const category = t.kind === 'error' ? 'stderr' : t.kind === 'smmu' ? 'console' : 'stdout';
       this.sendEvent(new OutputEvent(`${'  '.repeat(t.stack.length)}${t.text}\n`, category));
     }
   }
 
+  /** Run control needs a scenario: answer with an error (not a success that does nothing) before launch. */
+  private noScenario(response: DebugProtocol.Response): boolean {
+    if (this.runtime) return false;
+    this.sendErrorResponse(response, 3005, 'no scenario is running: launch one first');
+    return true;
+  }
+
   protected override continueRequest(response: DebugProtocol.ContinueResponse): void {
+    if (this.noScenario(response)) return;
     response.body = { allThreadsContinued: true };
     this.sendResponse(response);
     this.drive(() => this.rt.continue());
   }
 
   protected override nextRequest(response: DebugProtocol.NextResponse, args: DebugProtocol.NextArguments): void {
+    if (this.noScenario(response)) return;
     this.sendResponse(response);
     this.drive(() => (args.granularity === 'instruction' ? this.rt.stepIn() : this.rt.next()));
   }
 
   protected override stepInRequest(response: DebugProtocol.StepInResponse): void {
+    if (this.noScenario(response)) return;
     this.sendResponse(response);
     this.drive(() => this.rt.stepIn());
   }
 
   protected override stepOutRequest(response: DebugProtocol.StepOutResponse): void {
+    if (this.noScenario(response)) return;
     this.sendResponse(response);
     this.drive(() => this.rt.stepOut());
   }
 
   protected override stepBackRequest(response: DebugProtocol.StepBackResponse, args: DebugProtocol.StepBackArguments): void {
+    if (this.noScenario(response)) return;
     this.sendResponse(response);
     this.report(this.rt.stepBack(args.granularity === 'instruction' ? 'op' : 'statement'));
   }
 
   protected override reverseContinueRequest(response: DebugProtocol.ReverseContinueResponse): void {
+    if (this.noScenario(response)) return;
     this.sendResponse(response);
     this.report(this.rt.reverseContinue());
   }
 
   protected override pauseRequest(response: DebugProtocol.PauseResponse): void {
+    if (this.noScenario(response)) return;
     this.sendResponse(response);
     if (this.running) this.rt.requestPause();
     else this.report({ reason: 'pause', description: 'paused' });
   }
 
   protected override restartRequest(response: DebugProtocol.RestartResponse, args: DebugProtocol.RestartArguments): void {
+    if (this.noScenario(response)) return;
     this.rt.restart();
     this.traceShown = 0;
     this.watchTranslations();
     this.sendResponse(response);
-    const stopOnEntry = (args.arguments as LaunchArguments | undefined)?.stopOnEntry === true;
-    this.report(this.rt.start(stopOnEntry));
+    const stopOnEntry = (args?.arguments as LaunchArguments | undefined)?.stopOnEntry === true;
+    this.drive(() => this.rt.start(stopOnEntry));
   }
 
   protected override terminateRequest(response: DebugProtocol.TerminateResponse): void {
@@ -288,15 +378,13 @@ export class SmmuDebugSession extends DebugSession {
     const rt = this.runtime;
     if (rt) rt.lines = rt.lines.filter((b) => b.file !== file);
     const out: DebugProtocol.Breakpoint[] = [];
+    const pending: { id: number; bp: DebugProtocol.SourceBreakpoint }[] = [];
     for (const b of args.breakpoints ?? []) {
-      // Moved to the next line that holds a statement, as a compiler's line table would.
-      const line = lines.find((l) => l >= b.line);
-      const bp = new Breakpoint(line !== undefined, line ?? b.line) as DebugProtocol.Breakpoint;
-      bp.id = this.nextVar++;
-      if (line === undefined) bp.message = rt ? 'no statement on or after this line' : 'set when the scenario starts';
-      out.push(bp);
-      if (rt && line !== undefined) rt.lines.push({ id: bp.id, file, line, condition: b.condition, hitCondition: b.hitCondition, hits: 0 });
+      const id = this.nextVar++;
+      out.push(this.lineBreakpoint(rt, file, lines, b, id));
+      if (!rt) pending.push({ id, bp: b });
     }
+    if (!rt) this.pendingLines.set(file, pending);
     response.body = { breakpoints: out };
     this.sendResponse(response);
   }
@@ -314,6 +402,7 @@ export class SmmuDebugSession extends DebugSession {
       out.push({ id, verified: true, message: `stops when the driver enters ${b.name}` });
       return { id, name: b.name, condition: b.condition, hitCondition: b.hitCondition, hits: 0 };
     });
+    this.functionBps = list;
     if (this.runtime) this.runtime.functions = list;
     response.body = { breakpoints: out };
     this.sendResponse(response);
@@ -359,7 +448,7 @@ export class SmmuDebugSession extends DebugSession {
 
   protected override setDataBreakpointsRequest(response: DebugProtocol.SetDataBreakpointsResponse, args: DebugProtocol.SetDataBreakpointsArguments): void {
     const out: DebugProtocol.Breakpoint[] = [];
-    const list = [];
+    const list: DataBreakpoint[] = [];
     for (const b of args.breakpoints) {
       const [a, l] = b.dataId.split(':');
       const addr = Number(a);
@@ -372,6 +461,7 @@ export class SmmuDebugSession extends DebugSession {
       out.push({ id, verified: true });
       list.push({ id, addr, len, access: b.accessType ?? 'write', condition: b.condition, hitCondition: b.hitCondition, hits: 0 });
     }
+    this.dataBps = list;
     if (this.runtime) this.runtime.data = list;
     response.body = { breakpoints: out };
     this.sendResponse(response);
@@ -383,7 +473,8 @@ export class SmmuDebugSession extends DebugSession {
       this.sendErrorResponse(response, 3020, 'the run is not stopped on an event or hazard');
       return;
     }
-    response.body = { exceptionId: x.id, description: x.description, breakMode: 'always', details: { message: x.details, typeName: x.filter } };
+    // VS Code's exception widget shows the description only: it carries the whole explanation.
+    response.body = { exceptionId: x.id, description: x.details ? `${x.description}. ${x.details}` : x.description, breakMode: 'always', details: { message: x.details, typeName: x.filter } };
     this.sendResponse(response);
   }
 
@@ -423,9 +514,7 @@ export class SmmuDebugSession extends DebugSession {
       if (step) {
         const { file, start } = step.range;
         if (rt.runner.inStatement) {
-          const trace = rt.runner.results.trace;
-          const last = [...trace].reverse().find((t) => t.kind === 'op' || t.kind === 'note');
-          if (last) add(last.text, file, start.line, start.col, 'op', hex(rt.runner.ops));
+          if (rt.lastOpText !== undefined) add(rt.lastOpText, file, start.line, start.col, 'op', hex(rt.runner.ops));
           for (const fn of [...rt.runner.stack].reverse()) add(fn, file, start.line, start.col, 'driver');
         }
         add(step.text.length > 60 ? step.text.slice(0, 57) + '…' : step.text, file, start.line, start.col, 'statement', hex(rt.runner.ops));
@@ -450,7 +539,15 @@ export class SmmuDebugSession extends DebugSession {
     return scopes({ machine: this.rt.runner.state.machine, hazards: this.rt.hazards, lastTranslation: this.lastTranslation });
   }
 
-  protected override scopesRequest(response: DebugProtocol.ScopesResponse): void {
+  /** A frame id from the last stackTrace of this stop; an error response when it is not one. */
+  private badFrame(response: DebugProtocol.Response, frameId: number | undefined): boolean {
+    if (frameId === undefined || this.frames.has(frameId)) return false;
+    this.sendErrorResponse(response, 3031, `unknown frameId ${frameId} (frames are valid until the next step)`);
+    return true;
+  }
+
+  protected override scopesRequest(response: DebugProtocol.ScopesResponse, args: DebugProtocol.ScopesArguments): void {
+    if (this.noScenario(response) || this.badFrame(response, args.frameId)) return;
     response.body = {
       scopes: this.scope().map((v) => {
         const s = new DapScope(v.name, this.handle(v), v.name !== 'Registers') as DebugProtocol.Scope;
@@ -534,6 +631,7 @@ export class SmmuDebugSession extends DebugSession {
       this.sendErrorResponse(response, 3050, 'no scenario is running');
       return;
     }
+    if (this.badFrame(response, args.frameId)) return;
     const r = evaluateDebug(args.expression, this.evalContext());
     if ('error' in r) {
       this.sendErrorResponse(response, 3051, r.error);
@@ -606,9 +704,14 @@ export class SmmuDebugSession extends DebugSession {
   }
 
   protected override disassembleRequest(response: DebugProtocol.DisassembleResponse, args: DebugProtocol.DisassembleArguments): void {
+    if (this.noScenario(response)) return;
     const rt = this.rt;
     const trace = rt.runner.results.trace.filter((t) => t.kind === 'op' || t.kind === 'note');
     const at = Number(args.memoryReference) + (args.offset ?? 0);
+    if (!Number.isFinite(at)) {
+      this.sendErrorResponse(response, 3063, `bad memory reference '${args.memoryReference}': expected a micro-operation number (an instructionPointerReference)`);
+      return;
+    }
     let idx = trace.findIndex((t) => t.op >= at);
     if (idx < 0) idx = trace.length;
     const first = idx + (args.instructionOffset ?? 0);
@@ -632,7 +735,7 @@ export class SmmuDebugSession extends DebugSession {
 
   // ---- requests for the extension's views ------------------------------------------------------------
 
-  protected override customRequest(command: string, response: DebugProtocol.Response): void {
+  protected override customRequest(command: string, response: DebugProtocol.Response, args: CustomArgs = {}): void {
     if (!this.runtime) {
       this.sendErrorResponse(response, 3070, 'no scenario is running');
       return;
@@ -646,6 +749,28 @@ export class SmmuDebugSession extends DebugSession {
           }),
         };
         break;
+      case 'smmu/scope': {
+        // A scope by name, as a variablesReference the views expand with 'variables' requests.
+        const v = this.scope().find((x) => x.name === args.name);
+        if (!v) {
+          this.sendErrorResponse(response, 3072, `no scope '${args.name}'`);
+          return;
+        }
+        response.body = { variablesReference: this.handle(v), value: v.value };
+        break;
+      }
+      case 'smmu/walk': {
+        const tx = walkTransaction(args);
+        if (typeof tx === 'string') {
+          this.sendErrorResponse(response, 3073, tx);
+          return;
+        }
+        response.body = walkPictures(this.rt.runner.state.machine, tx);
+        break;
+      }
+      case 'smmu/cacheLines':
+        response.body = { lines: cacheLines(this.rt.runner.state.machine) };
+        break;
       case 'smmu/position':
         response.body = { statement: this.rt.current?.index, ops: this.rt.runner.ops, done: this.rt.done };
         break;
@@ -655,6 +780,43 @@ export class SmmuDebugSession extends DebugSession {
     }
     this.sendResponse(response);
   }
+}
+
+/** Arguments of the extension's custom requests. */
+interface CustomArgs {
+  /** smmu/scope: the scope's name. */
+  name?: string;
+  /** smmu/walk: the transaction. Numbers may be given as text ("0x1000"). */
+  sid?: number | string;
+  ssid?: number | string;
+  iova?: number | string;
+  access?: string;
+}
+
+const ACCESSES = ['read', 'write', 'exec'];
+
+function walkTransaction(a: CustomArgs): Transaction | string {
+  const num = (v: number | string | undefined, what: string): bigint | string => {
+    if (v === undefined || v === '') return `smmu/walk needs '${what}'`;
+    try {
+      const n = BigInt(typeof v === 'number' ? Math.trunc(v) : v.replace(/_/g, '').trim());
+      return n < 0n ? `${what} ${v} is negative` : n;
+    } catch {
+      return `${what} '${v}' is not a number (decimal or 0x hex)`;
+    }
+  };
+  const sid = num(a.sid, 'sid');
+  if (typeof sid === 'string') return sid;
+  const ssid = a.ssid === undefined || a.ssid === '' ? undefined : num(a.ssid, 'ssid');
+  if (typeof ssid === 'string') return ssid;
+  const iova = num(a.iova, 'iova');
+  if (typeof iova === 'string') return iova;
+  if (sid >= 1n << 32n) return `sid ${a.sid} is wider than 32 bits`;
+  if (ssid !== undefined && ssid >= 1n << 20n) return `ssid ${a.ssid} is wider than 20 bits`;
+  if (iova >= 1n << 64n) return `iova ${a.iova} is wider than 64 bits`;
+  const access = a.access ?? 'read';
+  if (!ACCESSES.includes(access)) return `access '${access}' must be one of ${ACCESSES.join(', ')}`;
+  return { sid: Number(sid), ssid: ssid === undefined ? undefined : Number(ssid), iova, access: access as Transaction['access'], priv: false };
 }
 
 const LAYOUTS = [STE, CD, L1STD, L1CD, ...REGISTERS];

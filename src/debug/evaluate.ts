@@ -5,7 +5,10 @@
  *   decode ste 0x… 0x…   hazards
  * and any scenario expression (constants, regions, domains, ste_addr(…), arithmetic).
  */
-import { decode, hex } from '../arch/codec';
+import { decode, findField, hex } from '../arch/codec';
+import { CD } from '../arch/cd';
+import type { Layout } from '../arch/field';
+import { STE } from '../arch/ste';
 import { decodeText } from '../arch';
 import { registerByName } from '../arch/registers';
 import { cdAddress, read64, steAddress } from '../model/locate';
@@ -24,10 +27,31 @@ export interface EvalContext {
 
 export type EvalResult = { readonly value: string; readonly var?: Var; readonly memoryReference?: string } | { readonly error: string };
 
-/** Words of an expression list ("1, 2", "0x10 0x20"): evaluated one by one. */
+/** Split at the commas outside parentheses and brackets: `5, pte_addr(d1, IOVA, 3)` is two arguments. */
+function splitArgs(text: string): string[] {
+  const parts: string[] = [];
+  let depth = 0;
+  let cur = '';
+  for (const ch of text) {
+    if (ch === '(' || ch === '[') depth++;
+    else if (ch === ')' || ch === ']') depth--;
+    if (ch === ',' && depth === 0) {
+      parts.push(cur);
+      cur = '';
+    } else {
+      cur += ch;
+    }
+  }
+  parts.push(cur);
+  return parts.map((p) => p.trim());
+}
+
+/** The comma-separated arguments ("5, IOVA + 0x10"), each a scenario expression, evaluated one by one. */
 function numbers(text: string, cx: EvalContext): bigint[] | string {
   const out: bigint[] = [];
-  for (const part of text.split(/[\s,]+/).filter(Boolean)) {
+  const parts = splitArgs(text);
+  if (parts.length === 1 && parts[0] === '') return out;
+  for (const part of parts) {
     const p = parseExpression(part);
     if ('error' in p) return `'${part}': ${p.error}`;
     try {
@@ -39,8 +63,18 @@ function numbers(text: string, cx: EvalContext): bigint[] | string {
   return out;
 }
 
-function fieldOf(v: Var, field: string): EvalResult {
-  const f = v.children?.get(0, 1000).find((c) => c.name.toLowerCase() === field.toLowerCase());
+/** Exactly one argument (`ste[5]`, `cpu(ADDR)`). */
+function one(text: string, cx: EvalContext, what: string): bigint | string {
+  const v = numbers(text, cx);
+  if (typeof v === 'string') return v;
+  if (v.length !== 1) return `${what} takes one argument, not ${v.length}`;
+  return v[0];
+}
+
+/** A field of a decoded entry, by name or alias (`s1ctxptr` for S1ContextPtr). */
+function fieldOf(v: Var, field: string, layout: Layout): EvalResult {
+  const name = findField(layout, field)?.name ?? field;
+  const f = v.children?.get(0, 1000).find((c) => c.name.toLowerCase() === name.toLowerCase());
   return f ? { value: f.value, var: f } : { error: `no field '${field}' here` };
 }
 
@@ -72,22 +106,22 @@ export function evaluateDebug(text: string, cx: EvalContext): EvalResult {
     };
   }
   if ((match = /^ste\s*\[(.+?)\]\s*(?:\.(\w+))?$/i.exec(t))) {
-    const sid = numbers(match[1], cx);
+    const sid = one(match[1], cx, 'ste[SID]');
     if (typeof sid === 'string') return { error: sid };
-    const at = steAddress(m, Number(sid[0]));
+    const at = steAddress(m, Number(sid));
     if ('error' in at) return { error: at.error };
-    const v = steVar(m, Number(sid[0]), at.addr);
-    return match[2] ? fieldOf(v, match[2]) : { value: v.value, var: v, memoryReference: v.memoryReference };
+    const v = steVar(m, Number(sid), at.addr);
+    return match[2] ? fieldOf(v, match[2], STE) : { value: v.value, var: v, memoryReference: v.memoryReference };
   }
   if ((match = /^cd\s*\[(.+?)\]\s*\[(.+?)\]\s*(?:\.(\w+))?$/i.exec(t))) {
-    const sid = numbers(match[1], cx);
-    const ssid = numbers(match[2], cx);
+    const sid = one(match[1], cx, 'cd[SID]');
+    const ssid = one(match[2], cx, 'cd[SID][SSID]');
     if (typeof sid === 'string') return { error: sid };
     if (typeof ssid === 'string') return { error: ssid };
-    const at = cdAddress(m, Number(sid[0]), Number(ssid[0]));
+    const at = cdAddress(m, Number(sid), Number(ssid));
     if ('error' in at) return { error: at.error };
-    const v = cdVar(m, Number(sid[0]), Number(ssid[0]), at.addr);
-    return match[3] ? fieldOf(v, match[3]) : { value: v.value, var: v, memoryReference: v.memoryReference };
+    const v = cdVar(m, Number(sid), Number(ssid), at.addr);
+    return match[3] ? fieldOf(v, match[3], CD) : { value: v.value, var: v, memoryReference: v.memoryReference };
   }
   if ((match = /^(walk|pte)\s*\((.*)\)$/i.exec(t))) {
     const args = numbers(match[2], cx);
@@ -116,9 +150,10 @@ export function evaluateDebug(text: string, cx: EvalContext): EvalResult {
     };
   }
   if ((match = /^(cpu|poc|smmu)\s*\((.*)\)$/i.exec(t))) {
-    const a = numbers(match[2], cx);
+    const a = one(match[2], cx, `${match[1]}(ADDR)`);
     if (typeof a === 'string') return { error: a };
-    const addr = Number(a[0]);
+    if (a < 0n || a > 2n ** 52n - 8n) return { error: `${match[1]}(${hex(a)}): outside the 52-bit physical address space` };
+    const addr = Number(a);
     if (addr % 8 !== 0) return { error: `${match[1]}(${hex(addr)}): the address must be 8-byte aligned` };
     const view = match[1].toLowerCase();
     const v = view === 'poc' ? m.mem.pocRead(addr, 8).reduceRight((acc, b) => (acc << 8n) | BigInt(b), 0n) : read64(m, addr, view as 'cpu' | 'smmu');
@@ -128,7 +163,7 @@ export function evaluateDebug(text: string, cx: EvalContext): EvalResult {
     const r = registerByName(match[1])!;
     const d = decode(r, [m.smmu.read(r.name)], m.smmu.ctx);
     const v: Var = { name: r.name, value: `${hex(d.words[0], r.wordBits / 4)}  ${d.summary}`, children: { get: () => fieldVars(d, r.name) } };
-    return match[2] ? fieldOf(v, match[2]) : { value: v.value, var: v };
+    return match[2] ? fieldOf(v, match[2], r) : { value: v.value, var: v };
   }
   const p = parseExpression(t);
   if ('error' in p) return { error: p.error };

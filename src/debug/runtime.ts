@@ -6,7 +6,7 @@
  * exactly, and the cost does not grow with how far into the run the target is.
  */
 import type { Hazard } from '../check/checker';
-import type { MicroOp } from '../driver/ops';
+import { MicroOp, opText } from '../driver/ops';
 import type { MachineActivity, Tagged } from '../model/machine';
 import type { Program, Step } from '../scenario/program';
 import type { OpEvent } from '../scenario/runner';
@@ -67,7 +67,15 @@ export interface StopInfo {
 export interface Position {
   readonly next: number;
   readonly ops: number;
+  /**
+   * Inside statement `next - 1` (after its micro-operation number `ops`) rather than at the boundary
+   * before statement `next`: after the last micro-operation of a statement both have the same
+   * (next, ops). Undefined: whichever is reached first.
+   */
+  readonly inside?: boolean;
 }
+
+const samePosition = (a: Position, b: Position): boolean => a.next === b.next && a.ops === b.ops && (a.inside ?? false) === (b.inside ?? false);
 
 /** Where a run can stop: before a statement, or after a micro-operation inside one. */
 interface Pending {
@@ -122,15 +130,29 @@ export class Runtime {
     const s = new Session(this.program, this.opts);
     s.runner.observe((t) => this.onActivity(t));
     s.runner.afterOp((op) => this.onOp(op));
+    // The checker also judges at the end of a statement (torn updates, stale caches) and at the
+    // end of the run: those hazards stop the run there, not at some later micro-operation.
+    s.runner.afterStatement(() => this.scanHazards());
+    s.runner.atEnd(() => this.scanHazards());
+    this.frameStack = [];
     return s;
   }
+
+  /** The driver frames after the last micro-operation, to name the function a `leave` returns from. */
+  private frameStack: string[] = [];
+
+  /**
+   * The micro-operation performed last, as one line: what the top stack frame shows when the run
+   * stops inside a statement (frame entries and exits included: `call f (…)`, `return from f`).
+   */
+  lastOpText?: string;
 
   get runner() {
     return this.session.runner;
   }
 
   get position(): Position {
-    return { next: this.runner.next, ops: this.runner.ops };
+    return { next: this.runner.next, ops: this.runner.ops, inside: this.runner.inStatement };
   }
 
   get done(): boolean {
@@ -215,11 +237,19 @@ export class Runtime {
   private hazardsSeen = 0;
 
   private onOp(op: MicroOp): void {
+    const left = this.frameStack[this.frameStack.length - 1];
+    this.lastOpText = op.op === 'leave' ? `return${left ? ` from ${left}` : ''}` : opText(op);
+    this.frameStack = [...this.runner.stack];
     if (op.op === 'enter') {
       for (const f of this.functions) {
         if (f.name === op.fn && this.hit(f)) this.stop({ reason: 'function breakpoint', description: `entered ${op.fn}`, ids: [f.id] });
       }
     }
+    this.scanHazards();
+  }
+
+  /** Stop for the hazards found since the last look whose filter is on. */
+  private scanHazards(): void {
     const hs = this.hazards;
     for (; this.hazardsSeen < hs.length; this.hazardsSeen++) {
       const h = hs[this.hazardsSeen];
@@ -257,13 +287,11 @@ export class Runtime {
     for (;;) {
       if (budget-- <= 0) return (this.lastStop = { reason: 'pause', description: 'slice', yielded: true });
       const r = this.runner;
-      // Going forwards again past an edit made earlier (before a step back) redoes it.
-      if (!first) this.applyEditsAt(this.position);
       if (!r.inStatement) {
         this.snapshotHere();
+        // Past the last statement the step below ends the run (the checker's final judgement included).
         const step = r.current;
-        if (!step) break;
-        if (honourBreakpoints && !this.replaying && !(first && this.stoppedAtStatementStart === r.next)) {
+        if (step && honourBreakpoints && !this.replaying && !(first && this.stoppedAtStatementStart === r.next)) {
           const ls = this.lineStop(step);
           if (ls) {
             this.stoppedAtStatementStart = r.next;
@@ -272,8 +300,12 @@ export class Runtime {
         }
       }
       first = false;
-      const e = r.stepOp();
-      if (e.kind === 'end') break;
+      const e = this.stepAndRedo();
+      if (e.kind === 'end') {
+        // A hazard the checker finds when the run ends (what is still stale at the end).
+        if (this.pending && honourBreakpoints) return this.finishStop(this.pending);
+        break;
+      }
       if (e.kind === 'error') {
         return this.finishStop({ reason: 'exception', description: `error: ${e.error.message}`, exception: { filter: 'error', id: 'error', description: 'the statement failed', details: e.error.message } });
       }
@@ -347,18 +379,34 @@ export class Runtime {
   }
 
   private applyEditsAt(p: Position): void {
-    for (const e of this.edits) if (e.next === p.next && e.ops === p.ops) e.apply(this);
+    for (const e of this.edits) if (samePosition(e, p)) e.apply(this);
+  }
+
+  /**
+   * One micro-operation (or statement start/end); when it moves the position, the user's edits
+   * recorded at the new position are made again (going forwards past them after a step back).
+   */
+  private stepAndRedo(): OpEvent {
+    const before = this.position;
+    const e = this.runner.stepOp();
+    const after = this.position;
+    if (!samePosition(before, after)) this.applyEditsAt(after);
+    return e;
   }
 
   // ---- moving backwards -------------------------------------------------------------------
 
   /** Go to an exact position by restoring the nearest earlier snapshot and replaying. */
   goto(target: Position): void {
+    // Inside statement next-1 is before the boundary `next`: start from a snapshot before that statement.
+    const limit = target.inside ? target.next - 1 : target.next;
     let base = -1;
-    for (const k of this.snapshots.keys()) if (k <= target.next && k > base) base = k;
+    for (const k of this.snapshots.keys()) if (k <= limit && k > base) base = k;
     const snap = base >= 0 ? this.snapshots.get(base)! : undefined;
     if (snap) {
       this.session.restore(snap);
+      // Snapshots are taken between statements: no driver frame is open.
+      this.frameStack = [];
     } else {
       this.session = this.newSession();
     }
@@ -366,10 +414,10 @@ export class Runtime {
     this.replaying = true;
     try {
       const r = this.runner;
+      this.applyEditsAt(this.position);
       for (;;) {
-        this.applyEditsAt(this.position);
-        if (!(r.ops < target.ops || (r.next < target.next && !r.inStatement))) break;
-        const e = r.stepOp();
+        if (!(r.ops < target.ops || (r.next < target.next && !r.inStatement) || (target.inside === false && r.inStatement))) break;
+        const e = this.stepAndRedo();
         if (e.kind === 'end' || e.kind === 'error') break;
         if (!r.inStatement) this.snapshotHere();
       }
@@ -386,7 +434,8 @@ export class Runtime {
     if (here.ops === 0 && here.next === 0) return (this.lastStop = { reason: 'entry', description: 'at the start' });
     if (granularity === 'op' && this.runner.inStatement) {
       const start = this.statementStart();
-      this.goto({ next: start.next, ops: Math.max(start.ops, here.ops - 1) });
+      // One micro-operation back: still inside the statement, or at its start.
+      this.goto(here.ops - 1 > start.ops ? { next: start.next + 1, ops: here.ops - 1, inside: true } : start);
     } else {
       // The start of the current statement if inside one, else of the previous one.
       const target = this.runner.inStatement ? this.statementStart() : this.boundaryBefore(here.next - 1);
@@ -403,9 +452,9 @@ export class Runtime {
 
   /** The position before statement `index` starts (ops counted by replaying from the nearest snapshot). */
   private boundaryBefore(index: number): Position {
-    if (index <= 0) return { next: 0, ops: 0 };
+    if (index <= 0) return { next: 0, ops: 0, inside: false };
     const snap = this.snapshots.get(index);
-    if (snap) return { next: index, ops: snap.run.ops };
+    if (snap) return { next: index, ops: snap.run.ops, inside: false };
     // Replay from the nearest snapshot to find the op count at that boundary.
     const here = this.position;
     let base = 0;
@@ -415,8 +464,7 @@ export class Runtime {
     try {
       const r = this.runner;
       while (r.next < index || r.inStatement) {
-        this.applyEditsAt(this.position);
-        const e = r.stepOp();
+        const e = this.stepAndRedo();
         if (e.kind === 'end' || e.kind === 'error') break;
       }
     } finally {
@@ -430,6 +478,9 @@ export class Runtime {
   /** Run backwards to the last position before this one where a breakpoint or event would stop. */
   reverseContinue(): StopInfo {
     const here = this.position;
+    // At a statement boundary, a stop after the last micro-operation of the statement before
+    // has the same (next, ops) but comes first.
+    const hereAtBoundary = !here.inside;
     let stopAt: { pos: Position; info: Pending } | undefined;
     // Replay from the start, remembering the last stop before `here`.
     this.goto({ next: 0, ops: 0 });
@@ -442,10 +493,9 @@ export class Runtime {
         if (ls && (r.ops < here.ops || r.next < here.next)) stopAt = { pos: this.position, info: ls };
       }
       this.pending = undefined;
-      this.applyEditsAt(this.position);
-      const e = r.stepOp();
+      const e = this.stepAndRedo();
       if (e.kind === 'end' || e.kind === 'error') break;
-      if (this.pending && r.ops < here.ops) stopAt = { pos: this.position, info: this.pending };
+      if (this.pending && (r.ops < here.ops || (r.ops === here.ops && hereAtBoundary && r.inStatement))) stopAt = { pos: this.position, info: this.pending };
     }
     this.pending = undefined;
     if (!stopAt) {

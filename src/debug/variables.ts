@@ -17,6 +17,7 @@ import { L1STD, STE } from '../arch/ste';
 import { observable } from '../check/observable';
 import type { Hazard } from '../check/checker';
 import type { Machine } from '../model/machine';
+import { PAGE_SIZE } from '../model/memory';
 import { read64, streamTable, View } from '../model/locate';
 import { MAX_PHYS_ADDR } from '../model/memory';
 import { khoVars } from './khoView';
@@ -267,6 +268,72 @@ function streamTableVar(m: Machine): Var {
   };
 }
 
+/**
+ * Pages that may hold data in a range: written at PoC, overwritten with a pattern after kexec,
+ * or in a CPU cache line. Other memory reads as zero, so scanning only these keeps the cost
+ * with the scenario, not the size of the StreamID space.
+ */
+function pagesIn(m: Machine, base: number, size: number): number[] {
+  const first = Math.floor(base / PAGE_SIZE);
+  const last = Math.floor((base + size - 1) / PAGE_SIZE);
+  const pages = new Set<number>();
+  for (const p of m.mem.poc.touchedPages()) if (p >= first && p <= last) pages.add(p);
+  // Memory a new kernel overwrote after kexec reads as its pattern where never written since.
+  for (const b of m.mem.poc.overwritten) {
+    if (b.byte === 0) continue;
+    for (let p = Math.max(b.lo, first); p < Math.min(b.hi, last + 1); p++) pages.add(p);
+  }
+  for (const l of m.mem.dirtyLines()) {
+    const p = Math.floor(l.base / PAGE_SIZE);
+    if (p >= first && p <= last) pages.add(p);
+  }
+  return [...pages].sort((a, b) => a - b);
+}
+
+/** Indices of the non-zero 8-byte words (step `stride`) of a range, in the CPU's view. */
+function nonZeroSlots(m: Machine, base: number, count: number, stride: number): number[] {
+  const out: number[] = [];
+  for (const p of pagesIn(m, base, count * stride)) {
+    const from = Math.max(base, p * PAGE_SIZE);
+    const to = Math.min(base + count * stride, (p + 1) * PAGE_SIZE);
+    for (let a = base + Math.ceil((from - base) / stride) * stride; a < to; a += stride) {
+      if (read64(m, a, 'cpu') !== 0n) out.push((a - base) / stride);
+    }
+  }
+  return out;
+}
+
+/** The STEs that do something (V=1 and Config not abort), found by scanning only memory that was written. */
+function liveStreamsVar(m: Machine): Var | undefined {
+  const st = streamTable(m);
+  if (st.base === 0 && st.log2size === 0) return undefined;
+  const sidBits = Math.min(st.log2size, m.smmu.features.sidBits);
+  const live: { sid: number; addr: number }[] = [];
+  const steAt = (sid: number, addr: number): void => {
+    // Qword 0: V is bit 0, Config bits 3:1; the driver fills unused streams with V=1 abort STEs.
+    const q0 = read64(m, addr, 'cpu');
+    if ((q0 & 1n) === 1n && ((q0 >> 1n) & 7n) !== 0n) live.push({ sid, addr });
+  };
+  if (st.fmt !== 1) {
+    for (const i of nonZeroSlots(m, st.base, 2 ** sidBits, 64)) steAt(i, st.base + i * 64);
+  } else {
+    const l1Count = 2 ** Math.max(sidBits - st.split, 0);
+    for (const i of nonZeroSlots(m, st.base, l1Count, 8)) {
+      const d = decode(L1STD, [read64(m, st.base + i * 8, 'cpu')]);
+      const span = d.num('Span');
+      if (span === 0 || span > 11) continue;
+      const n = Math.min(2 ** (span - 1), 2 ** st.split);
+      const l2 = d.num('L2Ptr');
+      for (const j of nonZeroSlots(m, l2, n, 64)) steAt(i * 2 ** st.split + j, l2 + j * 64);
+    }
+  }
+  return {
+    name: 'streams in use', value: `${live.length} STE${live.length === 1 ? '' : 's'} not aborting${live.length ? ': ' + live.slice(0, 8).map((l) => hex(l.sid)).join(', ') + (live.length > 8 ? ', …' : '') : ''}`,
+    hint: 'class',
+    children: { indexed: live.length, get: (s, c) => range(s, c, live.length).map((k) => steVar(m, live[k].sid, live[k].addr)) },
+  };
+}
+
 // ---- the scopes -----------------------------------------------------------------------------------
 
 function registersVars(m: Machine): Var[] {
@@ -426,7 +493,7 @@ export function scopes(s: Scope): Var[] {
   const m = s.machine;
   const out: Var[] = [
     { name: 'Registers', value: '', children: named(() => registersVars(m)) },
-    { name: 'Stream table', value: '', children: named(() => [streamTableVar(m)]) },
+    { name: 'Stream table', value: '', children: named(() => [liveStreamsVar(m), streamTableVar(m)].filter((v): v is Var => !!v)) },
     { name: 'Pending visibility', value: '', children: named(() => pendingVars(m)) },
     { name: 'CPU cache', value: '', children: named(() => cacheVars(m)) },
     { name: 'SMMU caches', value: '', children: named(() => smmuCacheVars(m)) },

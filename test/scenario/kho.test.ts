@@ -185,7 +185,8 @@ describe('the debugger', () => {
     const expand = (v: Var, depth: number): number => (depth > 5 || !v.children ? 0
       : v.children.get(0, 3).reduce((n, c) => n + 1 + expand(c, depth + 1), 0));
     for (const s of scopes({ machine: r.state.machine, hazards: [] })) expand(s, 0);
-    const l1 = scopes({ machine: r.state.machine, hazards: [] }).find((s) => s.name === 'Stream table')!.children!.get(0, 1)[0].children!.get(0, 1)[0];
+    const table = child(scopes({ machine: r.state.machine, hazards: [] }).find((s) => s.name === 'Stream table')!, 'stream table');
+    const l1 = table.children!.get(0, 1)[0];
     const stes = l1.children!.get(0, 100).find((v) => v.name === 'STEs')!;
     assert.equal(stes.children!.get(0, 1)[0].value, 'at 0xaaaaaaaaaaaa80: beyond the physical address space (the SMMU\'s fetch fails)');
   });
