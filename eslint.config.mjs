@@ -27,7 +27,7 @@ export default tseslint.config(
   },
   {
     // The engine must also run in VS Code for the Web: no Node built-ins in the engine layers.
-    files: ['src/arch/**/*.ts', 'src/model/**/*.ts', 'src/driver/**/*.ts', 'src/check/**/*.ts', 'src/scenario/**/*.ts'],
+    files: ['src/arch/**/*.ts', 'src/model/**/*.ts', 'src/driver/**/*.ts', 'src/check/**/*.ts', 'src/scenario/**/*.ts', 'src/dump/**/*.ts'],
     rules: {
       'no-restricted-imports': ['error', {
         paths: [{ name: 'vscode', message: 'Only src/extension/ may import vscode (DESIGN.md §2).' }],

@@ -18,6 +18,9 @@ import { hasErrors, SourceHost } from '../scenario/compiler';
 import { formatDiagnostic } from '../scenario/diagnostics';
 import { evaluate } from '../scenario/expr';
 import { parseExpression } from '../scenario/parser';
+import { Dump, dumpPlatform, dumpSetup, openDump } from '../dump/load';
+import { registerMap } from '../dump/registers';
+import { DumpError } from '../dump/source';
 import { COMPLETIONS, evaluateDebug } from './evaluate';
 import { DataBreakpoint, EVENT_FILTERS, FunctionBreakpoint, HAZARD_PREFIX, Runtime, StopInfo } from './runtime';
 import { cacheLines, walkPictures } from './pictures';
@@ -25,8 +28,12 @@ import { compileForSession } from './session';
 import { scopes, Var } from './variables';
 
 export interface LaunchArguments extends DebugProtocol.LaunchRequestArguments {
-  /** The scenario file. */
-  program: string;
+  /** The scenario file (optional with a dump: it then runs on top of the dump's state). */
+  program?: string;
+  /** A memory dump to start from: an ELF core, and/or raw images as FILE@BASE, with the SMMU's registers. */
+  core?: string;
+  raw?: string | string[];
+  registers?: Record<string, string | number> | string[];
   stopOnEntry?: boolean;
   /** Run the hazard checker (default true). */
   check?: boolean;
@@ -113,21 +120,51 @@ export class SmmuDebugSession extends DebugSession {
     this.markConfigured();
   }
 
+  /** The dump a launch configuration names, if any (paths relative to the program when it has one). */
+  private launchDump(args: LaunchArguments): Dump | undefined {
+    if (args.core === undefined && args.raw === undefined) return undefined;
+    const host = this.host;
+    if (!host.readBinary) throw new DumpError('this debugger cannot read files: a dump cannot be opened here');
+    const at = (p: string): string => (args.program ? host.resolve(args.program, p) : p);
+    return openDump({
+      core: args.core !== undefined ? [at(args.core)] : [],
+      raw: (typeof args.raw === 'string' ? [args.raw] : args.raw ?? []).map((r) => at(r)),
+      registers: registerMap(args.registers),
+    }, (path) => {
+      const src = host.readBinary!(path);
+      if (!src) throw new DumpError(`cannot open the dump ${path}`);
+      return src;
+    });
+  }
+
   protected override async launchRequest(response: DebugProtocol.LaunchResponse, args: LaunchArguments): Promise<void> {
     if (this.runtime) {
       this.sendErrorResponse(response, 3004, 'a scenario is already running: restart it, or disconnect first');
       return;
     }
-    if (!args || typeof args.program !== 'string' || args.program === '') {
-      this.sendErrorResponse(response, 3001, 'launch needs "program": the path of a .smmu scenario');
+    if (!args) {
+      this.sendErrorResponse(response, 3001, 'launch needs "program": the path of a .smmu scenario (or a dump: "core" or "raw", with "registers")');
       return;
     }
-    const text = this.host.read(args.program);
+    let dump: Dump | undefined;
+    try {
+      dump = this.launchDump(args);
+    } catch (e) {
+      if (!(e instanceof DumpError)) throw e;
+      this.sendErrorResponse(response, 3005, `cannot open the dump: ${e.message}`);
+      return;
+    }
+    if ((typeof args.program !== 'string' || args.program === '') && !dump) {
+      this.sendErrorResponse(response, 3001, 'launch needs "program": the path of a .smmu scenario (or a dump: "core" or "raw", with "registers")');
+      return;
+    }
+    const text = args.program ? this.host.read(args.program) : '';
     if (text === undefined) {
       this.sendErrorResponse(response, 3002, `cannot read the scenario ${args.program}`);
       return;
     }
-    const program = compileForSession(args.program, text, this.host);
+    const compiled = compileForSession(args.program ?? '', text, this.host, dump ? { platform: dumpPlatform(dump) } : {});
+    const program = dump ? { ...compiled, setup: dumpSetup(dump) } : compiled;
     for (const d of program.diagnostics) this.sendEvent(new OutputEvent(formatDiagnostic(d) + '\n', 'stderr'));
     if (hasErrors(program)) {
       const first = program.diagnostics.find((d) => d.severity === 'error')!;
@@ -154,7 +191,8 @@ export class SmmuDebugSession extends DebugSession {
     this.watchTranslations();
     this.sendResponse(response);
     await this.configured;
-    const stopOnEntry = args.stopOnEntry === true;
+    // A dump without a scenario has nothing to run: stop at once so its tables can be browsed.
+    const stopOnEntry = args.stopOnEntry === true || !args.program;
     // Through drive: a run to the first stop goes in slices, so pause gets in and a slice is not a stop.
     this.drive(() => this.rt.start(stopOnEntry));
   }
@@ -519,7 +557,7 @@ export class SmmuDebugSession extends DebugSession {
         }
         add(step.text.length > 60 ? step.text.slice(0, 57) + '…' : step.text, file, start.line, start.col, 'statement', hex(rt.runner.ops));
       } else {
-        add('end of scenario', this.rt.program.file, 1, 1, 'statement');
+        add(this.rt.program.file ? 'end of scenario' : 'dump (no scenario)', this.rt.program.file, 1, 1, 'statement');
       }
     }
     const start = args.startFrame ?? 0;

@@ -269,20 +269,15 @@ function streamTableVar(m: Machine): Var {
 }
 
 /**
- * Pages that may hold data in a range: written at PoC, overwritten with a pattern after kexec,
- * or in a CPU cache line. Other memory reads as zero, so scanning only these keeps the cost
- * with the scenario, not the size of the StreamID space.
+ * Pages that may hold data in a range: written at PoC, present in a loaded dump or
+ * overwritten with a pattern after kexec (the first 64Ki pages of the range), or in a CPU
+ * cache line. Other memory reads as zero, so scanning only these keeps the cost with the
+ * scenario, not the StreamID space.
  */
 function pagesIn(m: Machine, base: number, size: number): number[] {
   const first = Math.floor(base / PAGE_SIZE);
   const last = Math.floor((base + size - 1) / PAGE_SIZE);
-  const pages = new Set<number>();
-  for (const p of m.mem.poc.touchedPages()) if (p >= first && p <= last) pages.add(p);
-  // Memory a new kernel overwrote after kexec reads as its pattern where never written since.
-  for (const b of m.mem.poc.overwritten) {
-    if (b.byte === 0) continue;
-    for (let p = Math.max(b.lo, first); p < Math.min(b.hi, last + 1); p++) pages.add(p);
-  }
+  const pages = new Set<number>(m.mem.poc.pagesMaybeHolding(first, last).pages);
   for (const l of m.mem.dirtyLines()) {
     const p = Math.floor(l.base / PAGE_SIZE);
     if (p >= first && p <= last) pages.add(p);

@@ -1,5 +1,6 @@
 /** What both extension hosts (desktop and web) register; nothing here needs Node. */
 import * as vscode from 'vscode';
+import type { SourceHost } from '../scenario/compiler';
 import { registerDebugging } from './debug';
 import { registerDecodeCommand } from './decodeCommand';
 import { registerExamples } from './examples';
@@ -8,14 +9,24 @@ import { registerScenarioEditing } from './scenarioEditing';
 import { registerViews } from './views';
 import { registerWalkPanel } from './walkPanel';
 
-export function activate(context: vscode.ExtensionContext): void {
+/** What only some extension hosts can do, handed in by their entry point. */
+export interface HostAbilities {
+  /** Read dump files lazily (desktop: positional file reads); absent in the browser. */
+  readonly readBinary?: SourceHost['readBinary'];
+}
+
+export function activateWith(context: vscode.ExtensionContext, abilities: HostAbilities): void {
   registerDecodeCommand(context);
   registerHover(context);
   registerScenarioEditing(context);
-  registerDebugging(context);
+  registerDebugging(context, abilities.readBinary);
   registerViews(context);
   registerWalkPanel(context);
   registerExamples(context);
+}
+
+export function activate(context: vscode.ExtensionContext): void {
+  activateWith(context, {});
 }
 
 export function deactivate(): void {

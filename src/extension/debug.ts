@@ -5,6 +5,7 @@
  */
 import * as vscode from 'vscode';
 import { SmmuDebugSession } from '../debug/adapter';
+import type { SourceHost } from '../scenario/compiler';
 import { hostFor, openTexts, prefetch, toPath } from './sources';
 
 export const DEBUG_TYPE = 'smmu';
@@ -23,8 +24,8 @@ class ConfigurationProvider implements vscode.DebugConfigurationProvider {
       }
       return defaultConfig(toPath(editor.document.uri));
     }
-    if (!config.program) {
-      void vscode.window.showErrorMessage('The smmu launch configuration needs "program": the path of a .smmu scenario.');
+    if (!config.program && config.core === undefined && config.raw === undefined) {
+      void vscode.window.showErrorMessage('The smmu launch configuration needs "program" (a .smmu scenario) or a dump ("core" or "raw", with "registers").');
       return undefined;
     }
     return config;
@@ -44,19 +45,21 @@ class DynamicConfigurations implements vscode.DebugConfigurationProvider {
 }
 
 class InlineFactory implements vscode.DebugAdapterDescriptorFactory {
+  constructor(private readonly readBinary?: SourceHost['readBinary']) {}
+
   async createDebugAdapterDescriptor(session: vscode.DebugSession): Promise<vscode.DebugAdapterDescriptor> {
     const program = String(session.configuration.program ?? '');
     const texts = await prefetch(program, openTexts());
     // The adapter is typed against @vscode/debugadapter's protocol; VS Code's inline API takes the same messages.
-    return new vscode.DebugAdapterInlineImplementation(new SmmuDebugSession(hostFor(texts)) as unknown as vscode.DebugAdapter);
+    return new vscode.DebugAdapterInlineImplementation(new SmmuDebugSession(hostFor(texts, this.readBinary)) as unknown as vscode.DebugAdapter);
   }
 }
 
-export function registerDebugging(context: vscode.ExtensionContext): void {
+export function registerDebugging(context: vscode.ExtensionContext, readBinary?: SourceHost['readBinary']): void {
   context.subscriptions.push(
     vscode.debug.registerDebugConfigurationProvider(DEBUG_TYPE, new ConfigurationProvider()),
     vscode.debug.registerDebugConfigurationProvider(DEBUG_TYPE, new DynamicConfigurations(), vscode.DebugConfigurationProviderTriggerKind.Dynamic),
-    vscode.debug.registerDebugAdapterDescriptorFactory(DEBUG_TYPE, new InlineFactory()),
+    vscode.debug.registerDebugAdapterDescriptorFactory(DEBUG_TYPE, new InlineFactory(readBinary)),
     vscode.commands.registerCommand('smmuDebug.debugScenario', async (uri?: vscode.Uri) => {
       const target = uri ?? vscode.window.activeTextEditor?.document.uri;
       if (!target) return;

@@ -5,6 +5,7 @@
  * sections and definitions.
  */
 import * as vscode from 'vscode';
+import { foldingRanges, scenarioSections } from '../scenario/sections';
 import { RULES } from '../check/rules';
 import { compileScenario } from '../scenario/compiler';
 import { Diagnostic as ScenarioDiagnostic } from '../scenario/diagnostics';
@@ -106,34 +107,32 @@ export function registerScenarioEditing(context: vscode.ExtensionContext): void 
       },
     }),
     vscode.languages.registerDocumentSymbolProvider({ language: 'smmu-scenario' }, { provideDocumentSymbols: (doc) => symbols(doc) }),
+    vscode.languages.registerFoldingRangeProvider({ language: 'smmu-scenario' }, {
+      provideFoldingRanges: (doc) => foldingRanges(doc.getText()).map((r) => new vscode.FoldingRange(r.start - 1, r.end - 1, vscode.FoldingRangeKind.Region)),
+    }),
   );
   for (const d of vscode.workspace.textDocuments) void check(d);
 }
 
-/** Sections (`# ## Title` or `# --- Title ---` comments) holding the names the scenario defines. */
+/** Sections (`# ---- Title ----` comments, see scenario/sections.ts) holding the names the scenario defines. */
 function symbols(doc: vscode.TextDocument): vscode.DocumentSymbol[] {
   const out: vscode.DocumentSymbol[] = [];
-  let section: vscode.DocumentSymbol | undefined;
+  const sections = scenarioSections(doc.getText()).filter((sec) => sec.title);
+  const holders = sections.map((sec) => {
+    const range = new vscode.Range(sec.line - 1, 0, sec.endLine - 1, doc.lineAt(sec.endLine - 1).text.length);
+    const sym = new vscode.DocumentSymbol(sec.title, '', vscode.SymbolKind.Namespace, range, doc.lineAt(sec.line - 1).range);
+    out.push(sym);
+    return { sec, sym };
+  });
   for (let i = 0; i < doc.lineCount; i++) {
     const text = doc.lineAt(i).text;
-    const head = /^\s*#\s*(?:#+|-{3,})\s*(.+?)\s*-*\s*$/.exec(text);
-    if (head) {
-      const range = new vscode.Range(i, 0, i, text.length);
-      section = new vscode.DocumentSymbol(head[1], '', vscode.SymbolKind.Namespace, range, range);
-      out.push(section);
-      continue;
-    }
     const def = /^\s*(alloc|domain|const|traffic)\s+([A-Za-z_]\w*)/.exec(text);
     if (!def) continue;
     const kind = { alloc: vscode.SymbolKind.Variable, domain: vscode.SymbolKind.Class, const: vscode.SymbolKind.Constant, traffic: vscode.SymbolKind.Event }[def[1] as 'alloc'];
     const range = new vscode.Range(i, 0, i, text.length);
     const sym = new vscode.DocumentSymbol(def[2], def[1], kind, range, range);
-    if (section) {
-      section.children.push(sym);
-      section.range = section.range.union(range);
-    } else {
-      out.push(sym);
-    }
+    const holder = holders.find((h) => h.sec.line - 1 <= i && i <= h.sec.endLine - 1);
+    (holder ? holder.sym.children : out).push(sym);
   }
   return out;
 }

@@ -40,7 +40,7 @@ export function includeRefusal(path: string): string | undefined {
  */
 export async function prefetch(program: string, overrides: ReadonlyMap<string, string> = new Map()): Promise<Map<string, string>> {
   const texts = new Map<string, string>();
-  const queue = [program];
+  const queue = program ? [program] : [];
   while (queue.length && texts.size < MAX_FILES) {
     const path = queue.shift()!;
     if (texts.has(path)) continue;
@@ -61,12 +61,13 @@ export async function prefetch(program: string, overrides: ReadonlyMap<string, s
   return texts;
 }
 
-/** A synchronous host over prefetched texts. */
-export function hostFor(texts: ReadonlyMap<string, string>): SourceHost {
+/** A synchronous host over prefetched texts, and dump files where the host can read them. */
+export function hostFor(texts: ReadonlyMap<string, string>, readBinary?: SourceHost['readBinary']): SourceHost {
   return {
     read: (path) => texts.get(path),
     resolve: resolveInclude,
     allowed: includeRefusal,
+    readBinary,
   };
 }
 

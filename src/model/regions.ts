@@ -109,6 +109,11 @@ export class Allocator {
     return this.next;
   }
 
+  /** Place later allocations at or above `addr` (memory below is spoken for, e.g. by a dump). */
+  skipTo(addr: number): void {
+    this.next = Math.max(this.next, addr);
+  }
+
   clone(): Allocator {
     return new Allocator(this.next, this.limit);
   }

@@ -97,6 +97,7 @@ export class Runner {
       kernel: newKernelState(),
       scenario: newScenarioState(),
     };
+    program.setup?.(this.state);
   }
 
   observe(f: (t: Tagged, r: Runner) => void): void {

@@ -233,6 +233,21 @@ export class Smmu {
     return undefined;
   }
 
+  /**
+   * Take register values as a real SMMU held them (a memory dump): set as they are, with no
+   * write side effects (no commands consumed, nothing reported); the acknowledge registers
+   * follow CR0 and IRQ_CTRL, and a GBPA update is complete. Caches stay empty.
+   */
+  adoptRegisters(values: ReadonlyMap<string, bigint>): void {
+    for (const [name, v] of values) {
+      const r = this.register(name);
+      this.regs.set(r.name, BigInt.asUintN(r.wordBits, v));
+    }
+    this.regs.set('CR0ACK', this.regs.get('CR0') ?? 0n);
+    this.regs.set('IRQ_CTRLACK', this.regs.get('IRQ_CTRL') ?? 0n);
+    this.setField('GBPA', 'UPDATE', 0);
+  }
+
   /** Registers the architecture makes read-only (writes ignored) in the current state. */
   private writeIgnoredBecause(r: RegisterLayout, v: bigint): string | undefined {
     const smmuen = this.field('CR0ACK', 'SMMUEN') === 1;

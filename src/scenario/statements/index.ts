@@ -7,6 +7,7 @@ import { dma, stop, traffic } from './devices';
 import { expectStatements } from './expect';
 import { driverStatements } from './driver';
 import { khoStatements } from './kho';
+import { load } from './load';
 
 /** `include` is resolved by the compiler itself; this entry gives its syntax and documentation. */
 const include = define({
@@ -18,7 +19,7 @@ const include = define({
 });
 
 export const STATEMENTS: readonly StatementDef[] = [
-  platform, smmu,
+  platform, smmu, load,
   alloc, free, constDef,
   ...driverStatements,
   store, clean, cleanInv, inval, dmaSync, ...barriers, writeback, ...writelStatements, readl,
