@@ -87,6 +87,28 @@ describe('KHO: memory overwritten wholesale', () => {
   });
 });
 
+describe('KHO: overwrites over a dump', () => {
+  it('read above the base layer, a zero overwrite included, until a new base layer is loaded', () => {
+    const dump = { page: (pfn: number): Uint8Array | undefined => (pfn < 4 ? new Uint8Array(4096).fill(0x11) : undefined) };
+    const m = new PhysicalMemory();
+    m.setBase(dump);
+    m.overwritePages(1, 2, 0x6b);
+    m.overwritePages(2, 3, 0);
+    assert.deepEqual([0x0000, 0x1000, 0x2000, 0x3000].map((a) => m.readU8(a)), [0x11, 0x6b, 0x00, 0x11]);
+    // A write to an overwritten page keeps the rest of the page as the overwrite.
+    m.writeU8(0x1008, 1);
+    assert.deepEqual([m.readU8(0x1007), m.readU8(0x1008)], [0x6b, 1]);
+    // The views' scan: with a dump, every page of the range; without one, overwrites with a non-zero byte.
+    assert.deepEqual(m.pagesMaybeHolding(0, 5).pages, [0, 1, 2, 3, 4, 5]);
+    const bare = new PhysicalMemory();
+    bare.overwritePages(10, 20, 0xaa);
+    bare.overwritePages(30, 40, 0);
+    assert.deepEqual(bare.pagesMaybeHolding(15, 35).pages, [15, 16, 17, 18, 19]);
+    m.setBase(dump);
+    assert.deepEqual([0x2000, 0x3000].map((a) => m.readU8(a)), [0x11, 0x11]);
+  });
+});
+
 // Automatic placement from 0x4000_0000, naturally aligned: 'keep' (8K) at 0x4000_0000, 'lose' (4K) at 0x4000_2000.
 const KEEP = 0x4000_0000;
 const LOSE = 0x4000_2000;
