@@ -53,6 +53,11 @@ export interface CheckOptions {
    * of torn STEs/CDs; without it that view is left out.
    */
   readonly usedBits?: (kind: 'ste' | 'cd', words: readonly bigint[]) => bigint[];
+  /**
+   * The driver's update-safe bits between two entries (the kernel's `get_update_safe`): bits
+   * both use that may change in any order. The used-bits view ignores them, as the kernel does.
+   */
+  readonly updateSafe?: (kind: 'ste' | 'cd', cur: readonly bigint[], target: readonly bigint[]) => readonly bigint[];
 }
 
 export const DEFAULT_CHECK_OPTIONS: CheckOptions = { bound: 4096 };
@@ -197,6 +202,17 @@ function invalidationText(i: Invalidation): string {
   return `CMD_${i.name}${ids.length ? ` (${ids.join(', ')})` : ''}`;
 }
 
+/** The step a torn update of this kind of entry misses. */
+function remedy(kind: PathEntry['kind']): string {
+  if (kind === 'ste' || kind === 'cd') {
+    const k = kind.toUpperCase();
+    return `Change at most one qword the SMMU uses per step and order the steps (the kernel's arm_smmu_write_entry follows each with CFGI_${k} + CMD_SYNC), ` +
+      `or make the ${k} invalid (V=0) first`;
+  }
+  return 'Write the descriptor with one single-copy-atomic 64-bit store (WRITE_ONCE), or break before make: ' +
+    'write it invalid, invalidate (and CMD_SYNC), then write the new value';
+}
+
 /** Entries on a translation path: where each is, how many qwords, what to call it. */
 interface PathEntry {
   readonly addr: number;
@@ -323,8 +339,10 @@ export class Checker {
     const hits = this.reachable().find(addr, size);
     if (hits.length === 0) return;
     const h = hits[0];
-    // A store that changes a single part has no half-written state: nothing to see but old or new.
-    if (unit < size && torn(before, value, unit).length > 0 && !this.allTearsInvalid(h.table, h.index, addr, size, unit, value, before)) {
+    // A store that changes a single part, in the bits the SMMU can see, has no half-written
+    // state it could tell from the old or the new value.
+    const seen = this.visibleBits(h.table, h.index, addr, size);
+    if (unit < size && torn(before & seen, value & seen, unit).length > 0 && !this.allTearsInvalid(h.table, h.index, addr, size, unit, value, before)) {
       this.report('torn-store', `a plain ${size * 8}-bit store of ${hex(value)} to ${tableText(h.table, h.index)} at ${hex(addr)} may be split ` +
         `into ${unit}-byte parts, and the SMMU can read the entry between them (it is reached through ${h.table.path}). Use WRITE_ONCE`, `${addr}`);
     }
@@ -336,6 +354,31 @@ export class Checker {
     for (const t of after.all) {
       if (!old.has(`${t.kind}:${t.base}`)) this.checkLook(t, `the store at ${hex(addr)} makes it reachable`, true);
     }
+  }
+
+  /**
+   * The bits of a store (in its own frame) whose tear the SMMU could see. It reads a command
+   * only once PROD covers its slot (publishing it is the doorbell's business: missing-barrier,
+   * stale-fetch) and never reads the event queue. An STE or CD ignores the bits its
+   * configuration does not use, in the entry as the CPU and as the SMMU see it now.
+   */
+  private visibleBits(t: ReachableTable, index: number, addr: number, size: number): bigint {
+    const all = mask(size * 8);
+    if (t.kind === 'evtq') return 0n;
+    if (t.kind === 'cmdq') {
+      const n = t.entries;
+      const prod = Number(this.m.smmu.read('CMDQ_PROD')) % (2 * n);
+      const cons = Number(this.m.smmu.read('CMDQ_CONS')) % (2 * n);
+      return (index - (cons % n) + n) % n < (prod - cons + 2 * n) % (2 * n) ? all : 0n;
+    }
+    const kind = t.kind;
+    if ((kind !== 'ste' && kind !== 'cd') || !this.opts.usedBits) return all;
+    const entry = t.base + index * t.entrySize;
+    const q = Math.floor((addr - entry) / GRANULE);
+    const words = (read: (a: number) => bigint): bigint[] => Array.from({ length: 8 }, (_, i) => read(entry + i * GRANULE));
+    const used = [words((a) => this.m.load(a, 8)), words((a) => this.m.mem.smmuReadU64(a))]
+      .reduce((u, w) => u | this.opts.usedBits!(kind, w)[q], 0n);
+    return (used >> BigInt((addr % GRANULE) * 8)) & all;
   }
 
   /**
@@ -680,7 +723,7 @@ export class Checker {
       }
       for (const [gk, g] of groups) {
         const [vk, v] = g.values[0];
-        const others = g.values.length > 1 ? ` (${g.values.length - 1} other value${g.values.length === 2 ? '' : 's'} of the entry give the same)` : '';
+        const others = g.values.length > 1 ? ` (${g.values.length - 1} other value${g.values.length === 2 ? ' of the entry gives' : 's of the entry give'} the same)` : '';
         if (g.invalid) {
           this.report('torn-update', `the update is not hitless: the SMMU can read ${e.text} as the invalid [${vk}]${g.written ? ', which the CPU writes on the way' : ''}, ` +
             `and then gives ${outcomeText(g.result)} for ${dma}, where ${ends}${others}. Traffic during the update faults ` +
@@ -699,7 +742,8 @@ export class Checker {
         }
         this.report('torn-update', `the SMMU could read ${e.text} as [${vk}]` +
           (g.written ? ' — a state the CPU writes on the way — ' : ' — a mix of the old and the new entry the CPU never wrote whole — ') +
-          `and then give ${outcomeText(g.result)} for ${dma}, where ${ends}${this.usedBitsNote(e, v, ep.oldest, newest)}${others}`, `${e.addr}:${gk}`, extra(v));
+          `and then give ${outcomeText(g.result)} for ${dma}, where ${ends}${this.usedBitsNote(e, v, ep.oldest, newest)}${others}. ${remedy(e.kind)}`,
+        `${e.addr}:${gk}`, extra(v));
       }
     }
     this.episodes.clear();
@@ -742,24 +786,43 @@ export class Checker {
     return out;
   }
 
-  /** Does a value of an STE or CD differ from both ends in the bits its own configuration uses (the kernel's view)? */
-  private tornInUsedBits(e: PathEntry, v: readonly bigint[], oldest: readonly bigint[], newest: readonly bigint[]): boolean {
-    if ((e.kind !== 'ste' && e.kind !== 'cd') || !this.opts.usedBits) return false;
-    const used = this.opts.usedBits(e.kind, v);
-    const differs = (x: readonly bigint[]): boolean => used.some((u, i) => ((v[i] ^ x[i]) & u) !== 0n);
-    return differs(oldest) && differs(newest);
+  /**
+   * The kernel's view: does the value `v` of an STE or CD differ from `x` in the bits `v`
+   * itself uses? Update-safe bits that both use may differ.
+   */
+  private differsInUsedBits(kind: 'ste' | 'cd', v: readonly bigint[], x: readonly bigint[]): boolean {
+    const used = this.opts.usedBits!(kind, v);
+    const usedX = this.opts.usedBits!(kind, x);
+    const safe = this.opts.updateSafe?.(kind, v, x) ?? [];
+    return used.some((u, i) => ((v[i] ^ x[i]) & u & ~((safe[i] ?? 0n) & usedX[i])) !== 0n);
   }
 
-  /** The kernel test's view: does the value differ from both ends in the bits its own configuration uses? */
+  /** Does a value of an STE or CD differ from both ends in the bits its own configuration uses? */
+  private tornInUsedBits(e: PathEntry, v: readonly bigint[], oldest: readonly bigint[], newest: readonly bigint[]): boolean {
+    if ((e.kind !== 'ste' && e.kind !== 'cd') || !this.opts.usedBits) return false;
+    return this.differsInUsedBits(e.kind, v, oldest) && this.differsInUsedBits(e.kind, v, newest);
+  }
+
+  /** The kernel test's view of a torn value, for the explanation. */
   private usedBitsNote(e: PathEntry, v: readonly bigint[], oldest: readonly bigint[], newest: readonly bigint[]): string {
     if ((e.kind !== 'ste' && e.kind !== 'cd') || !this.opts.usedBits) return '';
-    const used = this.opts.usedBits(e.kind, v);
-    const differs = (x: readonly bigint[]): boolean => used.some((u, i) => ((v[i] ^ x[i]) & u) !== 0n);
-    const layout = e.kind === 'ste' ? STE : CD;
-    const summary = decode(layout, v).summary;
-    return differs(oldest) && differs(newest)
+    const fromOld = this.differsInUsedBits(e.kind, v, oldest);
+    const fromNew = this.differsInUsedBits(e.kind, v, newest);
+    const summary = decode(e.kind === 'ste' ? STE : CD, v).summary;
+    return fromOld && fromNew
       ? `. In the bits this ${e.kind.toUpperCase()} value itself uses it matches neither (${summary})`
-      : `. In the bits it uses it matches ${differs(oldest) ? 'the new' : 'the old'} entry, yet the outcome differs (${summary})`;
+      : `. In the bits it uses it matches ${fromOld ? 'the new' : 'the old'} entry, yet the outcome differs (${summary})`;
+  }
+
+  /**
+   * Does a cached STE or CD differ from memory in a way the SMMU could act on: in bits the
+   * cached or the current configuration uses? (Without the driver's rules: in any bit.)
+   */
+  private configDiffers(kind: 'ste' | 'cd', cached: readonly bigint[], now: readonly bigint[]): boolean {
+    if (!this.opts.usedBits) return now.some((w, i) => w !== cached[i]);
+    const a = this.opts.usedBits(kind, cached);
+    const b = this.opts.usedBits(kind, now);
+    return now.some((w, i) => ((w ^ cached[i]) & (a[i] | b[i])) !== 0n);
   }
 
   // ---- end of the run --------------------------------------------------------------------------
@@ -770,14 +833,14 @@ export class Checker {
     const smmu = this.m.smmu;
     for (const [sid, e] of smmu.cachedStes()) {
       const now = Array.from({ length: 8 }, (_, i) => this.m.load(e.addr + 8 * i, 8));
-      if (now.some((w, i) => w !== e.words[i])) {
+      if (this.configDiffers('ste', e.words, now)) {
         this.report('stale-cache', `at the end, the SMMU still caches the STE of StreamID ${hex(sid)} as it was fetched from ${hex(e.addr)}, ` +
           'but the CPU has changed it since: no CFGI_STE + CMD_SYNC followed the change', `end:ste:${sid}`);
       }
     }
     for (const { sid, ssid, entry } of smmu.cachedCds()) {
       const now = Array.from({ length: 8 }, (_, i) => this.m.load(entry.addr + 8 * i, 8));
-      if (now.some((w, i) => w !== entry.words[i])) {
+      if (this.configDiffers('cd', entry.words, now)) {
         this.report('stale-cache', `at the end, the SMMU still caches CD ${hex(sid)}:${ssid} as fetched from ${hex(entry.addr)}, ` +
           'but the CPU has changed it since: no CFGI_CD + CMD_SYNC followed the change', `end:cd:${sid}:${ssid}`);
       }

@@ -4,7 +4,7 @@
  * stdio (debugAdapter.ts) for other DAP clients.
  */
 import {
-  Breakpoint, BreakpointEvent, DebugSession, InitializedEvent, InvalidatedEvent, OutputEvent, Scope as DapScope, Source, StackFrame, StoppedEvent, TerminatedEvent, Thread,
+  Breakpoint, BreakpointEvent, DebugSession, ErrorDestination, InitializedEvent, InvalidatedEvent, OutputEvent, Scope as DapScope, Source, StackFrame, StoppedEvent, TerminatedEvent, Thread,
 } from '@vscode/debugadapter';
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import { findField, hex, requireField, setField } from '../arch/codec';
@@ -580,7 +580,8 @@ export class SmmuDebugSession extends DebugSession {
   /** A frame id from the last stackTrace of this stop; an error response when it is not one. */
   private badFrame(response: DebugProtocol.Response, frameId: number | undefined): boolean {
     if (frameId === undefined || this.frames.has(frameId)) return false;
-    this.sendErrorResponse(response, 3031, `unknown frameId ${frameId} (frames are valid until the next step)`);
+    // VS Code may still ask with a frame of the previous stop while it catches up: an answer, not a notification.
+    this.sendErrorResponse(response, 3031, `unknown frameId ${frameId} (frames are valid until the next step)`, undefined, ErrorDestination.Telemetry);
     return true;
   }
 
@@ -774,8 +775,10 @@ export class SmmuDebugSession extends DebugSession {
   // ---- requests for the extension's views ------------------------------------------------------------
 
   protected override customRequest(command: string, response: DebugProtocol.Response, args: CustomArgs = {}): void {
+    // The views ask on their own (also while a session ends): their errors are theirs to show, not notifications.
+    const fail = (id: number, message: string): void => this.sendErrorResponse(response, id, message, undefined, ErrorDestination.Telemetry);
     if (!this.runtime) {
-      this.sendErrorResponse(response, 3070, 'no scenario is running');
+      fail(3070, 'no scenario is running');
       return;
     }
     switch (command) {
@@ -791,7 +794,7 @@ export class SmmuDebugSession extends DebugSession {
         // A scope by name, as a variablesReference the views expand with 'variables' requests.
         const v = this.scope().find((x) => x.name === args.name);
         if (!v) {
-          this.sendErrorResponse(response, 3072, `no scope '${args.name}'`);
+          fail(3072, `no scope '${args.name}'`);
           return;
         }
         response.body = { variablesReference: this.handle(v), value: v.value };
@@ -800,7 +803,7 @@ export class SmmuDebugSession extends DebugSession {
       case 'smmu/walk': {
         const tx = walkTransaction(args);
         if (typeof tx === 'string') {
-          this.sendErrorResponse(response, 3073, tx);
+          fail(3073, tx);
           return;
         }
         response.body = walkPictures(this.rt.runner.state.machine, tx);
@@ -813,7 +816,7 @@ export class SmmuDebugSession extends DebugSession {
         response.body = { statement: this.rt.current?.index, ops: this.rt.runner.ops, done: this.rt.done };
         break;
       default:
-        this.sendErrorResponse(response, 3071, `unknown request '${command}'`);
+        fail(3071, `unknown request '${command}'`);
         return;
     }
     this.sendResponse(response);

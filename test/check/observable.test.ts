@@ -10,26 +10,8 @@
  */
 import { strict as assert } from 'node:assert';
 import { observable } from '../../src/check/observable';
-import { DEFAULT_MEMORY_CONFIG, MemorySystem } from '../../src/model/memsys';
-import { RegionMap } from '../../src/model/regions';
-
-/** A cacheable region (iommu-pages) and a non-cacheable one (dma_alloc_coherent on a non-coherent system). */
-const C = 0x4000_0000;
-const N = 0x4800_0000;
-
-function system(coherent: boolean, writebackGranule: 1 | 2 | 4 | 8 = 8): MemorySystem {
-  const m = new MemorySystem({ ...DEFAULT_MEMORY_CONFIG, coherent, writebackGranule });
-  m.regions = RegionMap.empty()
-    .add({ name: 'cacheable', base: C, size: 0x1000, attr: 'cacheable', owner: 'test' })
-    .add({ name: 'noncacheable', base: N, size: 0x1000, attr: 'noncacheable', owner: 'test' });
-  return m;
-}
-
-let origin = 0;
-/** A WRITE_ONCE of an aligned qword. */
-const store = (m: MemorySystem, addr: number, value: bigint): void => m.cpuStore(addr, 8, value, 8, ++origin);
-/** A plain C store of a qword the compiler may split into `unit`-byte parts. */
-const plain = (m: MemorySystem, addr: number, value: bigint, unit: 1 | 2 | 4): void => m.cpuStore(addr, 8, value, unit, ++origin);
+import { MemorySystem } from '../../src/model/memsys';
+import { NC as N, plain, store, system, WB as C } from './memory';
 
 const hex = (v: bigint): string => '0x' + v.toString(16);
 /** The values as sorted strings, one qword list per value ("0x1 0x2"). */
@@ -122,24 +104,24 @@ describe('check/observable', () => {
     it('two 4-byte stores with no barrier may be seen in either order (seen directly)', () => {
       const m = system(false);
       // A PTE written as two halves, low then high.
-      m.cpuStore(N, 4, 0x0000_2f47n, 4, ++origin);
-      m.cpuStore(N + 4, 4, 0x0060_0008n, 4, ++origin);
+      store(m, N, 0x0000_2f47n, 4);
+      store(m, N + 4, 0x0060_0008n, 4);
       expectSet(observable(m, N, 1).values, [[0n], [0x2f47n], [0x0060_0008_0000_0000n], [0x0060_0008_0000_2f47n]]);
     });
 
     it('… but not across a barrier', () => {
       const m = system(false);
-      m.cpuStore(N, 4, 0x0000_2f47n, 4, ++origin);
+      store(m, N, 0x0000_2f47n, 4);
       m.barrier('dma_wmb');
-      m.cpuStore(N + 4, 4, 0x0060_0008n, 4, ++origin);
+      store(m, N + 4, 0x0060_0008n, 4);
       // The high half is ordered after the low half: high-only is not observable.
       expectSet(observable(m, N, 1).values, [[0n], [0x2f47n], [0x0060_0008_0000_2f47n]]);
     });
 
     it('… and not through a write-back of 8 bytes: the line goes through its states in program order', () => {
       const m = system(false);
-      m.cpuStore(C, 4, 0x0000_2f47n, 4, ++origin);
-      m.cpuStore(C + 4, 4, 0x0060_0008n, 4, ++origin);
+      store(m, C, 0x0000_2f47n, 4);
+      store(m, C + 4, 0x0060_0008n, 4);
       expectSet(observable(m, C, 1).values, [[0n], [0x2f47n], [0x0060_0008_0000_2f47n]]);
     });
 

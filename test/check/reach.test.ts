@@ -2,7 +2,7 @@
  * Reachability: which tables the SMMU can read, found from its registers through valid
  * pointers, with the path that reaches each. The configuration is built by hand with the
  * rig of the model tests; every STE, CD and descriptor is encoded by hand from the field
- * positions in /work/shared/reference/smmuv3-facts.md (§2 STE, §3 CD, §8 descriptors).
+ * positions in the SMMUv3 reference facts (§2 STE, §3 CD, §8 descriptors).
  */
 import { strict as assert } from 'node:assert';
 import { Reachability, ReachableTable } from '../../src/check/reach';

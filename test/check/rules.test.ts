@@ -5,28 +5,16 @@
  * promises about STE updates (the kernel's entry writer vs stores in place), PTE rewrites
  * and the bound on observable sets.
  *
- * Every expectation is worked out by hand from DESIGN.md §3 and the facts in
- * /work/shared/reference/smmuv3-facts.md (§6 for the STE used bits and the writer).
+ * Every expectation is worked out by hand from DESIGN.md §3 and the SMMUv3 reference facts
+ * (§6 for the STE used bits and the writer).
  */
 import { strict as assert } from 'node:assert';
 import { RULES } from '../../src/check/rules';
-import { compileForSession, LocatedHazard, Session, SessionOptions } from '../../src/debug/session';
+import { LocatedHazard, Session, SessionOptions } from '../../src/debug/session';
 import { steAddress } from '../../src/model/locate';
-import { NO_INCLUDES } from '../../src/scenario/compiler';
-import { formatDiagnostic } from '../../src/scenario/diagnostics';
+import { run, show } from './scenario';
 
 // ---- running scenarios ------------------------------------------------------------------
-
-function run(text: string, opts: SessionOptions = {}): Session {
-  const program = compileForSession('rules.smmu', text, NO_INCLUDES);
-  assert.deepEqual(program.diagnostics.map(formatDiagnostic), [], 'diagnostics');
-  const session = new Session(program, opts);
-  const results = session.runner.runToEnd();
-  assert.deepEqual(results.errors.map(formatDiagnostic), [], 'runtime errors');
-  const failed = results.expectations.filter((e) => !e.ok).map((e) => `${e.range.start.line}: ${e.message}`);
-  assert.deepEqual(failed, [], 'failed expectations');
-  return session;
-}
 
 /** The 1-based line of the last line of `text` that contains `needle` (the header may contain it too). */
 function lineOf(text: string, needle: string): number {
@@ -36,7 +24,6 @@ function lineOf(text: string, needle: string): number {
 }
 
 const lines = (hs: readonly LocatedHazard[]): number[] => [...new Set(hs.map((h) => h.range.start.line))].sort((a, b) => a - b);
-const show = (hs: readonly LocatedHazard[]): string => hs.map((h) => `${h.range.start.line}: ${h.severity} ${h.rule}: ${h.message}`).join('\n');
 
 /**
  * The platform every rule scenario starts from: a non-coherent SMMU with both stages, a

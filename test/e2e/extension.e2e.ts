@@ -148,8 +148,8 @@ describe('end to end in VS Code (code-server)', function () {
   });
 
   it('walks an address: the SMMU\'s cached CD disagrees with memory, and the picture says so', async () => {
-    // Line 77: after the DMA that used the cached invalid CD.
-    await goToLine(page, 77);
+    // Line 80, the cfgi not yet done: the SMMU still holds the invalid CD the DMA at line 72 used.
+    await goToLine(page, 80);
     await page.keyboard.press('F9');
     await continueToBreakpoint();
     await runCommand(page, 'SMMU: Walk an Address…');
@@ -179,15 +179,23 @@ describe('end to end in VS Code (code-server)', function () {
 
   it('hovers a hex value in a C file and decodes it as an STE', async () => {
     await openFile(page, 'trace.c');
-    const word = page.locator('.view-line span', { hasText: '0x0000000040007005' }).first();
+    // The token itself (the innermost span), not the whole line.
+    const word = page.locator('.view-line span > span', { hasText: /^0x000000004000700b$/ }).first();
     await word.waitFor();
-    await word.hover();
     const hover = page.locator('.monaco-hover:not(.hidden)').first();
-    await hover.waitFor({ timeout: 15_000 });
+    // A hover only starts on a mouse move over the token once the editor has settled: move away and back until it shows.
+    for (let i = 0; i < 5 && !(await hover.isVisible()); i++) {
+      await page.mouse.move(700, 400);
+      await page.waitForTimeout(500);
+      await word.hover();
+      await hover.waitFor({ timeout: 3_000 }).catch(() => undefined);
+    }
+    await hover.waitFor({ timeout: 5_000 });
     const text = await hover.innerText();
-    // 0x40007005: V=1, Config=0b010 (bits 3:1) — stage 1 and 2 bypass; S1ContextPtr 0x40007000.
-    assert.match(text, /Stream Table Entry|STE/);
-    assert.match(text, /bypass/i);
+    // 0x4000700b: V=1 (bit 0), Config bits 3:1 = 0b101 stage-1 translate, S1ContextPtr bits 51:6 = 0x40007000;
+    // the word 'ste' in ste_words puts the STE first.
+    assert.match(text, /^Stream Table Entry — stage-1 translate, stage 2 bypass; 1 CD at 0x40007000/);
+    assert.match(text, /the word "ste"/);
     await wb.shot('08-hover-c-file');
   });
 });

@@ -66,7 +66,7 @@ function makeWorkspace(dir: string): void {
   writeFileSync(join(dir, 'trace.c'), [
     '/* The STE the driver wrote for StreamID 5, from a debug print. */',
     'static const u64 ste_words[] = {',
-    '\t0x0000000040007005, 0x0000000000000000,',
+    '\t0x000000004000700b, 0x0000000000000000,',
     '};',
     '',
   ].join('\n'));
