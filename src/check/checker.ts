@@ -227,6 +227,8 @@ export class Checker {
   private readonly reported = new Set<string>();
   /** Invalidations consumed since the last CMD_SYNC, for the checks at its completion. */
   private pendingInvalidations: Invalidation[] = [];
+  /** PROD writes seen, to tell the findings of one doorbell from the next. */
+  private doorbells = 0;
   /** Entries already judged in their current state (key: address + history). */
   private readonly judged = new Set<string>();
   /** Per traffic transaction and path entry: what the SMMU would do with each value seen during the statement. */
@@ -472,20 +474,33 @@ export class Checker {
         const log2 = Math.log2(q.entries);
         const wrap = 2 ** (log2 + 1);
         const mem = this.m.mem;
+        // One finding per doorbell and rule, naming every entry concerned.
+        this.doorbells++;
+        const stale: string[] = [];
+        const unordered: string[] = [];
         for (let p = this.lastProd; p % wrap !== Number(value) % wrap; p = (p + 1) % wrap) {
           const slot = q.base + (p % q.entries) * 16;
+          const where = `entry ${p % q.entries} at ${hex(slot)}`;
+          let isStale = false;
+          let isUnordered = false;
           for (let g = slot; g < slot + 16; g += GRANULE) {
             const h = mem.history.get(g);
             if (!h) continue;
-            if (h.path === 'poc') {
-              this.report('stale-fetch', `the doorbell publishes command queue entry ${p % q.entries}, but its bytes at ${hex(g)} were never cleaned to PoC: ` +
-                'a non-coherent SMMU reads a stale command. Keep the queue in non-cacheable memory or clean it before the PROD write', `${g}`);
-            } else if (h.versions.some((v) => v.epoch >= mem.history.epoch)) {
-              this.report('missing-barrier', `the PROD write can reach the SMMU before command queue entry ${p % q.entries} at ${hex(g)}: ` +
-                'no barrier separates them. dma_wmb() before a relaxed PROD write, or use writel()', `${g}`);
-            }
+            if (h.path === 'poc') isStale = true;
+            else if (h.versions.some((v) => v.epoch >= mem.history.epoch)) isUnordered = true;
           }
+          if (isStale) stale.push(where);
+          if (isUnordered) unordered.push(where);
           if (p - this.lastProd > wrap) break;
+        }
+        const list = (xs: string[]): string => (xs.length > 4 ? `${xs.slice(0, 4).join(', ')} and ${xs.length - 4} more` : xs.join(', '));
+        if (stale.length) {
+          this.report('stale-fetch', `the doorbell publishes command queue ${list(stale)}, whose bytes were never cleaned to PoC: ` +
+            'a non-coherent SMMU reads stale commands. Keep the queue in non-cacheable memory or clean it before the PROD write', `doorbell${this.doorbells}:poc`);
+        }
+        if (unordered.length) {
+          this.report('missing-barrier', `the PROD write can reach the SMMU before command queue ${list(unordered)}: ` +
+            'no barrier separates them. dma_wmb() before a relaxed PROD write, or use writel()', `doorbell${this.doorbells}:order`);
         }
       }
       this.lastProd = Number(value);

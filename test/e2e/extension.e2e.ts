@@ -8,7 +8,7 @@
  */
 import { strict as assert } from 'node:assert';
 import { Locator, Page } from 'playwright-core';
-import { collapsePane, expandPane, expandRow, goToLine, openFile, row, runCommand, waitForPause } from './ui';
+import { collapsePane, expandPane, expandRow, goToLine, openFile, row, runCommand, waitForPause, widenSideBar } from './ui';
 import { startWorkbench, Workbench } from './workbench';
 
 const EXAMPLE = '03-cd-table-cacheable-noncoherent.smmu';
@@ -77,6 +77,7 @@ describe('end to end in VS Code (code-server)', function () {
   it('F5 with no launch.json stops on entry; the views show an empty machine', async () => {
     await page.keyboard.press('F5');
     assert.match(await waitForPause(page), /entry/i);
+    await widenSideBar(page, 620);
     const tables = await expandPane(page, 'SMMU Tables');
     await row(tables, 'stream table').waitFor({ timeout: 30_000 });
     assert.match(await rowText(row(tables, 'stream table')), /not programmed/);
@@ -129,6 +130,7 @@ describe('end to end in VS Code (code-server)', function () {
 
   it('Cache Lines: the CD line is dirty, its bytes against PoC; a write-back cleans it', async () => {
     await collapsePane(page, 'SMMU Tables');
+    await collapsePane(page, 'Call Stack');
     const lines = await expandPane(page, 'Cache Lines');
     // The CD's line: all 64 bytes written by the CPU (the entry writer's stores), none cleaned.
     const cdLine = lines.locator('.monaco-list-row', { hasText: '64 dirty bytes' }).first();
@@ -139,6 +141,8 @@ describe('end to end in VS Code (code-server)', function () {
     await page.mouse.move(800, 120);
     await lines.locator('.monaco-list-row .highlight').first().waitFor({ timeout: 15_000 });
     await wb.shot('05-cache-lines');
+    // The call stack says when the run stops again.
+    await expandPane(page, 'Call Stack');
     // Line 69, just after `writeback cd_addr(5, 0) 64`: the hardware wrote the line back.
     await goToLine(page, 69);
     await page.keyboard.press('F9');

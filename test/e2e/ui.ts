@@ -79,3 +79,14 @@ export async function waitForPause(page: Page, timeout = 60_000): Promise<string
   await state.first().waitFor({ timeout });
   return (await state.first().innerText()).trim();
 }
+
+/** Drags the side bar's edge so tree descriptions have room (for the reader of the screenshots). */
+export async function widenSideBar(page: Page, width: number): Promise<void> {
+  const box = await page.locator('.part.sidebar').boundingBox();
+  if (!box || box.width >= width) return;
+  const edge = box.x + box.width;
+  await page.mouse.move(edge + 1, box.y + box.height / 2);
+  await page.mouse.down();
+  await page.mouse.move(box.x + width, box.y + box.height / 2, { steps: 8 });
+  await page.mouse.up();
+}
