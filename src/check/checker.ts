@@ -23,6 +23,7 @@ import { GRANULE } from '../model/history';
 import { Machine, Tagged } from '../model/machine';
 import { TranslateResult } from '../model/smmu/smmu';
 import { Transaction } from '../model/smmu/types';
+import { KhoRules } from './kho';
 import { observable, torn } from './observable';
 import { Reachability, ReachableTable } from './reach';
 import { HazardSeverity, ruleInfo } from './rules';
@@ -245,8 +246,15 @@ export class Checker {
   private lastProd = 0;
   /** CR0.SMMUEN was just set: check what becomes reachable after the operation. */
   private enabling = false;
+  /** The live-update rules (kho.ts). */
+  private readonly kho: KhoRules;
 
-  constructor(private readonly host: CheckHost, private readonly opts: CheckOptions = DEFAULT_CHECK_OPTIONS) {}
+  constructor(private readonly host: CheckHost, private readonly opts: CheckOptions = DEFAULT_CHECK_OPTIONS) {
+    this.kho = new KhoRules({
+      host, report: (rule, message, key, extra) => this.report(rule, message, key, extra),
+      reachable: () => this.reachable(), entryText: tableText, significant: significantDiff,
+    });
+  }
 
   private get m(): Machine {
     return this.host.machine;
@@ -287,9 +295,19 @@ export class Checker {
     const a = t.activity;
     switch (a.kind) {
       case 'store':
+        this.kho.onWrite(a.addr, a.size);
         this.onStore(a.addr, a.size, a.unit, a.value, a.before);
         break;
+      case 'write':
+        this.kho.onWrite(a.addr, a.len);
+        break;
+      case 'kho':
+        this.kho.onEvent(a.event);
+        // Memory and ownership changed under the tables: reach them again.
+        this.reach = undefined;
+        break;
       case 'register':
+        if (!a.ignored) this.kho.onRegister(a.name, a.value);
         this.onRegister(a.name, a.value, a.ignored);
         break;
       case 'command':
@@ -445,8 +463,9 @@ export class Checker {
     }
     if (name === 'CR0') {
       // The SMMU acknowledges the write after this report: look at what it reaches once it has.
+      // Only a 0 → 1 change of SMMUEN makes it start reading (CR0ACK still holds the old value).
       this.reach = undefined;
-      if (value & 1n) this.enabling = true;
+      if (value & 1n && !(Number(this.m.smmu.read('CR0ACK')) & 1)) this.enabling = true;
     } else if (name === 'STRTAB_BASE' || name === 'STRTAB_BASE_CFG') {
       this.reach = undefined;
     } else if (name === 'CMDQ_PROD') {

@@ -9,6 +9,7 @@ import { Granule } from '../arch/field';
 import { descriptorType, levelGeometry, outputAddress, startLevel } from '../arch/pte';
 import type { Machine } from '../model/machine';
 import { read64, View } from '../model/locate';
+import { MAX_PHYS_ADDR } from '../model/memory';
 
 export type TableKind = 'l1std' | 'ste' | 'l1cd' | 'cd' | 'pgtable' | 'cmdq' | 'evtq';
 
@@ -94,7 +95,13 @@ export class Reachability {
     return this.all.filter((t) => t.base < addr + len && addr < t.base + t.entries * t.entrySize);
   }
 
+  /** A qword through a view; a pointer beyond the physical address space leads nowhere (the SMMU's fetch fails). */
+  private rd(addr: number, view: View): bigint {
+    return addr >= 0 && addr + 8 <= MAX_PHYS_ADDR ? read64(this.m, addr, view) : 0n;
+  }
+
   private add(t: ReachableTable): boolean {
+    if (t.base + t.entries * t.entrySize > MAX_PHYS_ADDR) return false;
     const key = `${t.kind}:${t.base}:${t.stage ?? ''}:${t.level ?? ''}`;
     if (this.tables.has(key) || this.budget <= 0) return false;
     this.budget--;
@@ -127,7 +134,7 @@ export class Reachability {
     const l1Count = 2 ** Math.max(log2 - split, 0);
     this.add({ kind: 'l1std', base, entrySize: 8, entries: l1Count, path: 'STRTAB_BASE (2-level)' });
     for (let i = 0; i < l1Count; i++) {
-      const d = read64(this.m, base + i * 8, view);
+      const d = this.rd(base + i * 8, view);
       const span = Number(d & 0x1fn);
       if (span === 0 || span > 11) continue;
       const l2 = Number(d & MASK_PTR);
@@ -138,14 +145,14 @@ export class Reachability {
   }
 
   private walkSte(addr: number, sid: number, view: View): void {
-    const w0 = read64(this.m, addr, view);
+    const w0 = this.rd(addr, view);
     if ((w0 & 1n) === 0n) return;
     const config = Number((w0 >> 1n) & 7n);
     const where = `STE ${hex(sid)}`;
     let vmid: number | undefined;
     if (config === 0b110 || config === 0b111) {
-      const w2 = read64(this.m, addr + 16, view);
-      const w3 = read64(this.m, addr + 24, view);
+      const w2 = this.rd(addr + 16, view);
+      const w3 = this.rd(addr + 24, view);
       vmid = Number(w2 & 0xffffn);
       const tg = Number((w2 >> 46n) & 3n);
       const granule = ({ 0: 4, 1: 64, 2: 16 } as Record<number, Granule>)[tg];
@@ -162,7 +169,7 @@ export class Reachability {
       const cdBase = Number(w0 & MASK_PTR);
       const cdMax = Number((w0 >> 59n) & 0x1fn);
       const fmt = Number((w0 >> 4n) & 3n);
-      const w2 = read64(this.m, addr + 16, view);
+      const w2 = this.rd(addr + 16, view);
       const s1Vmid = Number(w2 & 0xffffn);
       if (cdMax === 0 || fmt === 0 || fmt === 3) {
         this.add({ kind: 'cd', base: cdBase, entrySize: 64, entries: 2 ** cdMax, path: `${where} → S1ContextPtr`, sid, firstSsid: 0 });
@@ -173,7 +180,7 @@ export class Reachability {
       const l1Count = 2 ** Math.max(cdMax - leafBits, 0);
       this.add({ kind: 'l1cd', base: cdBase, entrySize: 8, entries: l1Count, path: `${where} → S1ContextPtr (2-level)`, sid });
       for (let i = 0; i < l1Count; i++) {
-        const d = read64(this.m, cdBase + i * 8, view);
+        const d = this.rd(cdBase + i * 8, view);
         if ((d & 1n) === 0n) continue;
         const leaf = Number(d & 0x00ff_ffff_ffff_f000n);
         this.add({ kind: 'cd', base: leaf, entrySize: 64, entries: 2 ** leafBits, path: `${where} → L1CD ${i}`, sid, firstSsid: i * 2 ** leafBits });
@@ -183,7 +190,7 @@ export class Reachability {
   }
 
   private walkCd(addr: number, sid: number, ssid: number, vmid: number, view: View): void {
-    const w0 = read64(this.m, addr, view);
+    const w0 = this.rd(addr, view);
     if (((w0 >> 31n) & 1n) === 0n) return;
     const asid = Number(w0 >> 48n);
     for (const half of [0, 1] as const) {
@@ -194,7 +201,7 @@ export class Reachability {
       const granule = (half === 0 ? ({ 0: 4, 1: 64, 2: 16 } as Record<number, Granule>) : ({ 1: 16, 2: 4, 3: 64 } as Record<number, Granule>))[tg];
       const inputBits = 64 - tsz;
       if (!granule || inputBits <= 12 || inputBits > 52) continue;
-      const ttb = Number(read64(this.m, addr + 8 + half * 8, view) & 0x00ff_ffff_ffff_fff0n);
+      const ttb = Number(this.rd(addr + 8 + half * 8, view) & 0x00ff_ffff_ffff_fff0n);
       let start: number;
       try {
         start = startLevel(granule, inputBits);

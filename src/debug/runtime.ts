@@ -12,6 +12,7 @@ import type { Program, Step } from '../scenario/program';
 import type { TranslateResult } from '../model/smmu/smmu';
 import type { Transaction } from '../model/smmu/types';
 import type { OpEvent } from '../scenario/runner';
+import { khoStop } from './khoView';
 import { Session, SessionOptions, SessionSnapshot } from './session';
 
 /** Event breakpoints offered as exception filters. */
@@ -136,8 +137,10 @@ export const EVENT_FILTERS: readonly EventFilter[] = [
   { id: 'invalidation', label: 'Invalidation command', description: 'CFGI_*, TLBI_*, ATC_INV consumed by the SMMU' },
   { id: 'sync', label: 'CMD_SYNC', description: 'a CMD_SYNC completed' },
   { id: 'fault', label: 'SMMU fault event', description: 'a transaction faulted (an event record, recorded or not)' },
-  { id: 'kho', label: 'KHO preserve / finalize / restore', description: 'Kexec HandOver preservation events' },
   { id: 'kexec', label: 'kexec / handover', description: 'the handover to the new kernel' },
+  { id: 'preserve', label: 'KHO preserve', description: 'memory preserved (or unpreserved) for the next kernel' },
+  { id: 'finalize', label: 'KHO finalize', description: 'the preserved memory and the handover description are frozen' },
+  { id: 'restore', label: 'KHO restore', description: 'the new kernel restores preserved memory' },
 ];
 
 export class Runtime {
@@ -269,6 +272,11 @@ export class Runtime {
       case 'sync':
         filter('sync', 'CMD_SYNC completed', a.msi ? `MSI write of 0x${a.msi.data.toString(16)} to 0x${a.msi.addr.toString(16)}` : 'earlier commands are complete');
         break;
+      case 'kho': {
+        const k = khoStop(a.event);
+        if (k) filter(k.id, k.description, k.details);
+        break;
+      }
       case 'event':
         filter('fault', `SMMU event ${a.name}${a.recorded ? '' : ' (not recorded)'}`, a.why ?? `event record written at 0x${(a.addr ?? 0).toString(16)}`);
         break;

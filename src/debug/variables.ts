@@ -19,6 +19,8 @@ import type { Hazard } from '../check/checker';
 import type { Machine } from '../model/machine';
 import { PAGE_SIZE } from '../model/memory';
 import { read64, streamTable, View } from '../model/locate';
+import { MAX_PHYS_ADDR } from '../model/memory';
+import { khoVars } from './khoView';
 import type { TranslateResult } from '../model/smmu/smmu';
 
 /** A variable as DAP shows it, with a way to get its children. */
@@ -112,6 +114,8 @@ function pocVar(m: Machine, addr: number, cpu: readonly bigint[]): Var {
 /** A decoded entry: both views when they differ, its fields, and what else it leads to. */
 function entryVar(m: Machine, name: string, layout: Layout, addr: number, evalName: string | undefined,
   more: (d: Decoded) => Var[] = () => []): Var {
+  // A garbage pointer (memory a new kernel reused, say) leads outside memory: nothing to read there.
+  if (!inMemory(addr, layout.words * 8)) return outside(name, addr);
   const cpu = words(m, addr, layout.words, 'cpu');
   const smmu = words(m, addr, layout.words, 'smmu');
   const d = decode(layout, cpu, m.smmu.ctx);
@@ -133,6 +137,12 @@ function entryVar(m: Machine, name: string, layout: Layout, addr: number, evalNa
       return vars;
     }),
   };
+}
+
+const inMemory = (addr: number, len: number): boolean => addr >= 0 && addr + len <= MAX_PHYS_ADDR;
+
+function outside(name: string, addr: number): Var {
+  return { name, value: `at ${hex(addr)}: beyond the physical address space (the SMMU's fetch fails)`, hint: 'readOnly' };
 }
 
 // ---- page tables -----------------------------------------------------------------------------
@@ -161,6 +171,10 @@ function tableVar(m: Machine, name: string, base: number, g: TableGeometry): Var
           const addr = base + i * 8;
           const input = g.inputBase + i * 2 ** geo.indexLo;
           const fmt = { stage: g.stage, granule: g.granule, level: g.level as 0 | 1 | 2 | 3 };
+          if (!inMemory(addr, 8)) {
+            out.push(outside(`[${i}] ${hex(input)}`, addr));
+            continue;
+          }
           const w = read64(m, addr, 'cpu');
           out.push(entryVar(m, `[${i}] ${hex(input)}`, pteLayoutFor(w, fmt), addr, undefined, () => {
             if (descriptorType(w, fmt) !== 'table' || g.level >= 3) return [];
@@ -288,9 +302,10 @@ function streamTableVar(m: Machine): Var {
 }
 
 /**
- * Pages that may hold data in a range: written at PoC or present in a loaded dump (the
- * first 64Ki pages of the range), or in a CPU cache line. Never-written memory reads as
- * zero, so scanning only these keeps the cost with the scenario, not the StreamID space.
+ * Pages that may hold data in a range: written at PoC, present in a loaded dump or
+ * overwritten with a pattern after kexec (the first 64Ki pages of the range), or in a CPU
+ * cache line. Other memory reads as zero, so scanning only these keeps the cost with the
+ * scenario, not the StreamID space.
  */
 function pagesIn(m: Machine, base: number, size: number): number[] {
   const first = Math.floor(base / PAGE_SIZE);
@@ -513,6 +528,7 @@ export function scopes(s: Scope): Var[] {
     { name: 'Queues', value: '', children: named(() => queueVars(m)) },
     { name: 'Memory', value: '', children: named(() => regionVars(m)) },
     { name: 'Hazards', value: `${s.hazards.length}`, children: named(() => hazardVars(s.hazards)) },
+    { name: 'KHO', value: '', children: named(() => khoVars(m)) },
   ];
   if (s.lastTranslation) out.push({ name: 'Last walk', value: '', children: named(() => walkVars(s.lastTranslation!)) });
   return out;

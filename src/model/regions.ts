@@ -118,6 +118,11 @@ export class Allocator {
     return new Allocator(this.next, this.limit);
   }
 
+  /** Start placing from `next` again (a new kernel after kexec: its allocations start over). */
+  reset(next: number): void {
+    this.next = next;
+  }
+
   /**
    * A base for `size` bytes aligned to `align`, after every earlier allocation.
    * `clashEnd` returns the end of a region that a candidate would overlap, so the search

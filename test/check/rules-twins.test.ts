@@ -281,6 +281,49 @@ const CASES: Case[] = [
     says: (c) => [`stage-1 level-3 descriptor at ${hex(constant(c, 'PTE'))}`, 'at least 16 values', 'only the first 4 were judged', '--bound'],
     good: [...S1, 'traffic dev 5 read 0x1000_1000', 'store PTE 0x0060_0008_0000_1f47'],
   },
+  // Live update (test/check/kho.test.ts has more). After the queues (0x4000_0000, 0x4000_1000) and
+  // the linear stream table (16K at 0x4000_4000), a stage-2 domain's pgd is at 0x4000_8000 and
+  // mapping 0x1000_0000 adds its level-1, -2 and -3 tables at 0x4000_9000..0x4000_b000 (level-2
+  // index (0x1000_0000 >> 21) & 511 = 128).
+  {
+    title: 'kexec with the SMMU\'s tables preserved, not the page tables StreamID 5 walks',
+    rule: 'unpreserved-reachable', severity: 'error',
+    bad: [...HEAD, 'domain g1 stage=2', 'map g1 0x1000_0000 -> 0x9_0000_0000', 'attach 5 s2 g1', 'kho preserve smmu', 'kexec'], at: 'kexec',
+    says: () => ['at kexec, 4 pages the SMMU can reach are not preserved', '0x40008000 (stage-2 level-0 page table at 0x40008000, reached through STE 0x5 → S2TTB',
+      '→ level 2 table at 0x4000a000[128] → level 3 table at 0x4000b000)', 'Preserve them (kho preserve)'],
+    good: [...HEAD, 'domain g1 stage=2', 'map g1 0x1000_0000 -> 0x9_0000_0000', 'attach 5 s2 g1', 'kho preserve smmu', 'kho preserve g1', 'kexec'],
+  },
+  {
+    title: 'preserved memory written after finalize',
+    rule: 'preserved-mutated', severity: 'error',
+    bad: [...HEAD, 'kho preserve smmu', 'alloc buf 4K cacheable at=0x4800_0000', 'kho preserve buf', 'kho finalize', 'store buf + 8 1'], at: 'store buf + 8 1',
+    says: () => ['write to 0x48000008', 'page 0x48000000, preserved as buf', 'after KHO was finalized'],
+    good: [...HEAD, 'kho preserve smmu', 'alloc buf 4K cacheable at=0x4800_0000', 'kho preserve buf', 'store buf + 8 1', 'kho finalize'],
+  },
+  {
+    title: 'the new kernel writing preserved memory it has not restored',
+    rule: 'restore-missing', severity: 'error',
+    bad: [...HEAD, 'kho preserve smmu', 'alloc buf 8K cacheable at=0x4800_0000', 'kho preserve buf', 'kexec', 'store buf + 0x1000 1'], at: 'store buf + 0x1000 1',
+    says: () => ['writes 0x48001000', '[0x48001000, 0x48002000) (preserved as buf)', 'restore it before using it'],
+    good: [...HEAD, 'kho preserve smmu', 'alloc buf 8K cacheable at=0x4800_0000', 'kho preserve buf', 'kexec', 'kho restore buf', 'store buf + 0x1000 1'],
+  },
+  {
+    // CD qword 3 is MAIR, which a valid CD uses: a new value (0xff44) stays in the cache line.
+    title: 'a CD in cacheable memory changed and not cleaned before kexec',
+    rule: 'handover-dirty', severity: 'error',
+    bad: [...HEAD, 'domain d1 stage=1', 'map d1 0x1000_0000 -> 0x8_0000_0000', 'attach 5 s1 d1 cd_mem=cacheable', 'kho preserve smmu', 'kho preserve d1',
+      'store cd_addr(5, 0) + 24 0xff44', 'kexec'], at: 'kexec',
+    says: () => ['at kexec, 1 entry the SMMU can reach holds CPU writes that never reached PoC', 'CD 0x5:0 (', 'the CPU wrote 0xff44', 'Clean them to PoC and DSB before kexec'],
+    good: [...HEAD, 'domain d1 stage=1', 'map d1 0x1000_0000 -> 0x8_0000_0000', 'attach 5 s1 d1 cd_mem=cacheable', 'kho preserve smmu', 'kho preserve d1',
+      'store cd_addr(5, 0) + 24 0xff44', 'dma_sync_for_device cd_addr(5, 0) 64', 'kexec'],
+  },
+  {
+    title: 'the new kernel resetting the SMMU while StreamID 5 bypasses',
+    rule: 'reset-during-handover', severity: 'error',
+    bad: [...HEAD, 'attach 5 bypass', 'kho preserve smmu', 'kexec', 'kho restore smmu', 'smmu init'], at: 'smmu init',
+    says: () => ['disables the SMMU (CR0.SMMUEN=0) while DMA may be live (StreamID 0x5 configured)', 'with GBPA.ABORT=1 every transaction aborts', 'adopt it'],
+    good: [...HEAD, 'attach 5 bypass', 'kho preserve smmu', 'kexec', 'kho restore smmu', 'smmu adopt'],
+  },
 ];
 
 describe('check/rules', () => {

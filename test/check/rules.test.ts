@@ -195,6 +195,43 @@ function ruleCases(): RuleCase[] {
       fixed: 'writel CR0 0\nwritel CR1 0',
       at: 'writel CR1',
     },
+    // Live update (test/check/kho.test.ts has more): the header's StreamID 5 goes through d1.
+    {
+      name: 'kexec with the SMMU\'s tables preserved but not the page tables StreamID 5 walks',
+      rule: 'unpreserved-reachable', severity: 'error',
+      bug: 'kho preserve smmu\nkexec',
+      fixed: 'kho preserve smmu\nkho preserve d1\nkexec',
+      at: 'kexec',
+    },
+    {
+      name: 'preserved memory written after finalize',
+      rule: 'preserved-mutated', severity: 'error',
+      bug: 'alloc buf 4K cacheable\nkho preserve buf\nkho finalize\nstore buf 1',
+      fixed: 'alloc buf 4K cacheable\nkho preserve buf\nstore buf 1\nkho finalize',
+      at: 'store buf 1',
+    },
+    {
+      name: 'the new kernel writing preserved memory before restoring it',
+      rule: 'restore-missing', severity: 'error',
+      bug: 'alloc buf 8K cacheable\nkho preserve buf\nkexec\nstore buf + 0x1000 1',
+      fixed: 'alloc buf 8K cacheable\nkho preserve buf\nkexec\nkho restore buf\nstore buf + 0x1000 1',
+      at: 'store buf + 0x1000 1',
+    },
+    {
+      name: 'a CD in cacheable memory changed and not cleaned before kexec',
+      rule: 'handover-dirty', severity: 'error',
+      bug: 'attach 6 s1 d1 cd_mem=cacheable\nstore cd_addr(6, 0) + 8 0x4100_0000\nkexec',
+      fixed: 'attach 6 s1 d1 cd_mem=cacheable\nstore cd_addr(6, 0) + 8 0x4100_0000\ndma_sync_for_device cd_addr(6, 0) 64\nkexec',
+      at: 'kexec',
+    },
+    {
+      name: 'the new kernel resetting the SMMU while StreamID 5 is configured',
+      rule: 'reset-during-handover', severity: 'error',
+      // Preserved, so the reset path's new tables do not land on (and replace) the live ones first.
+      bug: 'kho preserve smmu\nkho preserve d1\nkexec\nsmmu init',
+      fixed: 'kho preserve smmu\nkho preserve d1\nkexec\nkho restore smmu\nsmmu adopt',
+      at: 'smmu init',
+    },
     {
       name: 'an STE with 16 observable values judged with a bound of 4',
       rule: 'set-bound', severity: 'warning',

@@ -830,7 +830,7 @@ describe('debug adapter (DAP)', function () {
     it('has the scopes; Last walk appears after a DMA', async () => {
       await atLine(TREE, 13);
       const names = (await scopes(dc)).map((s) => s.name);
-      assert.deepEqual(names, ['Registers', 'Stream table', 'Pending visibility', 'CPU cache', 'SMMU caches', 'Queues', 'Memory', 'Hazards']);
+      assert.deepEqual(names, ['Registers', 'Stream table', 'Pending visibility', 'CPU cache', 'SMMU caches', 'Queues', 'Memory', 'Hazards', 'KHO']);
       await stopAfter(dc, () => dc.nextRequest({ threadId: 1 }));
       assert.ok((await scopes(dc)).some((s) => s.name === 'Last walk'));
     });

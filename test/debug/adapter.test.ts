@@ -19,7 +19,7 @@ describe('debug adapter: launch, threads, stepping', () => {
         assert.equal(caps[c], true, c);
       }
       const filters = new Map(caps.exceptionBreakpointFilters!.map((f) => [f.filter, f]));
-      for (const id of ['cmo', 'barrier', 'invalidation', 'sync', 'fault', 'kho', 'kexec']) assert.equal(filters.get(id)?.default, false, id);
+      for (const id of ['cmo', 'barrier', 'invalidation', 'sync', 'fault', 'kexec', 'preserve', 'finalize', 'restore']) assert.equal(filters.get(id)?.default, false, id);
       for (const r of RULES) assert.equal(filters.get(`hazard:${r.id}`)?.default, true, r.id);
     } finally {
       await d.stop();

@@ -194,6 +194,11 @@ describe('debug adapter: hazard filters', () => {
     'lost-dirty': 8, // the inval
     'illegal-reprogram': 5, // the writel
     'set-bound': 6, // the STE update judged with a bound of 1 value
+    'unpreserved-reachable': 11, // the kexec, with the domain's page tables not preserved
+    'preserved-mutated': 5, // the store after finalize
+    'restore-missing': 5, // the new kernel's store before restoring
+    'handover-dirty': 14, // the kexec, with the CD store still in the CPU cache
+    'reset-during-handover': 16, // the new kernel's smmu init under traffic
   };
 
   it('has a fixture for every rule', () => assert.deepEqual(Object.keys(lines).sort(), RULES.map((r) => r.id).sort()));

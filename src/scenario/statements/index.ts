@@ -6,6 +6,7 @@ import { commandStatements } from './commands';
 import { dma, stop, traffic } from './devices';
 import { expectStatements } from './expect';
 import { driverStatements } from './driver';
+import { khoStatements } from './kho';
 import { load } from './load';
 
 /** `include` is resolved by the compiler itself; this entry gives its syntax and documentation. */
@@ -25,5 +26,6 @@ export const STATEMENTS: readonly StatementDef[] = [
   ...commandStatements,
   dma, traffic, stop,
   ...expectStatements,
+  ...khoStatements,
   include,
 ];
