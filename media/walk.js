@@ -30,7 +30,8 @@
     stale: 'stale: the cached copy no longer matches memory',
     dirty: 'dirty: the CPU cache holds other bytes than the SMMU reads',
     pending: 'pending: CPU writes the SMMU may not see yet',
-    preserved: 'preserved across kexec',
+    preserved: 'preserved: the page survives a kexec',
+    unpreserved: 'not preserved: after a kexec the new kernel may overwrite it while the SMMU still reads it',
   };
 
   function box(b) {

@@ -10,6 +10,7 @@ import { Granule, Layout } from '../arch/field';
 import { pteLayoutFor } from '../arch/pte';
 import { L1STD, STE } from '../arch/ste';
 import type { Machine } from '../model/machine';
+import { PAGE_SIZE } from '../model/memory';
 import type { ConfigStep, TranslateResult } from '../model/smmu/smmu';
 import type { Transaction, WalkStep } from '../model/smmu/types';
 
@@ -26,9 +27,10 @@ export interface WalkBox {
   /**
    * stale: a cached copy that memory no longer holds; dirty: the CPU's cache holds other bytes
    * than the SMMU reads (a non-coherent SMMU reads PoC); pending: CPU writes the SMMU may or may
-   * not see yet (no barrier/clean completed).
+   * not see yet (no barrier/clean completed); preserved / unpreserved: whether its page
+   * survives a kexec (shown once the scenario preserves anything).
    */
-  readonly states: readonly ('stale' | 'dirty' | 'pending')[];
+  readonly states: readonly ('stale' | 'dirty' | 'pending' | 'preserved' | 'unpreserved')[];
   /** Fields worth showing in the box, name → value text. */
   readonly fields: readonly { readonly name: string; readonly value: string }[];
 }
@@ -65,7 +67,9 @@ function statesOf(m: Machine, addr: number, words: readonly bigint[], cached: bo
   const n = words.length;
   const smmu = wordsAt(m, addr, n, 'smmu');
   const cpu = wordsAt(m, addr, n, 'cpu');
-  const out: ('stale' | 'dirty' | 'pending')[] = [];
+  const out: WalkBox['states'][number][] = [];
+  // Live update: whether the page survives a kexec (only once something was preserved).
+  if (!m.kho.preserved.empty) out.push(m.kho.pageState(Math.floor(addr / PAGE_SIZE)) === 'unpreserved' ? 'unpreserved' : 'preserved');
   if (cached && smmu.some((w, i) => w !== words[i])) out.push('stale');
   if (cpu.some((w, i) => w !== smmu[i])) out.push('dirty');
   for (let i = 0; i < n; i++) {

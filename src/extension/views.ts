@@ -2,7 +2,7 @@
  * Tree views in the Run and Debug container, fed by the active smmu debug session and
  * refreshed whenever it stops or invalidates its variables: SMMU Tables (stream table →
  * STE → CD → page tables), Cache Lines (dirty lines, CPU vs PoC bytes), Hazards (click to
- * reveal the line). Entries offer: reveal in memory (CPU / PoC), copy raw words, decode,
+ * reveal the line), KHO (preserved regions and pages, the handover description). Entries offer: reveal in memory (CPU / PoC), copy raw words, decode,
  * walk an address. What the nodes say is built in treeModel.ts; this file is the glue.
  */
 import * as vscode from 'vscode';
@@ -89,11 +89,13 @@ export function registerViews(context: vscode.ExtensionContext): void {
   const tables = new NodeTree((dap, n) => new ScopeModel('Stream table', 'Start debugging a scenario to see its tables').children(dap, n));
   const lines = new NodeTree((dap, n) => cacheLineNodes(dap, n));
   const hazards = new NodeTree((dap) => hazardNodes(dap));
+  const kho = new NodeTree((dap, n) => new ScopeModel('KHO', 'Start debugging a scenario to see its live-update state').children(dap, n));
   const memory = new MemoryDocuments();
   const refresh = (): void => {
     tables.refresh();
     lines.refresh();
     hazards.refresh();
+    kho.refresh();
     memory.refresh();
     onSessionChanged.fire();
   };
@@ -102,6 +104,7 @@ export function registerViews(context: vscode.ExtensionContext): void {
     vscode.window.createTreeView('smmuDebug.tables', { treeDataProvider: tables, showCollapseAll: true }),
     vscode.window.createTreeView('smmuDebug.cacheLines', { treeDataProvider: lines, showCollapseAll: true }),
     vscode.window.createTreeView('smmuDebug.hazards', { treeDataProvider: hazards }),
+    vscode.window.createTreeView('smmuDebug.kho', { treeDataProvider: kho, showCollapseAll: true }),
     vscode.workspace.registerTextDocumentContentProvider('smmu-memory', memory),
     vscode.debug.registerDebugAdapterTrackerFactory(DEBUG_TYPE, {
       createDebugAdapterTracker: () => ({

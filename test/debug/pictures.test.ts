@@ -77,6 +77,25 @@ describe('debug/pictures: walk and cache-line data for the extension', () => {
     assert.match(p.fresh.outcome, /^abort/);
   });
 
+  it('marks each entry preserved or not once the scenario preserves memory for a live update', async () => {
+    const text = [
+      'platform coherent=yes', //                       1
+      'smmu stages=1,2 sidsize=16', //                  2
+      'smmu init', //                                   3
+      'domain g1 stage=2', //                           4
+      'map g1 0x4000_0000 -> 0x9_0000_0000 size=4K', // 5
+      'attach 9 s2 g1', //                              6
+      'kho preserve smmu', //                           7: the stream tables and queues, not g1's page tables
+      'expect dma 9 read 0x4000_0010 -> 0x9_0000_0010', // 8
+    ].join('\n');
+    await stopAt(text, 8);
+    const p = (await dap.customRequest('smmu/walk', { sid: 9, iova: '0x4000_0010' })) as WalkPictures;
+    const state = (b: { states: readonly string[] }): string | undefined => b.states.find((x) => x === 'preserved' || x === 'unpreserved');
+    // L1STD and STE live in the driver's stream tables (preserved); the stage-2 tables of g1 do not.
+    assert.deepEqual(p.fresh.boxes.map((b) => `${b.kind} ${state(b)}`),
+      ['L1STD preserved', 'STE preserved', 'S2 L0 unpreserved', 'S2 L1 unpreserved', 'S2 L2 unpreserved', 'S2 L3 unpreserved']);
+  });
+
   it('lists dirty CPU cache lines with their CPU and PoC bytes', async () => {
     const text = [
       'platform coherent=no',

@@ -119,6 +119,19 @@ describe('extension/treeModel: the views against an in-process adapter', () => {
     assert.match(stale.description, /CD table/);
   });
 
+  it('KHO: the live-update state, preservations and handover description', async () => {
+    const text = ['alloc buf 8K cacheable', 'kho preserve buf', 'kho finalize', 'const X = 1'].join('\n');
+    await stopped(text, 4, { check: false });
+    const nodes = await new ScopeModel('KHO', '').children(dap);
+    const labels = nodes.map((n) => n.label);
+    assert.ok(labels.includes('state'), labels.join(', '));
+    assert.ok(labels.includes('handover description'), labels.join(', '));
+    assert.match(nodes.find((n) => n.label === 'state')!.description, /^finalized/);
+    // 8K of buf: two 4K pages.
+    assert.equal(nodes.find((n) => n.label === 'preserved')!.description, '2 pages');
+    assert.equal(nodes.find((n) => n.label === 'handover description')!.description, 'finalized');
+  });
+
   it('reports an adapter error as a message node instead of throwing', async () => {
     const failing = { customRequest: () => Promise.reject(new Error('no scenario is running')) };
     const nodes = await new ScopeModel('Stream table', '').children(failing);
