@@ -4,29 +4,14 @@
  * live values from the adapter (`evaluate` in the hover context).
  */
 import * as vscode from 'vscode';
-import { describe } from '../arch/codec';
-import { guessDecodings, hexRunAt } from '../arch/guess';
 import { DEBUG_TYPE } from './debug';
+import { decodeHover } from './hoverText';
 
 function enabledFor(doc: vscode.TextDocument): boolean {
   const cfg = vscode.workspace.getConfiguration('smmuDebug.hover', doc);
   if (!cfg.get<boolean>('enabled', true)) return false;
   if (doc.languageId === 'smmu-scenario') return true;
   return cfg.get<string[]>('languages', ['plaintext', 'log', 'c', 'cpp']).includes(doc.languageId);
-}
-
-/** The Markdown for a run of hex values, or undefined when nothing decodes. */
-export function decodeHover(line: string, column: number, context: string, max = 3): { markdown: string; start: number; end: number } | undefined {
-  const run = hexRunAt(line, column);
-  if (!run) return undefined;
-  const guesses = guessDecodings(run, context);
-  if (!guesses.length) return undefined;
-  const parts = guesses.slice(0, max).map((g, i) => {
-    const title = `**${g.decoded.layout.title}**${g.opts.register ? '' : ''} — ${g.decoded.summary}`;
-    const body = i === 0 ? '\n\n```text\n' + describe(g.decoded) + '\n```' : '';
-    return `${i === 0 ? '' : 'or '}${title}  \n_${g.why}_${body}`;
-  });
-  return { markdown: parts.join('\n\n'), start: run.start, end: run.end };
 }
 
 class HexHover implements vscode.HoverProvider {
