@@ -27,13 +27,18 @@ export default tseslint.config(
   },
   {
     // The engine must also run in VS Code for the Web: no Node built-ins in the engine layers.
-    files: ['src/arch/**/*.ts', 'src/model/**/*.ts', 'src/driver/**/*.ts', 'src/check/**/*.ts', 'src/scenario/**/*.ts'],
+    files: ['src/arch/**/*.ts', 'src/model/**/*.ts', 'src/driver/**/*.ts', 'src/check/**/*.ts', 'src/scenario/**/*.ts', 'src/dump/**/*.ts'],
     rules: {
       'no-restricted-imports': ['error', {
         paths: [{ name: 'vscode', message: 'Only src/extension/ may import vscode (DESIGN.md §2).' }],
         patterns: [{ group: ['node:*', 'fs', 'path', 'os', 'child_process'], message: 'The engine runs in the browser too: no Node built-ins.' }],
       }],
     },
+  },
+  {
+    // The walk webview's page script runs in the webview, a browser page.
+    files: ['media/**/*.js'],
+    languageOptions: { sourceType: 'script', globals: { acquireVsCodeApi: 'readonly', document: 'readonly', window: 'readonly' } },
   },
   {
     files: ['scripts/**/*.mjs', 'bin/**/*.js', '.ci/**/*.js'],

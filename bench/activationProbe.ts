@@ -13,7 +13,8 @@ import { performance } from 'node:perf_hooks';
 function standIn(): unknown {
   const target = function standInFunction(): void { /* stand-in */ };
   return new Proxy(target, {
-    get: (_t, key) => (key === 'then' || typeof key === 'symbol' ? undefined : standIn()),
+    // Iterable as empty (`for (const d of vscode.workspace.textDocuments)`), never a promise.
+    get: (_t, key) => (key === Symbol.iterator ? function* empty(): Generator<never> { /* nothing */ } : key === 'then' || typeof key === 'symbol' ? undefined : standIn()),
     apply: () => standIn(),
     // `class X extends vscode.TreeItem` works: the instance has the subclass's prototype.
     construct: (_t, _args, newTarget: { prototype: object }) => Object.create(newTarget.prototype) as object,

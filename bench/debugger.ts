@@ -52,7 +52,8 @@ async function streamTableView(dc: DebugClient): Promise<number> {
   const frame = (await dc.stackTraceRequest({ threadId: 1 })).body.stackFrames[0];
   const scope = (await dc.scopesRequest({ frameId: frame.id })).body.scopes.find((s) => s.name === 'Stream table');
   if (!scope) throw new Error('no Stream table scope');
-  const table = (await dc.variablesRequest({ variablesReference: scope.variablesReference })).body.variables[0];
+  const table = (await dc.variablesRequest({ variablesReference: scope.variablesReference })).body.variables.find((v) => v.name === 'stream table');
+  if (!table) throw new Error('no stream table in the Stream table scope');
   const stes = (await dc.variablesRequest({ variablesReference: table.variablesReference, filter: 'indexed', start: 0, count: 100 })).body.variables;
   const fields = await dc.variablesRequest({ variablesReference: stes[5].variablesReference });
   return (table.indexedVariables ?? 0) + fields.body.variables.length * 0;

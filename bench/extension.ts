@@ -20,7 +20,13 @@ interface Activation {
 }
 
 function activate(bundle: string): Activation {
-  return JSON.parse(execFileSync(process.execPath, [PROBE, bundle], { encoding: 'utf8' })) as Activation;
+  try {
+    return JSON.parse(execFileSync(process.execPath, [PROBE, bundle], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] })) as Activation;
+  } catch (e) {
+    // The child's stack, not the minified line it points at.
+    const stderr = String((e as { stderr?: unknown }).stderr ?? e);
+    throw new Error(`activating ${bundle} failed: ${stderr.split('\n').filter((l) => /Error|^\s+at /.test(l)).slice(0, 6).join('\n')}`);
+  }
 }
 
 export const extensionBench: Benchmark = {

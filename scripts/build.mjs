@@ -3,7 +3,7 @@
 // --outdir puts the bundles under DIR instead of the repository (the benchmarks measure a
 // production build there without replacing dist/).
 import * as esbuild from 'esbuild';
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { dirname, join, relative } from 'node:path';
 
@@ -25,10 +25,21 @@ const common = {
 /** Each bundle: entry, output, platform. Entries that do not exist yet are skipped. */
 const bundles = [
   { entryPoints: ['src/extension/extension.ts'], outfile: 'dist/extension.js', platform: 'node', format: 'cjs', external: ['vscode'] },
-  { entryPoints: ['src/extension/webExtension.ts'], outfile: 'dist/web/extension.js', platform: 'browser', format: 'cjs', external: ['vscode'] },
+  {
+    entryPoints: ['src/extension/webExtension.ts'], outfile: 'dist/web/extension.js', platform: 'browser', format: 'cjs', external: ['vscode'],
+    // The debug adapter library needs two Node modules; the browser gets small stand-ins.
+    alias: { events: './src/extension/web/events.ts', url: './src/extension/web/url.ts' },
+  },
   { entryPoints: ['src/debug/debugAdapter.ts'], outfile: 'dist/debugAdapter.js', platform: 'node', format: 'cjs' },
   { entryPoints: ['src/cli/main.ts'], outfile: 'dist/cli.js', platform: 'node', format: 'cjs' },
 ].filter((b) => existsSync(join(root, b.entryPoints[0]))).map((b) => ({ ...b, outfile: join(outdir, b.outfile) }));
+
+// The walk webview's icon font, shipped with the extension so the webview loads nothing remote.
+const codicons = join(root, 'node_modules', '@vscode', 'codicons', 'dist');
+if (existsSync(codicons)) {
+  mkdirSync(join(root, 'dist', 'codicons'), { recursive: true });
+  for (const f of ['codicon.css', 'codicon.ttf']) copyFileSync(join(codicons, f), join(root, 'dist', 'codicons', f));
+}
 
 if (watch) {
   for (const b of bundles) {

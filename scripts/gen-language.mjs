@@ -22,7 +22,11 @@ function loadReference() {
   const outfile = join(dir, 'reference.cjs');
   try {
     buildSync({
-      entryPoints: [join(root, 'src/scenario/reference.ts')],
+      // The reference generator and the checker's rules, which it is handed (the scenario layer does not import the checker).
+      stdin: {
+        contents: "export * from './src/scenario/reference'; export { RULES } from './src/check/rules';",
+        resolveDir: root, loader: 'ts', sourcefile: 'language-entry.ts',
+      },
       outfile,
       bundle: true,
       platform: 'node',
@@ -38,7 +42,7 @@ function loadReference() {
 }
 
 const ref = loadReference();
-const files = ref.generateLanguageFiles();
+const files = ref.generateLanguageFiles(ref.RULES);
 const docsPath = join(root, ref.OUTPUTS.docs);
 const docs = ref.spliceReference(readFileSync(docsPath, 'utf8'), files.reference);
 const outputs = [

@@ -3,28 +3,49 @@
  * `expect` statement. Each runs as `smmu-debug run` and the debugger run it: with the hazard
  * checker following. Each must compile without diagnostics, run without errors, have every
  * expectation hold, and have every hazard the checker finds accounted for by an
- * `expect hazard` (an example that shows a bug says so; its fixed twin shows none).
+ * `expect hazard` (an example that shows a bug says so, and an error left unaccounted for
+ * would make `smmu-debug run` exit 1). Every example that shows an error has a `-fixed`
+ * twin, and a fixed twin has no error-severity hazard at all.
  */
 import { strict as assert } from 'node:assert';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { nodeSourceHost } from '../src/cli/runCommand';
-import { compileForSession, Session } from '../src/debug/session';
+import { compileForSession, LocatedHazard, Session } from '../src/debug/session';
 import { formatDiagnostic } from '../src/scenario/diagnostics';
 
 // Compiled to out/test/examples.test.js: the repository root is two levels up.
 const root = join(__dirname, '..', '..');
 const examplesDir = join(root, 'examples');
 const files = readdirSync(examplesDir).filter((f) => f.endsWith('.smmu')).sort();
+const isFixed = (f: string): boolean => f.endsWith('-fixed.smmu');
+const twinOf = (f: string): string => f.replace(/\.smmu$/, '-fixed.smmu');
+const bugOf = (f: string): string => f.replace(/-fixed\.smmu$/, '.smmu');
 
+/** Each example is compiled and run once, with the checker, as `smmu-debug run` does. */
+const sessions = new Map<string, Session>();
 function run(name: string): Session {
-  const path = join(examplesDir, name);
-  const program = compileForSession(path, readFileSync(path, 'utf8'), nodeSourceHost);
-  assert.deepEqual(program.diagnostics.map(formatDiagnostic), [], `${name}: diagnostics`);
-  const session = new Session(program);
-  session.runner.runToEnd();
+  let session = sessions.get(name);
+  if (!session) {
+    const path = join(examplesDir, name);
+    const program = compileForSession(path, readFileSync(path, 'utf8'), nodeSourceHost);
+    assert.deepEqual(program.diagnostics.map(formatDiagnostic), [], `${name}: diagnostics`);
+    session = new Session(program);
+    session.runner.runToEnd();
+    sessions.set(name, session);
+  }
   return session;
 }
+
+const line = (name: string, h: LocatedHazard): string => `${name}:${h.range.start.line}: ${h.severity} ${h.rule}: ${h.message}`;
+
+/** Hazards no `expect hazard` accounted for, of one severity. */
+function unaccounted(name: string, severity: 'error' | 'warning'): string[] {
+  const s = run(name);
+  return s.hazards.filter((h, i) => h.severity === severity && !s.runner.acceptedHazards.has(i)).map((h) => line(name, h));
+}
+
+const errors = (name: string): LocatedHazard[] => run(name).hazards.filter((h) => h.severity === 'error');
 
 describe('bundled examples', () => {
   it('exist', () => {
@@ -32,31 +53,41 @@ describe('bundled examples', () => {
   });
 
   for (const name of files) {
-    it(`${name} compiles, runs, every expectation holds and every hazard is expected`, () => {
-      const session = run(name);
-      const results = session.runner.results;
-      assert.deepEqual(results.errors.map(formatDiagnostic), [], `${name}: runtime errors`);
+    describe(name, () => {
+      it('compiles, runs without errors and every expectation holds', () => {
+        const results = run(name).runner.results;
+        assert.deepEqual(results.errors.map(formatDiagnostic), [], `${name}: runtime errors`);
+        const failed = results.expectations.filter((e) => !e.ok).map((e) => `${name}:${e.range.start.line}: ${e.message}`);
+        assert.deepEqual(failed, [], `${name}: failed expectations:\n${failed.join('\n')}`);
+        assert.ok(results.expectations.length > 0, `${name} checks nothing: a tutorial backs its claims with expect statements`);
+      });
 
-      const failed = results.expectations.filter((e) => !e.ok).map((e) => `${name}:${e.range.start.line}: ${e.message}`);
-      assert.deepEqual(failed, [], `${name}: failed expectations:\n${failed.join('\n')}`);
-      assert.ok(results.expectations.length > 0, `${name} checks nothing: a tutorial backs its claims with expect statements`);
+      it('leaves no error-severity hazard unaccounted for (smmu-debug run exits 0)', () => {
+        const left = unaccounted(name, 'error');
+        assert.deepEqual(left, [], `${name}: errors no 'expect hazard' accounts for:\n${left.join('\n')}`);
+      });
 
-      const unexpected = session.hazards.filter((_h, i) => !session.runner.acceptedHazards.has(i))
-        .map((h) => `${name}:${h.range.start.line}: ${h.severity} ${h.rule}: ${h.message}`);
-      assert.deepEqual(unexpected, [], `${name}: hazards no 'expect hazard' accounts for:\n${unexpected.join('\n')}`);
-    });
-  }
+      it('explains its warnings too', () => {
+        const left = unaccounted(name, 'warning');
+        assert.deepEqual(left, [], `${name}: warnings no 'expect hazard' accounts for:\n${left.join('\n')}`);
+      });
 
-  // Each example that shows a bug has a '-fixed' twin: the same question with the kernel's
-  // answer, where the errors are gone.
-  for (const name of files.filter((f) => files.includes(f.replace(/\.smmu$/, '-fixed.smmu')))) {
-    const twin = name.replace(/\.smmu$/, '-fixed.smmu');
-    it(`${name} finds an error its fixed twin ${twin} does not`, () => {
-      const errors = (s: Session): string[] => s.hazards.filter((h) => h.severity === 'error').map((h) => h.rule);
-      const bug = errors(run(name));
-      const fixed = errors(run(twin));
-      assert.ok(bug.length > 0, `${name} shows no error hazard`);
-      assert.deepEqual(fixed, [], `${twin} still has errors`);
+      if (isFixed(name)) {
+        it('has no error-severity hazard at all', () => {
+          const found = errors(name).map((h) => line(name, h));
+          assert.deepEqual(found, [], `${name} is a fixed twin but the checker still finds errors:\n${found.join('\n')}`);
+        });
+        it(`is the twin of ${bugOf(name)}, which shows an error it does not`, () => {
+          assert.ok(files.includes(bugOf(name)), `${name} has no unfixed twin ${bugOf(name)}`);
+          assert.ok(errors(bugOf(name)).length > 0, `${bugOf(name)} shows no error hazard for ${name} to fix`);
+        });
+      } else {
+        it('has a -fixed twin if it shows an error', () => {
+          if (errors(name).length === 0) return;
+          assert.ok(files.includes(twinOf(name)),
+            `${name} shows ${[...new Set(errors(name).map((h) => h.rule))].join(', ')} but has no fixed twin ${twinOf(name)}`);
+        });
+      }
     });
   }
 });

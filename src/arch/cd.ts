@@ -144,7 +144,8 @@ function cacheNibble(n: number): string {
   const kind = n & 0b0100 ? 'WB' : 'WT';
   return `${kind}${n & 0b1000 ? '' : '-transient'}${alloc}`;
 }
-function mairAttr(a: number): string {
+/** What a MAIR attribute byte means (for CD.MAIR notes and the dump inspector). */
+export function mairAttr(a: number): string {
   const hi = a >> 4;
   const lo = a & 15;
   if (hi === 0) {

@@ -23,6 +23,7 @@ import { GRANULE } from '../model/history';
 import { Machine, Tagged } from '../model/machine';
 import { TranslateResult } from '../model/smmu/smmu';
 import { Transaction } from '../model/smmu/types';
+import { KhoRules } from './kho';
 import { observable, torn } from './observable';
 import { Reachability, ReachableTable } from './reach';
 import { HazardSeverity, ruleInfo } from './rules';
@@ -52,6 +53,11 @@ export interface CheckOptions {
    * of torn STEs/CDs; without it that view is left out.
    */
   readonly usedBits?: (kind: 'ste' | 'cd', words: readonly bigint[]) => bigint[];
+  /**
+   * The driver's update-safe bits between two entries (the kernel's `get_update_safe`): bits
+   * both use that may change in any order. The used-bits view ignores them, as the kernel does.
+   */
+  readonly updateSafe?: (kind: 'ste' | 'cd', cur: readonly bigint[], target: readonly bigint[]) => readonly bigint[];
 }
 
 export const DEFAULT_CHECK_OPTIONS: CheckOptions = { bound: 4096 };
@@ -178,6 +184,8 @@ interface Invalidation {
   readonly sid?: number;
   readonly last?: number;
   readonly ssid?: number;
+  /** CFGI_STE / CFGI_CD: only the last level (Leaf=1). */
+  readonly leaf?: boolean;
   /** TLBI: the stage, ASID and VMID it is limited to (undefined: any). */
   readonly stage?: 1 | 2;
   readonly asid?: number;
@@ -194,6 +202,17 @@ function invalidationText(i: Invalidation): string {
   return `CMD_${i.name}${ids.length ? ` (${ids.join(', ')})` : ''}`;
 }
 
+/** The step a torn update of this kind of entry misses. */
+function remedy(kind: PathEntry['kind']): string {
+  if (kind === 'ste' || kind === 'cd') {
+    const k = kind.toUpperCase();
+    return `Change at most one qword the SMMU uses per step and order the steps (the kernel's arm_smmu_write_entry follows each with CFGI_${k} + CMD_SYNC), ` +
+      `or make the ${k} invalid (V=0) first`;
+  }
+  return 'Write the descriptor with one single-copy-atomic 64-bit store (WRITE_ONCE), or break before make: ' +
+    'write it invalid, invalidate (and CMD_SYNC), then write the new value';
+}
+
 /** Entries on a translation path: where each is, how many qwords, what to call it. */
 interface PathEntry {
   readonly addr: number;
@@ -208,6 +227,8 @@ export class Checker {
   private readonly reported = new Set<string>();
   /** Invalidations consumed since the last CMD_SYNC, for the checks at its completion. */
   private pendingInvalidations: Invalidation[] = [];
+  /** PROD writes seen, to tell the findings of one doorbell from the next. */
+  private doorbells = 0;
   /** Entries already judged in their current state (key: address + history). */
   private readonly judged = new Set<string>();
   /** Per traffic transaction and path entry: what the SMMU would do with each value seen during the statement. */
@@ -229,8 +250,15 @@ export class Checker {
   private lastProd = 0;
   /** CR0.SMMUEN was just set: check what becomes reachable after the operation. */
   private enabling = false;
+  /** The live-update rules (kho.ts). */
+  private readonly kho: KhoRules;
 
-  constructor(private readonly host: CheckHost, private readonly opts: CheckOptions = DEFAULT_CHECK_OPTIONS) {}
+  constructor(private readonly host: CheckHost, private readonly opts: CheckOptions = DEFAULT_CHECK_OPTIONS) {
+    this.kho = new KhoRules({
+      host, report: (rule, message, key, extra) => this.report(rule, message, key, extra),
+      reachable: () => this.reachable(), entryText: tableText, significant: significantDiff,
+    });
+  }
 
   private get m(): Machine {
     return this.host.machine;
@@ -271,9 +299,19 @@ export class Checker {
     const a = t.activity;
     switch (a.kind) {
       case 'store':
+        this.kho.onWrite(a.addr, a.size);
         this.onStore(a.addr, a.size, a.unit, a.value, a.before);
         break;
+      case 'write':
+        this.kho.onWrite(a.addr, a.len);
+        break;
+      case 'kho':
+        this.kho.onEvent(a.event);
+        // Memory and ownership changed under the tables: reach them again.
+        this.reach = undefined;
+        break;
       case 'register':
+        if (!a.ignored) this.kho.onRegister(a.name, a.value);
         this.onRegister(a.name, a.value, a.ignored);
         break;
       case 'command':
@@ -308,7 +346,10 @@ export class Checker {
     const hits = this.reachable().find(addr, size);
     if (hits.length === 0) return;
     const h = hits[0];
-    if (unit < size && !this.allTearsInvalid(h.table, h.index, addr, size, unit, value, before)) {
+    // A store that changes a single part, in the bits the SMMU can see, has no half-written
+    // state it could tell from the old or the new value.
+    const seen = this.visibleBits(h.table, h.index, addr, size);
+    if (unit < size && torn(before & seen, value & seen, unit).length > 0 && !this.allTearsInvalid(h.table, h.index, addr, size, unit, value, before)) {
       this.report('torn-store', `a plain ${size * 8}-bit store of ${hex(value)} to ${tableText(h.table, h.index)} at ${hex(addr)} may be split ` +
         `into ${unit}-byte parts, and the SMMU can read the entry between them (it is reached through ${h.table.path}). Use WRITE_ONCE`, `${addr}`);
     }
@@ -320,6 +361,31 @@ export class Checker {
     for (const t of after.all) {
       if (!old.has(`${t.kind}:${t.base}`)) this.checkLook(t, `the store at ${hex(addr)} makes it reachable`, true);
     }
+  }
+
+  /**
+   * The bits of a store (in its own frame) whose tear the SMMU could see. It reads a command
+   * only once PROD covers its slot (publishing it is the doorbell's business: missing-barrier,
+   * stale-fetch) and never reads the event queue. An STE or CD ignores the bits its
+   * configuration does not use, in the entry as the CPU and as the SMMU see it now.
+   */
+  private visibleBits(t: ReachableTable, index: number, addr: number, size: number): bigint {
+    const all = mask(size * 8);
+    if (t.kind === 'evtq') return 0n;
+    if (t.kind === 'cmdq') {
+      const n = t.entries;
+      const prod = Number(this.m.smmu.read('CMDQ_PROD')) % (2 * n);
+      const cons = Number(this.m.smmu.read('CMDQ_CONS')) % (2 * n);
+      return (index - (cons % n) + n) % n < (prod - cons + 2 * n) % (2 * n) ? all : 0n;
+    }
+    const kind = t.kind;
+    if ((kind !== 'ste' && kind !== 'cd') || !this.opts.usedBits) return all;
+    const entry = t.base + index * t.entrySize;
+    const q = Math.floor((addr - entry) / GRANULE);
+    const words = (read: (a: number) => bigint): bigint[] => Array.from({ length: 8 }, (_, i) => read(entry + i * GRANULE));
+    const used = [words((a) => this.m.load(a, 8)), words((a) => this.m.mem.smmuReadU64(a))]
+      .reduce((u, w) => u | this.opts.usedBits!(kind, w)[q], 0n);
+    return (used >> BigInt((addr % GRANULE) * 8)) & all;
   }
 
   /**
@@ -355,7 +421,7 @@ export class Checker {
    * complete, and the CPU's stores to it ordered before what made it reachable. Findings
    * are reported once per rule and table, with the entries concerned.
    */
-  private checkLook(t: ReachableTable, why: string, publish: boolean): void {
+  private checkLook(t: ReachableTable, why: string, publish: boolean, only?: (index: number) => boolean): void {
     const mem = this.m.mem;
     const end = t.base + t.entries * t.entrySize;
     const pendingCleans = new Set(mem.history.pendingCleanAddrs());
@@ -365,6 +431,7 @@ export class Checker {
     for (const g of mem.history.unsettled()) {
       if (g.addr < t.base || g.addr >= end) continue;
       const index = Math.floor((g.addr - t.base) / t.entrySize);
+      if (only && !only(index)) continue;
       const latest = g.versions[g.versions.length - 1].value;
       // Bits the SMMU ignores (software bits such as io-pgtable's SW_SYNC) may differ freely.
       if (!significantDiff(t, index, g.addr, g.settled, latest)) continue;
@@ -406,8 +473,9 @@ export class Checker {
     }
     if (name === 'CR0') {
       // The SMMU acknowledges the write after this report: look at what it reaches once it has.
+      // Only a 0 → 1 change of SMMUEN makes it start reading (CR0ACK still holds the old value).
       this.reach = undefined;
-      if (value & 1n) this.enabling = true;
+      if (value & 1n && !(Number(this.m.smmu.read('CR0ACK')) & 1)) this.enabling = true;
     } else if (name === 'STRTAB_BASE' || name === 'STRTAB_BASE_CFG') {
       this.reach = undefined;
     } else if (name === 'CMDQ_PROD') {
@@ -416,20 +484,33 @@ export class Checker {
         const log2 = Math.log2(q.entries);
         const wrap = 2 ** (log2 + 1);
         const mem = this.m.mem;
+        // One finding per doorbell and rule, naming every entry concerned.
+        this.doorbells++;
+        const stale: string[] = [];
+        const unordered: string[] = [];
         for (let p = this.lastProd; p % wrap !== Number(value) % wrap; p = (p + 1) % wrap) {
           const slot = q.base + (p % q.entries) * 16;
+          const where = `entry ${p % q.entries} at ${hex(slot)}`;
+          let isStale = false;
+          let isUnordered = false;
           for (let g = slot; g < slot + 16; g += GRANULE) {
             const h = mem.history.get(g);
             if (!h) continue;
-            if (h.path === 'poc') {
-              this.report('stale-fetch', `the doorbell publishes command queue entry ${p % q.entries}, but its bytes at ${hex(g)} were never cleaned to PoC: ` +
-                'a non-coherent SMMU reads a stale command. Keep the queue in non-cacheable memory or clean it before the PROD write', `${g}`);
-            } else if (h.versions.some((v) => v.epoch >= mem.history.epoch)) {
-              this.report('missing-barrier', `the PROD write can reach the SMMU before command queue entry ${p % q.entries} at ${hex(g)}: ` +
-                'no barrier separates them. dma_wmb() before a relaxed PROD write, or use writel()', `${g}`);
-            }
+            if (h.path === 'poc') isStale = true;
+            else if (h.versions.some((v) => v.epoch >= mem.history.epoch)) isUnordered = true;
           }
+          if (isStale) stale.push(where);
+          if (isUnordered) unordered.push(where);
           if (p - this.lastProd > wrap) break;
+        }
+        const list = (xs: string[]): string => (xs.length > 4 ? `${xs.slice(0, 4).join(', ')} and ${xs.length - 4} more` : xs.join(', '));
+        if (stale.length) {
+          this.report('stale-fetch', `the doorbell publishes command queue ${list(stale)}, whose bytes were never cleaned to PoC: ` +
+            'a non-coherent SMMU reads stale commands. Keep the queue in non-cacheable memory or clean it before the PROD write', `doorbell${this.doorbells}:poc`);
+        }
+        if (unordered.length) {
+          this.report('missing-barrier', `the PROD write can reach the SMMU before command queue ${list(unordered)}: ` +
+            'no barrier separates them. dma_wmb() before a relaxed PROD write, or use writel()', `doorbell${this.doorbells}:order`);
         }
       }
       this.lastProd = Number(value);
@@ -459,7 +540,9 @@ export class Checker {
       }
       return;
     }
-    this.pendingInvalidations.push({ name: n, sid, last: sid, ssid: Number((words[0] >> 12n) & 0xfffffn) });
+    const leaf = (words[1] & 1n) === 1n;
+    if (n === 'CFGI_CD') this.pendingInvalidations.push({ name: n, sid, last: sid, ssid: Number((words[0] >> 12n) & 0xfffffn), leaf });
+    else this.pendingInvalidations.push({ name: n, sid, last: sid, leaf: n === 'CFGI_STE' ? leaf : undefined });
   }
 
   /** A CMD_SYNC completed: the SMMU now uses what memory holds for everything invalidated. */
@@ -472,17 +555,28 @@ export class Checker {
       const why = `${invalidationText(i)} + CMD_SYNC tells the SMMU to fetch again`;
       for (const t of tables) {
         let relevant: boolean;
+        // The entries the SMMU is told to fetch again (all of the table when undefined).
+        let only: ((index: number) => boolean) | undefined;
         if (i.name === 'CFGI_ALL') relevant = t.kind !== 'pgtable' && t.kind !== 'cmdq' && t.kind !== 'evtq';
         else if (i.name.startsWith('CFGI')) {
           const sidOf = t.kind === 'ste' ? undefined : t.sid;
-          relevant = t.kind === 'ste'
-            ? (t.firstSid ?? 0) <= i.last! && i.sid! < (t.firstSid ?? 0) + t.entries
-            : (t.kind === 'cd' || t.kind === 'l1cd') && sidOf !== undefined && sidOf >= i.sid! && sidOf <= i.last!;
+          if (t.kind === 'ste') {
+            const first = t.firstSid ?? 0;
+            relevant = first <= i.last! && i.sid! < first + t.entries;
+            only = (index) => first + index >= i.sid! && first + index <= i.last!;
+          } else {
+            relevant = (t.kind === 'cd' || t.kind === 'l1cd') && sidOf !== undefined && sidOf >= i.sid! && sidOf <= i.last!;
+            if (i.name === 'CFGI_CD') {
+              // One CD; its L1CD only when Leaf=0.
+              if (t.kind === 'l1cd') relevant &&= !i.leaf;
+              else only = (index) => (t.firstSsid ?? 0) + index === i.ssid;
+            }
+          }
         } else {
           relevant = t.kind === 'pgtable' && (i.stage === undefined || t.stage === i.stage) &&
             (i.asid === undefined || t.asid === i.asid) && (i.vmid === undefined || t.vmid === i.vmid);
         }
-        if (relevant) this.checkLook(t, why, false);
+        if (relevant) this.checkLook(t, why, false, only);
       }
     }
   }
@@ -497,9 +591,34 @@ export class Checker {
     const inside = (a: number): boolean => a >= base && a < base + size;
     for (const [sid, e] of smmu.cachedStes()) {
       if (inside(e.addr)) this.report('table-reuse', `'${name}' is freed while the SMMU caches the STE of StreamID ${hex(sid)} fetched from ${hex(e.addr)}: invalidate it (CFGI_STE + CMD_SYNC) first`, `${name}:ste${sid}`);
+      // A cached STE that points into the memory: the SMMU may still fetch CDs or walk tables there.
+      const c = e.config;
+      if (c.kind !== 'translate') continue;
+      const into = [
+        c.s1 && !c.s2 && inside(c.s1.cdBase) ? `S1ContextPtr ${hex(c.s1.cdBase)}` : '',
+        c.s2 && inside(c.s2.ttb) ? `S2TTB ${hex(c.s2.ttb)}` : '',
+      ].filter((x) => x);
+      if (into.length) {
+        this.report('table-reuse', `'${name}' is freed while the SMMU caches the STE of StreamID ${hex(sid)}, whose ${into.join(' and ')} points into it: ` +
+          'the SMMU may still fetch from it. Invalidate the STE (CFGI_STE + CMD_SYNC) first', `${name}:steptr${sid}`);
+      }
     }
     for (const { sid, ssid, entry } of smmu.cachedCds()) {
       if (inside(entry.addr)) this.report('table-reuse', `'${name}' is freed while the SMMU caches CD ${hex(sid)}:${ssid} fetched from ${hex(entry.addr)}: invalidate it (CFGI_CD + CMD_SYNC) first`, `${name}:cd${sid}:${ssid}`);
+      else if (entry.config.kind === 'valid' && [entry.config.s1.ttb0, entry.config.s1.ttb1].some((r) => r && inside(r.ttb))) {
+        this.report('table-reuse', `'${name}' is freed while the SMMU caches CD ${hex(sid)}:${ssid}, whose translation table base points into it: ` +
+          'the SMMU may still walk it. Invalidate the CD (CFGI_CD + CMD_SYNC) and the TLB first', `${name}:cdptr${sid}:${ssid}`);
+      }
+    }
+    for (const [l1, e] of smmu.cachedL1Stds()) {
+      if (inside(Number(e.word & 0x00ff_ffff_ffff_ffc0n)) && (e.word & 0x1fn) !== 0n) {
+        this.report('table-reuse', `'${name}' is freed while the SMMU caches L1STD ${l1}, which points at a level-2 stream table in it: invalidate it (CFGI_STE with Leaf=0 + CMD_SYNC) first`, `${name}:l1std${l1}`);
+      }
+    }
+    for (const e of smmu.cachedL1Cds()) {
+      if ((e.word & 1n) === 1n && inside(Number(e.word & 0x00ff_ffff_ffff_f000n))) {
+        this.report('table-reuse', `'${name}' is freed while the SMMU caches L1CD ${e.index} of StreamID ${hex(e.sid)}, which points at a CD table in it: invalidate it (CFGI_CD with Leaf=0 + CMD_SYNC) first`, `${name}:l1cd${e.sid}:${e.index}`);
+      }
     }
     for (const w of smmu.tlb.walkEntries()) {
       if (inside(w.tableAddr)) this.report('table-reuse', `'${name}' is freed while the SMMU's walk cache holds a level-${w.level} table descriptor pointing into it: invalidate the TLB (Leaf=0) and CMD_SYNC first`, `${name}:walk`);
@@ -673,7 +792,7 @@ export class Checker {
       }
       for (const [gk, g] of groups) {
         const [vk, v] = g.values[0];
-        const others = g.values.length > 1 ? ` (${g.values.length - 1} other value${g.values.length === 2 ? '' : 's'} of the entry give the same)` : '';
+        const others = g.values.length > 1 ? ` (${g.values.length - 1} other value${g.values.length === 2 ? ' of the entry gives' : 's of the entry give'} the same)` : '';
         if (g.invalid) {
           this.report('torn-update', `the update is not hitless: the SMMU can read ${e.text} as the invalid [${vk}]${g.written ? ', which the CPU writes on the way' : ''}, ` +
             `and then gives ${outcomeText(g.result)} for ${dma}, where ${ends}${others}. Traffic during the update faults ` +
@@ -692,7 +811,8 @@ export class Checker {
         }
         this.report('torn-update', `the SMMU could read ${e.text} as [${vk}]` +
           (g.written ? ' — a state the CPU writes on the way — ' : ' — a mix of the old and the new entry the CPU never wrote whole — ') +
-          `and then give ${outcomeText(g.result)} for ${dma}, where ${ends}${this.usedBitsNote(e, v, ep.oldest, newest)}${others}`, `${e.addr}:${gk}`, extra(v));
+          `and then give ${outcomeText(g.result)} for ${dma}, where ${ends}${this.usedBitsNote(e, v, ep.oldest, newest)}${others}. ${remedy(e.kind)}`,
+        `${e.addr}:${gk}`, extra(v));
       }
     }
     this.episodes.clear();
@@ -735,24 +855,43 @@ export class Checker {
     return out;
   }
 
-  /** Does a value of an STE or CD differ from both ends in the bits its own configuration uses (the kernel's view)? */
-  private tornInUsedBits(e: PathEntry, v: readonly bigint[], oldest: readonly bigint[], newest: readonly bigint[]): boolean {
-    if ((e.kind !== 'ste' && e.kind !== 'cd') || !this.opts.usedBits) return false;
-    const used = this.opts.usedBits(e.kind, v);
-    const differs = (x: readonly bigint[]): boolean => used.some((u, i) => ((v[i] ^ x[i]) & u) !== 0n);
-    return differs(oldest) && differs(newest);
+  /**
+   * The kernel's view: does the value `v` of an STE or CD differ from `x` in the bits `v`
+   * itself uses? Update-safe bits that both use may differ.
+   */
+  private differsInUsedBits(kind: 'ste' | 'cd', v: readonly bigint[], x: readonly bigint[]): boolean {
+    const used = this.opts.usedBits!(kind, v);
+    const usedX = this.opts.usedBits!(kind, x);
+    const safe = this.opts.updateSafe?.(kind, v, x) ?? [];
+    return used.some((u, i) => ((v[i] ^ x[i]) & u & ~((safe[i] ?? 0n) & usedX[i])) !== 0n);
   }
 
-  /** The kernel test's view: does the value differ from both ends in the bits its own configuration uses? */
+  /** Does a value of an STE or CD differ from both ends in the bits its own configuration uses? */
+  private tornInUsedBits(e: PathEntry, v: readonly bigint[], oldest: readonly bigint[], newest: readonly bigint[]): boolean {
+    if ((e.kind !== 'ste' && e.kind !== 'cd') || !this.opts.usedBits) return false;
+    return this.differsInUsedBits(e.kind, v, oldest) && this.differsInUsedBits(e.kind, v, newest);
+  }
+
+  /** The kernel test's view of a torn value, for the explanation. */
   private usedBitsNote(e: PathEntry, v: readonly bigint[], oldest: readonly bigint[], newest: readonly bigint[]): string {
     if ((e.kind !== 'ste' && e.kind !== 'cd') || !this.opts.usedBits) return '';
-    const used = this.opts.usedBits(e.kind, v);
-    const differs = (x: readonly bigint[]): boolean => used.some((u, i) => ((v[i] ^ x[i]) & u) !== 0n);
-    const layout = e.kind === 'ste' ? STE : CD;
-    const summary = decode(layout, v).summary;
-    return differs(oldest) && differs(newest)
+    const fromOld = this.differsInUsedBits(e.kind, v, oldest);
+    const fromNew = this.differsInUsedBits(e.kind, v, newest);
+    const summary = decode(e.kind === 'ste' ? STE : CD, v).summary;
+    return fromOld && fromNew
       ? `. In the bits this ${e.kind.toUpperCase()} value itself uses it matches neither (${summary})`
-      : `. In the bits it uses it matches ${differs(oldest) ? 'the new' : 'the old'} entry, yet the outcome differs (${summary})`;
+      : `. In the bits it uses it matches ${fromOld ? 'the new' : 'the old'} entry, yet the outcome differs (${summary})`;
+  }
+
+  /**
+   * Does a cached STE or CD differ from memory in a way the SMMU could act on: in bits the
+   * cached or the current configuration uses? (Without the driver's rules: in any bit.)
+   */
+  private configDiffers(kind: 'ste' | 'cd', cached: readonly bigint[], now: readonly bigint[]): boolean {
+    if (!this.opts.usedBits) return now.some((w, i) => w !== cached[i]);
+    const a = this.opts.usedBits(kind, cached);
+    const b = this.opts.usedBits(kind, now);
+    return now.some((w, i) => ((w ^ cached[i]) & (a[i] | b[i])) !== 0n);
   }
 
   // ---- end of the run --------------------------------------------------------------------------
@@ -763,14 +902,14 @@ export class Checker {
     const smmu = this.m.smmu;
     for (const [sid, e] of smmu.cachedStes()) {
       const now = Array.from({ length: 8 }, (_, i) => this.m.load(e.addr + 8 * i, 8));
-      if (now.some((w, i) => w !== e.words[i])) {
+      if (this.configDiffers('ste', e.words, now)) {
         this.report('stale-cache', `at the end, the SMMU still caches the STE of StreamID ${hex(sid)} as it was fetched from ${hex(e.addr)}, ` +
           'but the CPU has changed it since: no CFGI_STE + CMD_SYNC followed the change', `end:ste:${sid}`);
       }
     }
     for (const { sid, ssid, entry } of smmu.cachedCds()) {
       const now = Array.from({ length: 8 }, (_, i) => this.m.load(entry.addr + 8 * i, 8));
-      if (now.some((w, i) => w !== entry.words[i])) {
+      if (this.configDiffers('cd', entry.words, now)) {
         this.report('stale-cache', `at the end, the SMMU still caches CD ${hex(sid)}:${ssid} as fetched from ${hex(entry.addr)}, ` +
           'but the CPU has changed it since: no CFGI_CD + CMD_SYNC followed the change', `end:cd:${sid}:${ssid}`);
       }

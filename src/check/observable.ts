@@ -93,61 +93,101 @@ function writesOf(h: GranuleHistory): Write[] {
   return out;
 }
 
-/** A directly seen granule: every coherent, barrier-respecting subset of its writes. */
-function directCandidates(h: GranuleHistory, limit: number): { list: Candidate[]; truncated: boolean } {
-  const writes = writesOf(h);
-  const seen = new Map<string, Candidate>();
-  let truncated = false;
-  const visit = (k: number, value: bigint, epoch: number, missing: number, skipped: bigint, pos: number): void => {
-    if (truncated) return;
-    if (k === writes.length) {
-      const key = `${value}:${epoch}:${missing}`;
-      if (seen.has(key)) return;
-      if (seen.size >= limit) {
-        truncated = true;
-        return;
-      }
-      seen.set(key, { value, epoch, missing, pos });
-      return;
-    }
-    const w = writes[k];
-    // Seen: only with every earlier write to the same bytes and every write ordered before it.
-    if ((skipped & w.bytes) === 0n && missing >= w.epoch) {
-      visit(k + 1, (value & ~w.bytes) | w.value, Math.max(epoch, w.epoch), missing, skipped, pos + 1);
-    }
-    // Not seen yet.
-    visit(k + 1, value, epoch, Math.min(missing, w.epoch), skipped | w.bytes, pos);
-  };
-  visit(0, h.settled, -1, Infinity, 0n, 0);
-  return { list: [...seen.values()], truncated };
+/** A granule's candidates: at most the bound's worth of distinct values, and how many there are (a lower bound when truncated). */
+interface Candidates {
+  readonly list: Candidate[];
+  readonly truncated: boolean;
+  readonly count: number;
 }
 
-/** A granule read from PoC: the line states the hardware may have written back, in write-back units. */
-function pocCandidates(h: GranuleHistory, writebackGranule: number): Candidate[] {
+/** A state of the walk over a granule's writes: a candidate and the bytes of the writes it skipped. */
+type State = Candidate & { readonly skipped: bigint };
+
+/**
+ * A directly seen granule: every coherent, barrier-respecting subset of its writes. The
+ * writes are taken one at a time, keeping the distinct states only, so the work follows the
+ * number of distinct values rather than the 2^n subsets. A state's value is also a final
+ * value (every later write may be not seen yet), so once the states hold more distinct
+ * values than the bound, the granule has more: the rest of the writes are then skipped.
+ */
+function directCandidates(h: GranuleHistory, limit: number): Candidates {
+  const writes = writesOf(h);
+  let states: State[] = [{ value: h.settled, epoch: -1, missing: Infinity, pos: 0, skipped: 0n }];
+  let truncated = false;
+  let count = 1;
+  for (const w of writes) {
+    const next = new Map<string, State>();
+    const add = (s: State): void => {
+      const key = `${s.value}:${s.epoch}:${s.missing}:${s.skipped}`;
+      if (!next.has(key)) next.set(key, s);
+    };
+    for (const s of states) {
+      // Seen: only with every earlier write to the same bytes and every write ordered before it.
+      if (!truncated && (s.skipped & w.bytes) === 0n && s.missing >= w.epoch) {
+        add({ value: (s.value & ~w.bytes) | w.value, epoch: Math.max(s.epoch, w.epoch), missing: s.missing, skipped: s.skipped, pos: s.pos + 1 });
+      }
+      // Not seen yet.
+      add({ ...s, missing: Math.min(s.missing, w.epoch), skipped: s.skipped | w.bytes });
+    }
+    states = [...next.values()];
+    const distinct = new Set(states.map((s) => s.value));
+    if (!truncated && distinct.size > limit) {
+      truncated = true;
+      count = distinct.size;
+      const kept = new Set([...distinct].slice(0, limit));
+      states = states.filter((s) => kept.has(s.value));
+    }
+  }
+  // Which bytes were skipped no longer matters: one candidate per value and order.
+  const list = new Map<string, Candidate>();
+  for (const s of states) {
+    const key = `${s.value}:${s.epoch}:${s.missing}`;
+    if (!list.has(key)) list.set(key, { value: s.value, epoch: s.epoch, missing: s.missing, pos: s.pos });
+  }
+  if (!truncated) count = new Set(states.map((s) => s.value)).size;
+  return { list: [...list.values()], truncated, count };
+}
+
+/**
+ * A granule read from PoC: the line states the hardware may have written back, in
+ * write-back units. With units under 8 bytes each unit holds any value it ever had, so the
+ * values are a product; it is counted, and only the bound's worth is made.
+ */
+function pocCandidates(h: GranuleHistory, writebackGranule: number, limit: number): Candidates {
   const states: bigint[] = [h.settled];
   let prev = h.settled;
   for (const v of h.versions) {
     states.push(...torn(prev, v.value, v.unit), v.value);
     prev = v.value;
   }
-  let values = [...new Set(states)];
-  if (writebackGranule < GRANULE) {
-    // Each write-back unit of PoC holds any value the line ever had there, independently.
-    const unitMask = (1n << BigInt(writebackGranule * 8)) - 1n;
-    for (let off = 0; off < GRANULE; off += writebackGranule) {
-      const m = unitMask << BigInt(off * 8);
-      const parts = [...new Set(states.map((s) => s & m))];
-      const next = new Set<bigint>();
-      for (const v of values) for (const p of parts) next.add((v & ~m) | p);
-      values = [...next];
-    }
-  }
   // Oldest first, in the order the line went through them; combinations after.
   const order = new Map<bigint, number>();
   states.forEach((s, i) => {
     if (!order.has(s)) order.set(s, i);
   });
-  return values.map((value) => ({ value, epoch: -1, missing: Infinity, pos: order.get(value) ?? states.length }));
+  const values = new Set<bigint>();
+  let count = order.size;
+  for (const s of order.keys()) if (values.size < limit) values.add(s);
+  if (writebackGranule < GRANULE) {
+    // Each write-back unit of PoC holds any value the line ever had there, independently.
+    const unitMask = (1n << BigInt(writebackGranule * 8)) - 1n;
+    const parts: bigint[][] = [];
+    for (let off = 0; off < GRANULE; off += writebackGranule) {
+      const m = unitMask << BigInt(off * 8);
+      parts.push([...new Set(states.map((s) => s & m))]);
+    }
+    // Distinct parts of disjoint units: every combination is a distinct value.
+    count = parts.reduce((n, p) => n * p.length, 1);
+    const digit = parts.map(() => 0);
+    while (values.size < Math.min(limit, count)) {
+      values.add(parts.reduce((v, p, u) => v | p[digit[u]], 0n));
+      let u = 0;
+      while (u < digit.length && ++digit[u] === parts[u].length) digit[u++] = 0;
+      if (u === digit.length) break;
+    }
+  }
+  const list = [...values].map((value) => ({ value, epoch: -1, missing: Infinity, pos: order.get(value) ?? states.length }));
+  return { list, truncated: count > limit, count };
 }
 
 export function observable(mem: MemorySystem, addr: number, qwords: number, bound = 4096): ObservableSet {
@@ -156,6 +196,8 @@ export function observable(mem: MemorySystem, addr: number, qwords: number, boun
   const oldest: bigint[] = [];
   const newest: bigint[] = [];
   let truncated = false;
+  // A lower bound on the number of distinct values: each granule's values each extend to a value of the entry.
+  let least = 1;
   for (let i = 0; i < qwords; i++) {
     const a = addr + i * GRANULE;
     const h = mem.history.get(a);
@@ -168,14 +210,11 @@ export function observable(mem: MemorySystem, addr: number, qwords: number, boun
       continue;
     }
     oldest.push(h.settled);
-    let c: Candidate[];
-    if (h.path === 'direct') {
-      const d = directCandidates(h, bound);
-      c = d.list;
-      truncated ||= d.truncated;
-    } else {
-      c = pocCandidates(h, mem.config.writebackGranule);
-    }
+    const d = h.path === 'direct' ? directCandidates(h, bound) : pocCandidates(h, mem.config.writebackGranule, bound);
+    const c = d.list;
+    // Versions the history dropped (its own bound) were values the SMMU could still read.
+    truncated ||= d.truncated || h.truncated;
+    least = Math.max(least, d.count);
     // What this run's SMMU reads comes first (for a direct granule: with every write seen), so
     // values[0] is the deterministic view; then from the oldest on.
     const rank = (x: Candidate): number => (x.value === now ? (h.path === 'direct' ? -x.pos : x.pos) - 1e9 : x.pos);
@@ -212,7 +251,7 @@ export function observable(mem: MemorySystem, addr: number, qwords: number, boun
   };
   visit(0);
   truncated ||= cut;
-  return { values, oldest, newest, truncated, count: values.length + (truncated ? 1 : 0) };
+  return { values, oldest, newest, truncated, count: Math.max(least, values.length + (truncated ? 1 : 0)) };
 }
 
 /** Whether an entry has anything pending (more than one observable value possible). */

@@ -9,6 +9,7 @@ import { Granule } from '../arch/field';
 import { descriptorType, levelGeometry, outputAddress, startLevel } from '../arch/pte';
 import type { Machine } from '../model/machine';
 import { read64, View } from '../model/locate';
+import { MAX_PHYS_ADDR } from '../model/memory';
 
 export type TableKind = 'l1std' | 'ste' | 'l1cd' | 'cd' | 'pgtable' | 'cmdq' | 'evtq';
 
@@ -49,14 +50,17 @@ export class Reachability {
   private sorted?: ReachableTable[];
   private budget: number;
 
-  /** `maxTables` bounds the walk (a corrupt pointer must not make it explore the address space). */
-  constructor(private readonly m: Machine, maxTables = 100_000) {
+  /**
+   * `maxTables` bounds the walk (a corrupt pointer must not make it explore the address space);
+   * `views` are the views of memory pointers are read through.
+   */
+  constructor(private readonly m: Machine, maxTables = 100_000, private readonly views: readonly View[] = ['cpu', 'smmu']) {
     this.budget = maxTables;
   }
 
   /** Every table reachable through either view (or only `views`). */
   static of(m: Machine, views: readonly View[] = ['cpu', 'smmu']): Reachability {
-    const r = new Reachability(m);
+    const r = new Reachability(m, undefined, views);
     if (Number(m.smmu.read('CR0ACK')) & 1) for (const v of views) r.walkStreamTable(v);
     r.addQueues();
     return r;
@@ -91,7 +95,13 @@ export class Reachability {
     return this.all.filter((t) => t.base < addr + len && addr < t.base + t.entries * t.entrySize);
   }
 
+  /** A qword through a view; a pointer beyond the physical address space leads nowhere (the SMMU's fetch fails). */
+  private rd(addr: number, view: View): bigint {
+    return addr >= 0 && addr + 8 <= MAX_PHYS_ADDR ? read64(this.m, addr, view) : 0n;
+  }
+
   private add(t: ReachableTable): boolean {
+    if (t.base + t.entries * t.entrySize > MAX_PHYS_ADDR) return false;
     const key = `${t.kind}:${t.base}:${t.stage ?? ''}:${t.level ?? ''}`;
     if (this.tables.has(key) || this.budget <= 0) return false;
     this.budget--;
@@ -124,7 +134,7 @@ export class Reachability {
     const l1Count = 2 ** Math.max(log2 - split, 0);
     this.add({ kind: 'l1std', base, entrySize: 8, entries: l1Count, path: 'STRTAB_BASE (2-level)' });
     for (let i = 0; i < l1Count; i++) {
-      const d = read64(this.m, base + i * 8, view);
+      const d = this.rd(base + i * 8, view);
       const span = Number(d & 0x1fn);
       if (span === 0 || span > 11) continue;
       const l2 = Number(d & MASK_PTR);
@@ -140,19 +150,36 @@ export class Reachability {
    * may have moved, and most STEs of a table are invalid or abort.
    */
   private walkStes(base: number, n: number, firstSid: number, view: View): void {
-    const bytes = view === 'cpu' ? this.m.mem.cpuRead(base, n * 64) : this.m.mem.smmuRead(base, n * 64);
-    for (let j = 0; j < n; j++) if ((bytes[j * 64] & 1) !== 0) this.walkSte(base + j * 64, firstSid + j, view);
+    const bytes = this.bulk(base, n * 64, view);
+    // Only a valid STE with stage 1 or 2 (Config 0b101..0b111 in bits [3:1]) leads anywhere.
+    for (let j = 0; j * 64 < bytes.length; j++) if ((bytes[j * 64] & 1) !== 0 && ((bytes[j * 64] >> 1) & 7) >= 5) this.walkSte(base + j * 64, firstSid + j, view);
+  }
+
+  /** `n` CDs in one bulk read; only valid ones (V, bit 31) are followed. */
+  private walkCds(base: number, n: number, sid: number, firstSsid: number, vmid: number, view: View): void {
+    const bytes = this.bulk(base, n * 64, view);
+    for (let s = 0; s * 64 < bytes.length; s++) if ((bytes[s * 64 + 3] & 0x80) !== 0) this.walkCd(base + s * 64, sid, firstSsid + s, vmid, view);
+  }
+
+  /**
+   * The bytes of a view from `base`, up to `len` and no further than the last whole qword
+   * of the physical address space (beyond it `rd` reads zero: invalid entries).
+   */
+  private bulk(base: number, len: number, view: View): Uint8Array {
+    if (base < 0) return new Uint8Array(0);
+    const n = Math.min(len, Math.max(0, Math.floor((MAX_PHYS_ADDR - base) / 8) * 8));
+    return view === 'cpu' ? this.m.mem.cpuRead(base, n) : this.m.mem.smmuRead(base, n);
   }
 
   private walkSte(addr: number, sid: number, view: View): void {
-    const w0 = read64(this.m, addr, view);
+    const w0 = this.rd(addr, view);
     if ((w0 & 1n) === 0n) return;
     const config = Number((w0 >> 1n) & 7n);
     const where = `STE ${hex(sid)}`;
     let vmid: number | undefined;
     if (config === 0b110 || config === 0b111) {
-      const w2 = read64(this.m, addr + 16, view);
-      const w3 = read64(this.m, addr + 24, view);
+      const w2 = this.rd(addr + 16, view);
+      const w3 = this.rd(addr + 24, view);
       vmid = Number(w2 & 0xffffn);
       const tg = Number((w2 >> 46n) & 3n);
       const granule = ({ 0: 4, 1: 64, 2: 16 } as Record<number, Granule>)[tg];
@@ -169,28 +196,28 @@ export class Reachability {
       const cdBase = Number(w0 & MASK_PTR);
       const cdMax = Number((w0 >> 59n) & 0x1fn);
       const fmt = Number((w0 >> 4n) & 3n);
-      const w2 = read64(this.m, addr + 16, view);
+      const w2 = this.rd(addr + 16, view);
       const s1Vmid = Number(w2 & 0xffffn);
       if (cdMax === 0 || fmt === 0 || fmt === 3) {
         this.add({ kind: 'cd', base: cdBase, entrySize: 64, entries: 2 ** cdMax, path: `${where} → S1ContextPtr`, sid, firstSsid: 0 });
-        for (let s = 0; s < 2 ** cdMax; s++) this.walkCd(cdBase + s * 64, sid, s, s1Vmid, view);
+        this.walkCds(cdBase, 2 ** cdMax, sid, 0, s1Vmid, view);
         return;
       }
       const leafBits = fmt === 1 ? 6 : 10;
       const l1Count = 2 ** Math.max(cdMax - leafBits, 0);
       this.add({ kind: 'l1cd', base: cdBase, entrySize: 8, entries: l1Count, path: `${where} → S1ContextPtr (2-level)`, sid });
       for (let i = 0; i < l1Count; i++) {
-        const d = read64(this.m, cdBase + i * 8, view);
+        const d = this.rd(cdBase + i * 8, view);
         if ((d & 1n) === 0n) continue;
         const leaf = Number(d & 0x00ff_ffff_ffff_f000n);
         this.add({ kind: 'cd', base: leaf, entrySize: 64, entries: 2 ** leafBits, path: `${where} → L1CD ${i}`, sid, firstSsid: i * 2 ** leafBits });
-        for (let s = 0; s < 2 ** leafBits; s++) this.walkCd(leaf + s * 64, sid, i * 2 ** leafBits + s, s1Vmid, view);
+        this.walkCds(leaf, 2 ** leafBits, sid, i * 2 ** leafBits, s1Vmid, view);
       }
     }
   }
 
   private walkCd(addr: number, sid: number, ssid: number, vmid: number, view: View): void {
-    const w0 = read64(this.m, addr, view);
+    const w0 = this.rd(addr, view);
     if (((w0 >> 31n) & 1n) === 0n) return;
     const asid = Number(w0 >> 48n);
     for (const half of [0, 1] as const) {
@@ -201,7 +228,7 @@ export class Reachability {
       const granule = (half === 0 ? ({ 0: 4, 1: 64, 2: 16 } as Record<number, Granule>) : ({ 1: 16, 2: 4, 3: 64 } as Record<number, Granule>))[tg];
       const inputBits = 64 - tsz;
       if (!granule || inputBits <= 12 || inputBits > 52) continue;
-      const ttb = Number(read64(this.m, addr + 8 + half * 8, view) & 0x00ff_ffff_ffff_fff0n);
+      const ttb = Number(this.rd(addr + 8 + half * 8, view) & 0x00ff_ffff_ffff_fff0n);
       let start: number;
       try {
         start = startLevel(granule, inputBits);
@@ -227,13 +254,11 @@ export class Reachability {
     const here = `${path} → level ${level} table at ${hex(base)}`;
     if (!this.add({ kind: 'pgtable', base, entrySize: 8, entries, path: here, stage, granule, level, inputBase, asid, vmid })) return;
     if (level === 3) return;
-    const bytes = this.m.mem.cpuRead(base, entries * 8);
-    const smmu = this.m.mem.smmuRead(base, entries * 8);
-    const views = [bytes, smmu];
-    const dv = [new DataView(bytes.buffer), new DataView(smmu.buffer)];
+    const views = this.views.map((v) => (v === 'cpu' ? this.m.mem.cpuRead(base, entries * 8) : this.m.mem.smmuRead(base, entries * 8)));
+    const dv = views.map((b) => new DataView(b.buffer));
     const fmt = { stage, granule, level: level as 0 | 1 | 2 | 3 };
     for (let i = 0; i < entries; i++) {
-      for (let k = 0; k < 2; k++) {
+      for (let k = 0; k < views.length; k++) {
         // Only bits[1:0] = 0b11 can be a table descriptor: most entries are skipped on their first byte.
         if ((views[k][i * 8] & 3) !== 3) continue;
         const d = dv[k].getBigUint64(i * 8, true);

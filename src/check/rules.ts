@@ -58,6 +58,30 @@ export const RULES: readonly RuleInfo[] = [
     description: 'A register the architecture makes read-only while the SMMU or a queue is enabled was written (the write is ignored or UNPREDICTABLE).',
   },
   {
+    id: 'unpreserved-reachable', severity: 'error', title: 'Memory the SMMU reaches is not preserved across kexec',
+    description: 'At finalize or kexec, a page the SMMU can reach from its live configuration (stream table, L2 tables, CD tables, page ' +
+      'tables at every level, queues) is not preserved, so the new kernel may reuse it while the SMMU reads it; or the new kernel overwrote ' +
+      'such a page. Lists every page and the path that reaches it.',
+  },
+  {
+    id: 'preserved-mutated', severity: 'error', title: 'Preserved memory written after finalize',
+    description: 'The CPU wrote preserved memory after KHO was finalized: the preserved state and its description were frozen there.',
+  },
+  {
+    id: 'restore-missing', severity: 'error', title: 'Preserved memory used without being restored',
+    description: 'The new kernel writes or takes over preserved memory it has not restored, or finishes the live update (releasing that ' +
+      'memory) while the SMMU still reaches it.',
+  },
+  {
+    id: 'handover-dirty', severity: 'error', title: 'Table data dirty in the CPU cache at kexec',
+    description: 'At kexec, entries a non-coherent SMMU can reach hold CPU writes never cleaned to PoC; kexec leaves them dirty and the ' +
+      'new kernel does not know to clean them, so the SMMU reads the old values.',
+  },
+  {
+    id: 'reset-during-handover', severity: 'error', title: 'SMMU reset while DMA is live across the handover',
+    description: 'After kexec, the new kernel disables the SMMU (SMMUEN=0) while streams are configured or traffic runs: DMA aborts or bypasses translation.',
+  },
+  {
     id: 'set-bound', severity: 'warning', title: 'Observable set too large to check fully',
     description: 'An entry had more observable values than the configured bound; the rest were not judged. Raise the bound to check them.',
   },

@@ -2,6 +2,7 @@
 import { HexInputError, KindError, FieldError } from '../arch';
 import { decodeCommand, DECODE_USAGE } from './decodeCommand';
 import { runCommand, RUN_USAGE } from './runCommand';
+import { inspectCommand, INSPECT_USAGE } from './inspectCommand';
 import { CliIo, EXIT_OK, EXIT_USAGE, UsageError } from './io';
 
 declare const SMMU_DEBUG_VERSION: string | undefined;
@@ -9,6 +10,7 @@ declare const SMMU_DEBUG_VERSION: string | undefined;
 const COMMANDS: Record<string, (args: string[], io: CliIo) => number | Promise<number>> = {
   decode: decodeCommand,
   run: runCommand,
+  inspect: inspectCommand,
 };
 
 export const USAGE = `usage: smmu-debug <command> [arguments]
@@ -17,11 +19,13 @@ commands:
   run FILE...              run scenarios headless: updates, DMA results, expectations
   decode <kind> <hex>...   explain an STE, CD, L1 descriptor, page-table entry, command,
                            event record or register value field by field
+  inspect --core FILE ...  a memory dump's SMMU tables: streams, STEs, CDs, live mappings
   help [command]           this text, or a command's options
   --version                the version
 
 ${RUN_USAGE}
-${DECODE_USAGE}`;
+${DECODE_USAGE}
+${INSPECT_USAGE}`;
 
 /** Runs the CLI and returns the exit status (0 ok, 1 failed checks, 2 bad input). */
 export async function runCli(argv: string[], io: CliIo): Promise<number> {

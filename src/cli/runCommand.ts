@@ -9,6 +9,7 @@ import { Program } from '../scenario/program';
 import { DEFAULT_LIMITS, RunLimits, Runner, RunResults } from '../scenario/runner';
 import { DEFAULT_CHECK_OPTIONS } from '../check/checker';
 import { CliIo, EXIT_FAILED, EXIT_OK, EXIT_USAGE, UsageError } from './io';
+import { openFileSource } from './fileSource';
 
 export const RUN_USAGE = `usage: smmu-debug run FILE... [--json] [--trace] [--no-check] [--bound N] [--max-ops N] [--max-pages N]
 
@@ -34,6 +35,13 @@ export const nodeSourceHost: SourceHost = {
     }
   },
   resolve: (from, rel) => resolve(dirname(from), rel),
+  readBinary: (path) => {
+    try {
+      return openFileSource(path);
+    } catch {
+      return undefined;
+    }
+  },
 };
 
 const hex = (n: number | bigint): string => '0x' + n.toString(16);

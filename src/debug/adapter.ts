@@ -4,27 +4,36 @@
  * stdio (debugAdapter.ts) for other DAP clients.
  */
 import {
-  Breakpoint, DebugSession, InitializedEvent, InvalidatedEvent, OutputEvent, Scope as DapScope, Source, StackFrame, StoppedEvent, TerminatedEvent, Thread,
+  Breakpoint, BreakpointEvent, DebugSession, ErrorDestination, InitializedEvent, InvalidatedEvent, OutputEvent, Response, Scope as DapScope, Source, StackFrame,
+  StoppedEvent, TerminatedEvent, Thread,
 } from '@vscode/debugadapter';
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import { findField, hex, requireField, setField } from '../arch/codec';
 import { CD, L1CD } from '../arch/cd';
-import { REGISTERS } from '../arch/registers';
+import { registerByName, REGISTERS } from '../arch/registers';
 import { L1STD, STE } from '../arch/ste';
 import { RULES } from '../check/rules';
-import type { TranslateResult } from '../model/smmu/smmu';
+import type { Transaction } from '../model/smmu/types';
 import { hasErrors, SourceHost } from '../scenario/compiler';
 import { formatDiagnostic } from '../scenario/diagnostics';
 import { evaluate } from '../scenario/expr';
 import { parseExpression } from '../scenario/parser';
-import { COMPLETIONS, evaluateDebug } from './evaluate';
-import { EVENT_FILTERS, HAZARD_PREFIX, Runtime, StopInfo } from './runtime';
+import { Dump, dumpPlatform, dumpSetup, openDump } from '../dump/load';
+import { registerMap } from '../dump/registers';
+import { DumpError } from '../dump/source';
+import { COMPLETIONS, conditionError, evaluateCondition, evaluateDebug } from './evaluate';
+import { DataBreakpoint, EVENT_FILTERS, FunctionBreakpoint, HAZARD_PREFIX, Runtime, StopInfo, TranslateView } from './runtime';
+import { cacheLines, walkPictures } from './pictures';
 import { compileForSession } from './session';
 import { scopes, Var } from './variables';
 
 export interface LaunchArguments extends DebugProtocol.LaunchRequestArguments {
-  /** The scenario file. */
-  program: string;
+  /** The scenario file (optional with a dump: it then runs on top of the dump's state). */
+  program?: string;
+  /** A memory dump to start from: an ELF core, and/or raw images as FILE@BASE, with the SMMU's registers. */
+  core?: string;
+  raw?: string | string[];
+  registers?: Record<string, string | number> | string[];
   stopOnEntry?: boolean;
   /** Run the hazard checker (default true). */
   check?: boolean;
@@ -43,19 +52,44 @@ export interface LaunchArguments extends DebugProtocol.LaunchRequestArguments {
 const CPU_THREAD = 1;
 const SMMU_THREAD = 2;
 const MAX_READ = 1 << 20;
+/** Children decoded at most to find one by name that the client was not shown. */
+const MAX_LOOKUP = 4096;
+
+/** Requests that need a scenario to be running: before launch they are answered with an error. */
+const NEEDS_RUN = new Set([
+  'continue', 'next', 'stepIn', 'stepOut', 'stepBack', 'reverseContinue', 'pause', 'restart', 'stackTrace', 'scopes', 'variables',
+  'setVariable', 'evaluate', 'readMemory', 'writeMemory', 'disassemble',
+]);
+
+/** A line breakpoint as the client asked for it (kept across launches and restarts). */
+interface SourceBreakpoint {
+  readonly id: number;
+  readonly line: number;
+  readonly condition?: string;
+  readonly hitCondition?: string;
+}
 
 export class SmmuDebugSession extends DebugSession {
   private runtime?: Runtime;
   private configured!: Promise<void>;
   private markConfigured!: () => void;
   private vars = new Map<number, Var>();
+  /** The children handed out for each reference, by name (dataBreakpointInfo and setVariable look them up). */
+  private shown = new Map<number, Map<string, Var>>();
   private nextVar = 1;
-  private frames = new Map<number, { kind: string }>();
+  private nextBreakpoint = 1;
+  /** Stack frames handed out since the last stop: which thread each belongs to. */
+  private frames = new Map<number, number>();
   private traceShown = 0;
   private showOps = false;
-  private lastTranslation?: { tx: string; result: TranslateResult };
-  private pendingFilters: string[] = [];
+  /** Exception filters: the hazard rules until the client says otherwise (hazards are on by default). */
+  private filters: string[] = RULES.map((r) => HAZARD_PREFIX + r.id);
+  private sourceBreakpoints = new Map<string, SourceBreakpoint[]>();
+  private functionBreakpoints: FunctionBreakpoint[] = [];
+  private dataBreakpoints: DataBreakpoint[] = [];
   private running = false;
+  /** The launch configuration, for a restart that does not give one. */
+  private launchArgs?: LaunchArguments;
 
   constructor(private readonly host: SourceHost) {
     super();
@@ -93,8 +127,28 @@ export class SmmuDebugSession extends DebugSession {
         ...RULES.map((r) => ({ filter: HAZARD_PREFIX + r.id, label: `Hazard: ${r.title}`, description: r.description, default: true })),
       ],
     };
+    // The initialized event follows the launch, once the scenario is compiled: breakpoints
+    // that come after it are checked against its statements at once.
     this.sendResponse(response);
-    this.sendEvent(new InitializedEvent());
+  }
+
+  /** Requests before launch are answered with an error; an exception in a handler with its message. */
+  protected override dispatchRequest(request: DebugProtocol.Request): void {
+    if (!this.runtime && NEEDS_RUN.has(request.command)) {
+      this.sendErrorResponse(new Response(request), 3000, `no scenario is running: '${request.command}' needs a running scenario: launch one first`);
+      return;
+    }
+    super.dispatchRequest(request);
+  }
+
+  protected override sendErrorResponse(response: DebugProtocol.Response, codeOrMessage: number | DebugProtocol.Message, format?: string,
+    variables?: Record<string, string>, dest?: number): void {
+    // The base class reports an exception thrown by a handler as its stack trace; say what failed instead.
+    if (codeOrMessage === 1104 && variables?._exception !== undefined) {
+      super.sendErrorResponse(response, 3099, `${response.command} failed: ${variables._exception.replace(/[{}]/g, '')}`);
+      return;
+    }
+    super.sendErrorResponse(response, codeOrMessage, format, variables, dest);
   }
 
   protected override configurationDoneRequest(response: DebugProtocol.ConfigurationDoneResponse): void {
@@ -103,49 +157,104 @@ export class SmmuDebugSession extends DebugSession {
   }
 
   protected override async launchRequest(response: DebugProtocol.LaunchResponse, args: LaunchArguments): Promise<void> {
-    if (typeof args.program !== 'string' || args.program === '') {
-      this.sendErrorResponse(response, 3001, 'launch needs "program": the path of a .smmu scenario');
+    if (this.runtime) {
+      this.sendErrorResponse(response, 3004, 'a scenario is already running: restart it, or disconnect first');
       return;
     }
-    const text = this.host.read(args.program);
+    const rt = this.load(response, args);
+    if (!rt) return;
+    this.sendEvent(new InitializedEvent());
+    this.sendResponse(response);
+    await this.configured;
+    // Through drive: a run to the first stop goes in slices, so pause gets in and a slice is not a stop.
+    this.drive(() => rt.start(this.stopsOnEntry(args)));
+  }
+
+  /** A dump without a scenario has nothing to run: it stops at once so its tables can be browsed. */
+  private stopsOnEntry(args: LaunchArguments): boolean {
+    return args.stopOnEntry === true || !args.program;
+  }
+
+  /** The dump a launch configuration names, if any (paths relative to the program when it has one). */
+  private launchDump(args: LaunchArguments): Dump | undefined {
+    if (args.core === undefined && args.raw === undefined) return undefined;
+    const host = this.host;
+    if (!host.readBinary) throw new DumpError('this debugger cannot read files: a dump cannot be opened here');
+    const at = (p: string): string => (args.program ? host.resolve(args.program, p) : p);
+    return openDump({
+      core: args.core !== undefined ? [at(args.core)] : [],
+      raw: (typeof args.raw === 'string' ? [args.raw] : args.raw ?? []).map((r) => at(r)),
+      registers: registerMap(args.registers),
+    }, (path) => {
+      const src = host.readBinary!(path);
+      if (!src) throw new DumpError(`cannot open the dump ${path}`);
+      return src;
+    });
+  }
+
+  /**
+   * Compile the scenario (on a dump, if one is named) and make a runtime for it with the
+   * breakpoints set so far; on a problem, answer `response` with an error that says where
+   * (file:line:col) and what.
+   */
+  private load(response: DebugProtocol.Response, args: LaunchArguments | undefined): Runtime | undefined {
+    const needProgram = 'launch needs "program": the path of a .smmu scenario (or a dump: "core" or "raw", with "registers")';
+    if (!args) {
+      this.sendErrorResponse(response, 3001, needProgram);
+      return undefined;
+    }
+    let dump: Dump | undefined;
+    try {
+      dump = this.launchDump(args);
+    } catch (e) {
+      if (!(e instanceof DumpError)) throw e;
+      this.sendErrorResponse(response, 3005, `cannot open the dump: ${e.message}`);
+      return undefined;
+    }
+    if ((typeof args.program !== 'string' || args.program === '') && !dump) {
+      this.sendErrorResponse(response, 3001, needProgram);
+      return undefined;
+    }
+    const text = args.program ? this.host.read(args.program) : '';
     if (text === undefined) {
-      this.sendErrorResponse(response, 3002, `cannot read the scenario ${args.program}`);
-      return;
+      this.sendErrorResponse(response, 3002, `cannot read the scenario ${args.program}: no such file, or it cannot be read`);
+      return undefined;
     }
-    const program = compileForSession(args.program, text, this.host);
+    const compiled = compileForSession(args.program ?? '', text, this.host, dump ? { platform: dumpPlatform(dump) } : {});
+    const program = dump ? { ...compiled, setup: dumpSetup(dump) } : compiled;
     for (const d of program.diagnostics) this.sendEvent(new OutputEvent(formatDiagnostic(d) + '\n', 'stderr'));
     if (hasErrors(program)) {
-      const first = program.diagnostics.find((d) => d.severity === 'error')!;
-      this.sendErrorResponse(response, 3003, `the scenario has errors: ${formatDiagnostic(first)}`);
-      return;
+      const errors = program.diagnostics.filter((d) => d.severity === 'error');
+      const more = errors.length > 1 ? ` (and ${errors.length - 1} more error${errors.length > 2 ? 's' : ''}, in the debug console)` : '';
+      this.sendErrorResponse(response, 3003, `the scenario has errors: ${formatDiagnostic(errors[0])}${more}`);
+      return undefined;
     }
     const memory = { ...program.platform.memory };
     if (typeof args.coherent === 'boolean') memory.coherent = args.coherent;
     if (typeof args.lineSize === 'number') memory.lineSize = args.lineSize;
     if (args.wbGranule !== undefined) memory.writebackGranule = args.wbGranule;
     const platformed = { ...program, platform: { ...program.platform, memory } };
-    this.runtime = new Runtime(platformed, {
+    const rt = new Runtime(platformed, {
       check: args.check !== false,
       limits: { maxOps: args.maxOps ?? 20_000_000, maxPages: args.maxPages ?? 1_000_000 },
       checkOptions: args.observableBound ? { bound: args.observableBound } : {},
     });
-    this.runtime.sliceOps = 20_000;
-    this.runtime.filters = new Set(this.pendingFilters);
-    this.runtime.condition = (expr) => this.conditionHolds(expr);
+    rt.sliceOps = 20_000;
+    rt.filters = new Set(this.filters);
+    // Hits are positions in a run: a new run starts counting afresh.
+    for (const b of [...this.functionBreakpoints, ...this.dataBreakpoints]) b.hits.clear();
+    rt.functions = this.functionBreakpoints;
+    rt.data = this.dataBreakpoints;
+    rt.condition = (expr) => this.conditionHolds(expr);
+    this.runtime = rt;
+    this.launchArgs = args;
     this.showOps = args.trace === true;
-    this.watchTranslations();
-    this.sendResponse(response);
-    await this.configured;
-    this.report(this.runtime.start(args.stopOnEntry === true));
-  }
-
-  private watchTranslations(): void {
-    this.runtime?.runner.observe((t) => {
-      if (t.activity.kind === 'translate') {
-        const tx = t.activity.tx;
-        this.lastTranslation = { tx: `${tx.access} SID ${hex(tx.sid)}${tx.ssid !== undefined ? ':' + hex(tx.ssid) : ''} IOVA ${hex(tx.iova)}${tx.priv ? ' priv' : ''}`, result: t.activity.result };
-      }
-    });
+    this.traceShown = 0;
+    // Line breakpoints set before the launch are checked against the statements now.
+    for (const [file, bps] of this.sourceBreakpoints) {
+      for (const bp of this.installLines(file, bps)) this.sendEvent(new BreakpointEvent('changed', bp));
+    }
+    return rt;
   }
 
   private get rt(): Runtime {
@@ -153,14 +262,12 @@ export class SmmuDebugSession extends DebugSession {
     return this.runtime;
   }
 
+  /** A breakpoint condition (see evaluateCondition). One that cannot be evaluated stops, and says why. */
   private conditionHolds(expr: string): boolean {
-    const p = parseExpression(expr);
-    if ('error' in p) return true;
-    try {
-      return evaluate(p.expr, this.rt.runner.env()) !== 0n;
-    } catch {
-      return true;
-    }
+    const c = evaluateCondition(expr, this.evalContext());
+    if (!('error' in c)) return c.value;
+    this.sendEvent(new OutputEvent(`breakpoint condition '${expr}' cannot be evaluated (${c.error}): stopping\n`, 'important'));
+    return true;
   }
 
   // ---- running ------------------------------------------------------------------------------------
@@ -168,15 +275,28 @@ export class SmmuDebugSession extends DebugSession {
   /** Run a stepping function in slices, so requests (pause) get in between; then report the stop. */
   private drive(step: () => StopInfo): void {
     this.running = true;
+    const owner = this.runtime;
     const slice = (): void => {
       const rt = this.runtime;
-      if (!rt) return;
+      // Disconnected, or restarted with a new runtime (which drives its own run): this run is over.
+      if (!rt || rt !== owner) return;
       if (rt.takePause()) {
         this.running = false;
         this.report({ reason: 'pause', description: 'paused' });
         return;
       }
-      const stop = step();
+      let stop: StopInfo;
+      try {
+        stop = step();
+      } catch (e) {
+        // A fault of the engine itself (not of the scenario): show it and stop where the run is, do not take the adapter down.
+        const message = (e as Error)?.message ?? String(e);
+        this.sendEvent(new OutputEvent(`internal error: ${message}\n`, 'important'));
+        stop = rt.lastStop = {
+          reason: 'exception', description: `internal error: ${message}`,
+          exception: { filter: 'error', id: 'internal', description: 'internal error of the debugger', details: message },
+        };
+      }
       if (stop.yielded) {
         setTimeout(slice, 0);
         return;
@@ -190,6 +310,7 @@ export class SmmuDebugSession extends DebugSession {
   private report(stop: StopInfo): void {
     this.flushTrace();
     this.vars.clear();
+    this.shown.clear();
     this.frames.clear();
     if (this.rt.done && stop.reason === 'step' && !stop.exception) {
       const r = this.rt.runner.results;
@@ -199,6 +320,12 @@ export class SmmuDebugSession extends DebugSession {
       for (const f of failed) this.sendEvent(new OutputEvent(`${f.range.file}:${f.range.start.line}: ${f.message}\n`, 'stderr'));
       this.sendEvent(new TerminatedEvent());
       return;
+    }
+    // A hazard or event is also told in the debug console, with its explanation: hazards and errors in red
+    // ('important' would also raise a notification each time, and the exception widget already shows it).
+    if (stop.exception) {
+      const bad = stop.exception.filter === 'error' || stop.exception.filter.startsWith(HAZARD_PREFIX);
+      this.sendEvent(new OutputEvent(`stopped: ${stop.description}: ${stop.exception.details}\n`, bad ? 'stderr' : 'console'));
     }
     const e = new StoppedEvent(stop.reason, CPU_THREAD, stop.exception?.details) as DebugProtocol.StoppedEvent;
     e.body.description = stop.description;
@@ -214,7 +341,8 @@ export class SmmuDebugSession extends DebugSession {
     for (; this.traceShown < trace.length; this.traceShown++) {
       const t = trace[this.traceShown];
       if (t.kind === 'op' && !this.showOps) continue;
-      const category = t.kind === 'error' ? 'important' : t.kind === 'smmu' ? 'console' : 'stdout';
+      // Hazards and errors in red in the Debug Console ('important' would also raise a notification per hazard).
+      const category = t.kind === 'error' ? 'stderr' : t.kind === 'smmu' ? 'console' : 'stdout';
       this.sendEvent(new OutputEvent(`${'  '.repeat(t.stack.length)}${t.text}\n`, category));
     }
   }
@@ -237,7 +365,9 @@ export class SmmuDebugSession extends DebugSession {
 
   protected override stepOutRequest(response: DebugProtocol.StepOutResponse): void {
     this.sendResponse(response);
-    this.drive(() => this.rt.stepOut());
+    // The depth to leave is the one now, not where a later slice of the run resumes.
+    const depth = this.rt.runner.stack.length;
+    this.drive(() => this.rt.stepOut(depth));
   }
 
   protected override stepBackRequest(response: DebugProtocol.StepBackResponse, args: DebugProtocol.StepBackArguments): void {
@@ -256,13 +386,14 @@ export class SmmuDebugSession extends DebugSession {
     else this.report({ reason: 'pause', description: 'paused' });
   }
 
+  /** Start again: the scenario is read and compiled again (it may have been edited); breakpoints stay. */
   protected override restartRequest(response: DebugProtocol.RestartResponse, args: DebugProtocol.RestartArguments): void {
-    this.rt.restart();
-    this.traceShown = 0;
-    this.watchTranslations();
+    const launch = (args?.arguments ?? this.launchArgs) as LaunchArguments | undefined;
+    const rt = this.load(response, launch);
+    if (!rt) return;
     this.sendResponse(response);
-    const stopOnEntry = (args.arguments as LaunchArguments | undefined)?.stopOnEntry === true;
-    this.report(this.rt.start(stopOnEntry));
+    this.sendEvent(new OutputEvent('restarted\n', 'console'));
+    this.drive(() => rt.start(this.stopsOnEntry(launch!)));
   }
 
   protected override terminateRequest(response: DebugProtocol.TerminateResponse): void {
@@ -283,22 +414,41 @@ export class SmmuDebugSession extends DebugSession {
   }
 
   protected override setBreakPointsRequest(response: DebugProtocol.SetBreakpointsResponse, args: DebugProtocol.SetBreakpointsArguments): void {
-    const file = args.source.path ?? '';
-    const lines = this.statementLines(file);
+    const file = args.source?.path;
+    if (!file) {
+      this.sendErrorResponse(response, 3011, 'setBreakpoints needs source.path: the scenario file');
+      return;
+    }
+    const requested: DebugProtocol.SourceBreakpoint[] = args.breakpoints ?? (args.lines ?? []).map((line) => ({ line }));
+    const bps = requested.map((b) => ({ id: this.nextBreakpoint++, line: b.line, condition: b.condition, hitCondition: b.hitCondition }));
+    this.sourceBreakpoints.set(file, bps);
+    response.body = { breakpoints: this.installLines(file, bps) };
+    this.sendResponse(response);
+  }
+
+  /**
+   * Line breakpoints of a file in the runtime: each moved to the next line that holds a
+   * statement (as a compiler's line table would), unverified when there is none or when its
+   * condition is not one (rather than silently "always true").
+   */
+  private installLines(file: string, bps: readonly SourceBreakpoint[]): DebugProtocol.Breakpoint[] {
     const rt = this.runtime;
-    if (rt) rt.lines = rt.lines.filter((b) => b.file !== file);
-    const out: DebugProtocol.Breakpoint[] = [];
-    for (const b of args.breakpoints ?? []) {
-      // Moved to the next line that holds a statement, as a compiler's line table would.
+    if (!rt) return bps.map((b) => ({ id: b.id, verified: false, line: b.line, message: 'set when the scenario starts' }));
+    const lines = this.statementLines(file);
+    rt.lines = rt.lines.filter((b) => b.file !== file);
+    return bps.map((b) => {
       const line = lines.find((l) => l >= b.line);
       const bp = new Breakpoint(line !== undefined, line ?? b.line) as DebugProtocol.Breakpoint;
-      bp.id = this.nextVar++;
-      if (line === undefined) bp.message = rt ? 'no statement on or after this line' : 'set when the scenario starts';
-      out.push(bp);
-      if (rt && line !== undefined) rt.lines.push({ id: bp.id, file, line, condition: b.condition, hitCondition: b.hitCondition, hits: 0 });
-    }
-    response.body = { breakpoints: out };
-    this.sendResponse(response);
+      bp.id = b.id;
+      const bad = b.condition?.trim() ? conditionError(b.condition) : undefined;
+      if (line === undefined) {
+        bp.message = lines.length ? 'no statement on or after this line' : 'this file holds no statement of the scenario';
+      } else if (bad) {
+        bp.verified = false;
+        bp.message = `the condition is not a scenario expression or comparison: ${bad} (it stops where it is true, or not zero)`;
+      } else rt.lines.push({ id: b.id, file, line, condition: b.condition, hitCondition: b.hitCondition, hits: new Set() });
+      return bp;
+    });
   }
 
   protected override breakpointLocationsRequest(response: DebugProtocol.BreakpointLocationsResponse, args: DebugProtocol.BreakpointLocationsArguments): void {
@@ -309,11 +459,12 @@ export class SmmuDebugSession extends DebugSession {
 
   protected override setFunctionBreakPointsRequest(response: DebugProtocol.SetFunctionBreakpointsResponse, args: DebugProtocol.SetFunctionBreakpointsArguments): void {
     const out: DebugProtocol.Breakpoint[] = [];
-    const list = args.breakpoints.map((b) => {
-      const id = this.nextVar++;
+    const list = (args.breakpoints ?? []).map((b) => {
+      const id = this.nextBreakpoint++;
       out.push({ id, verified: true, message: `stops when the driver enters ${b.name}` });
-      return { id, name: b.name, condition: b.condition, hitCondition: b.hitCondition, hits: 0 };
+      return { id, name: b.name.trim(), condition: b.condition, hitCondition: b.hitCondition, hits: new Set<number>() };
     });
+    this.functionBreakpoints = list;
     if (this.runtime) this.runtime.functions = list;
     response.body = { breakpoints: out };
     this.sendResponse(response);
@@ -327,7 +478,7 @@ export class SmmuDebugSession extends DebugSession {
       this.sendErrorResponse(response, 3010, `unknown exception filter ${unknown.join(', ')}`);
       return;
     }
-    this.pendingFilters = ids;
+    this.filters = ids;
     if (this.runtime) this.runtime.filters = new Set(ids);
     response.body = { breakpoints: ids.map(() => ({ verified: true })) };
     this.sendResponse(response);
@@ -335,16 +486,23 @@ export class SmmuDebugSession extends DebugSession {
 
   protected override dataBreakpointInfoRequest(response: DebugProtocol.DataBreakpointInfoResponse, args: DebugProtocol.DataBreakpointInfoArguments): void {
     let ref: string | undefined;
-    let len = 8;
-    if (args.variablesReference !== undefined) {
-      const parent = this.vars.get(args.variablesReference);
-      const v = parent?.children?.get(0, 100_000).find((c) => c.name === args.name);
+    let type: string | undefined;
+    if (args.variablesReference !== undefined && args.variablesReference !== 0) {
+      // A child the client was shown; or, when it asks without having listed them, one of the first children.
+      const children = this.vars.get(args.variablesReference)?.children;
+      const v = this.shown.get(args.variablesReference)?.get(args.name) ??
+        children?.get(0, Math.min(children.indexed ?? MAX_LOOKUP, MAX_LOOKUP)).find((c) => c.name === args.name);
       ref = v?.memoryReference;
-      len = v?.type === 'Stream Table Entry' || v?.type === 'Context Descriptor' ? 64 : 8;
+      type = v?.type;
     } else {
       const r = this.runtime ? evaluateDebug(args.name, this.evalContext()) : undefined;
       ref = r && 'memoryReference' in r ? r.memoryReference : undefined;
+      type = r && 'var' in r ? r.var?.type : undefined;
+      // A plain expression (a number, a region, `ste_addr(5) + 8`) is an address.
+      if (!ref && r && !('error' in r) && !r.var) ref = this.addressOf(args.name);
     }
+    // A whole STE or CD is watched (any qword); anything else is one qword.
+    const len = type === STE.title || type === CD.title ? 64 : 8;
     const addr = ref ? Number(ref.split(':')[1]) : NaN;
     if (!ref || !Number.isFinite(addr)) {
       response.body = { dataId: null, description: `'${args.name}' has no address to watch` };
@@ -357,21 +515,31 @@ export class SmmuDebugSession extends DebugSession {
     this.sendResponse(response);
   }
 
+  private addressOf(expr: string): string | undefined {
+    const p = parseExpression(expr);
+    if ('error' in p) return undefined;
+    try {
+      const v = evaluate(p.expr, this.rt.runner.env());
+      return v >= 0n && v < 2n ** 52n ? `cpu:${hex(v)}` : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
   protected override setDataBreakpointsRequest(response: DebugProtocol.SetDataBreakpointsResponse, args: DebugProtocol.SetDataBreakpointsArguments): void {
     const out: DebugProtocol.Breakpoint[] = [];
-    const list = [];
-    for (const b of args.breakpoints) {
-      const [a, l] = b.dataId.split(':');
-      const addr = Number(a);
-      const len = Number(l);
-      const id = this.nextVar++;
-      if (!Number.isFinite(addr) || !Number.isFinite(len)) {
-        out.push({ id, verified: false, message: `bad data breakpoint id '${b.dataId}'` });
+    const list: DataBreakpoint[] = [];
+    for (const b of args.breakpoints ?? []) {
+      const m = /^(0x[0-9a-f]+|\d+):(\d+)$/i.exec(b.dataId ?? '');
+      const id = this.nextBreakpoint++;
+      if (!m) {
+        out.push({ id, verified: false, message: `bad data breakpoint id '${b.dataId}': expected ADDRESS:LENGTH from dataBreakpointInfo` });
         continue;
       }
       out.push({ id, verified: true });
-      list.push({ id, addr, len, access: b.accessType ?? 'write', condition: b.condition, hitCondition: b.hitCondition, hits: 0 });
+      list.push({ id, addr: Number(m[1]), len: Number(m[2]), access: b.accessType ?? 'write', condition: b.condition, hitCondition: b.hitCondition, hits: new Set() });
     }
+    this.dataBreakpoints = list;
     if (this.runtime) this.runtime.data = list;
     response.body = { breakpoints: out };
     this.sendResponse(response);
@@ -383,7 +551,8 @@ export class SmmuDebugSession extends DebugSession {
       this.sendErrorResponse(response, 3020, 'the run is not stopped on an event or hazard');
       return;
     }
-    response.body = { exceptionId: x.id, description: x.description, breakMode: 'always', details: { message: x.details, typeName: x.filter } };
+    // VS Code's exception widget shows the description only: it carries the whole explanation.
+    response.body = { exceptionId: x.id, description: x.details ? `${x.description}. ${x.details}` : x.description, breakMode: 'always', details: { message: x.details, typeName: x.filter } };
     this.sendResponse(response);
   }
 
@@ -399,44 +568,68 @@ export class SmmuDebugSession extends DebugSession {
   }
 
   protected override stackTraceRequest(response: DebugProtocol.StackTraceResponse, args: DebugProtocol.StackTraceArguments): void {
-    const rt = this.rt;
-    const frames: DebugProtocol.StackFrame[] = [];
-    const add = (name: string, file: string | undefined, line: number, col: number, kind: string, ip?: string): void => {
-      const id = this.frames.size + 1;
-      this.frames.set(id, { kind });
-      const f = new StackFrame(id, name, file ? this.source(file) : undefined, line, col) as DebugProtocol.StackFrame;
-      if (ip) f.instructionPointerReference = ip;
-      if (kind === 'smmu') f.presentationHint = 'subtle';
-      frames.push(f);
-    };
-    if (args.threadId === SMMU_THREAD) {
-      const t = this.lastTranslation;
-      if (t) {
-        for (const w of [...t.result.walk].reverse()) add(`stage ${w.stage} level ${w.level}: ${hex(w.desc, 16)} at ${hex(w.descAddr)} (${w.type})`, undefined, 0, 0, 'smmu');
-        for (const c of [...t.result.config].reverse()) add(`${c.what.toUpperCase()} ${c.source === 'cache' ? '(cached)' : 'fetched'} at ${hex(c.addr)}`, undefined, 0, 0, 'smmu');
-        add(`${t.tx}: ${t.result.outcome}${t.result.pa !== undefined ? ' → ' + hex(t.result.pa) : ''}`, undefined, 0, 0, 'smmu');
-      } else {
-        add('no transaction yet', undefined, 0, 0, 'smmu');
-      }
-    } else {
-      const step = rt.current;
-      if (step) {
-        const { file, start } = step.range;
-        if (rt.runner.inStatement) {
-          const trace = rt.runner.results.trace;
-          const last = [...trace].reverse().find((t) => t.kind === 'op' || t.kind === 'note');
-          if (last) add(last.text, file, start.line, start.col, 'op', hex(rt.runner.ops));
-          for (const fn of [...rt.runner.stack].reverse()) add(fn, file, start.line, start.col, 'driver');
-        }
-        add(step.text.length > 60 ? step.text.slice(0, 57) + '…' : step.text, file, start.line, start.col, 'statement', hex(rt.runner.ops));
-      } else {
-        add('end of scenario', this.rt.program.file, 1, 1, 'statement');
-      }
+    if (args.threadId !== CPU_THREAD && args.threadId !== SMMU_THREAD) {
+      this.sendErrorResponse(response, 3021, `unknown thread ${args.threadId}: the threads are ${CPU_THREAD} (CPU) and ${SMMU_THREAD} (SMMU)`);
+      return;
     }
+    const frames = args.threadId === SMMU_THREAD ? this.smmuFrames() : this.cpuFrames();
     const start = args.startFrame ?? 0;
     const count = args.levels && args.levels > 0 ? args.levels : frames.length;
     response.body = { stackFrames: frames.slice(start, start + count), totalFrames: frames.length };
     this.sendResponse(response);
+  }
+
+  private frame(thread: number, name: string, file: string | undefined, line: number, col: number, ip?: string): DebugProtocol.StackFrame {
+    const id = this.frames.size + 1;
+    this.frames.set(id, thread);
+    const f = new StackFrame(id, name, file ? this.source(file) : undefined, line, col) as DebugProtocol.StackFrame;
+    if (ip) f.instructionPointerReference = ip;
+    if (thread === SMMU_THREAD) f.presentationHint = 'subtle';
+    return f;
+  }
+
+  /**
+   * The CPU thread, innermost first: the micro-operation just performed, the driver
+   * functions it is in, the scenario statement. Between statements: the statement about to
+   * run — or, for a hazard found as a statement ended, that statement. At the end: the end,
+   * shown at the last statement when a hazard found then stopped the run.
+   */
+  private cpuFrames(): DebugProtocol.StackFrame[] {
+    const rt = this.rt;
+    const r = rt.runner;
+    const out: DebugProtocol.StackFrame[] = [];
+    const last = rt.lastStop;
+    const about = !r.inStatement && last?.step !== undefined ? rt.program.steps[last.step] : undefined;
+    const step = last?.atEnd ? undefined : about ?? rt.current;
+    if (!step) {
+      const name = rt.program.file ? 'end of scenario' : 'dump (no scenario)';
+      return [this.frame(CPU_THREAD, name, about?.range.file ?? rt.program.file, about?.range.start.line ?? 1, about?.range.start.col ?? 1)];
+    }
+    const { file, start } = step.range;
+    if (r.inStatement && rt.lastOp && rt.lastOpText !== undefined) {
+      out.push(this.frame(CPU_THREAD, rt.lastOpText, file, start.line, start.col, hex(rt.lastOp.seq)));
+    }
+    if (r.inStatement) for (const fn of [...r.stack].reverse()) out.push(this.frame(CPU_THREAD, fn, file, start.line, start.col));
+    const text = step.text.length > 60 ? step.text.slice(0, 57) + '…' : step.text;
+    out.push(this.frame(CPU_THREAD, about ? `${text} (finished)` : text, file, start.line, start.col, hex(r.ops)));
+    return out;
+  }
+
+  /** The SMMU thread: its last translation (the walk, innermost first, then what it fetched), or its last fetches. */
+  private smmuFrames(): DebugProtocol.StackFrame[] {
+    const v = this.rt.smmu;
+    const f = (name: string): DebugProtocol.StackFrame => this.frame(SMMU_THREAD, name, undefined, 0, 0);
+    if (!v) return [f('idle: no fetch or transaction yet')];
+    if (v.kind === 'fetch') {
+      return [...v.fetches].reverse().map((x) => f(`fetch ${x.what.toUpperCase()}${x.sid !== undefined ? ` of StreamID ${hex(x.sid)}` : ''}` +
+        `${x.ssid !== undefined ? `:${x.ssid}` : ''} at ${hex(x.addr)} (no transaction: a command or prefetch)`));
+    }
+    const r = v.result;
+    return [
+      ...[...r.walk].reverse().map((w) => f(`stage ${w.stage} level ${w.level}: ${hex(w.desc, 16)} at ${hex(w.descAddr)} (${w.type}${w.source === 'walk-cache' ? ', walk cache' : ''})`)),
+      ...[...r.config].reverse().map((c) => f(`${c.what.toUpperCase()} ${c.source === 'cache' ? '(cached)' : 'fetched'} at ${hex(c.addr)}`)),
+      f(`${txText(v)}: ${r.outcome}${r.pa !== undefined ? ' → ' + hex(r.pa) : ''}${r.event ? ` (${r.event.name})` : ''}${r.tlbHit ? ', TLB hit' : ''}`),
+    ];
   }
 
   private handle(v: Var): number {
@@ -447,10 +640,21 @@ export class SmmuDebugSession extends DebugSession {
   }
 
   private scope(): ReturnType<typeof scopes> {
-    return scopes({ machine: this.rt.runner.state.machine, hazards: this.rt.hazards, lastTranslation: this.lastTranslation });
+    const v = this.rt.lastWalk;
+    return scopes({ machine: this.rt.runner.state.machine, hazards: this.rt.hazards, lastTranslation: v ? { tx: txText(v), result: v.result } : undefined });
   }
 
-  protected override scopesRequest(response: DebugProtocol.ScopesResponse): void {
+  /** A frame id from this stop, or an error answered. */
+  private checkFrame(response: DebugProtocol.Response, frameId: number | undefined): boolean {
+    if (frameId === undefined || this.frames.has(frameId)) return true;
+    // VS Code may still ask with a frame of the previous stop while it catches up: an answer, not a notification.
+    this.sendErrorResponse(response, 3022, `unknown frame id ${frameId}: frame ids are valid until the run moves (ask for the stack trace again)`,
+      undefined, ErrorDestination.Telemetry);
+    return false;
+  }
+
+  protected override scopesRequest(response: DebugProtocol.ScopesResponse, args: DebugProtocol.ScopesArguments): void {
+    if (!this.checkFrame(response, args.frameId)) return;
     response.body = {
       scopes: this.scope().map((v) => {
         const s = new DapScope(v.name, this.handle(v), v.name !== 'Registers') as DebugProtocol.Scope;
@@ -476,9 +680,12 @@ export class SmmuDebugSession extends DebugSession {
       return;
     }
     const indexed = v.children.indexed !== undefined;
-    const start = args.start ?? 0;
+    const start = Math.max(args.start ?? 0, 0);
     const count = args.count && args.count > 0 ? args.count : indexed ? Math.min(v.children.indexed!, 1000) : 100_000;
     const children = v.children.get(start, count);
+    let names = this.shown.get(args.variablesReference);
+    if (!names) this.shown.set(args.variablesReference, (names = new Map()));
+    for (const c of children) names.set(c.name, c);
     response.body = { variables: children.map((c) => this.toDap(c)) };
     this.sendResponse(response);
   }
@@ -489,11 +696,16 @@ export class SmmuDebugSession extends DebugSession {
    */
   protected override setVariableRequest(response: DebugProtocol.SetVariableResponse, args: DebugProtocol.SetVariableArguments): void {
     const parent = this.vars.get(args.variablesReference);
-    const words = parent?.children?.get(0, 1000).find((c) => c.name === 'words');
-    const addrText = words?.memoryReference ?? parent?.memoryReference;
-    const layoutTitle = parent?.type;
+    if (!parent) {
+      this.sendErrorResponse(response, 3030, `cannot set ${args.name}: unknown variablesReference ${args.variablesReference} (variables are valid until the next step)`);
+      return;
+    }
+    // A field of an entry (its words give the address), or a qword of its words.
+    const words = this.shown.get(args.variablesReference)?.get('words');
+    const addrText = words?.memoryReference ?? parent.memoryReference;
+    const layoutTitle = parent.type;
     try {
-      if (!parent || !addrText) throw new Error('only fields and words of entries with an address can be set');
+      if (!addrText || !addrText.startsWith('cpu:')) throw new Error('only the fields and qwords of a decoded entry (as the CPU sees it) can be set');
       const addr = Number(addrText.split(':')[1]);
       const m = this.rt.runner.state.machine;
       const value = evaluate((() => {
@@ -530,11 +742,8 @@ export class SmmuDebugSession extends DebugSession {
   }
 
   protected override evaluateRequest(response: DebugProtocol.EvaluateResponse, args: DebugProtocol.EvaluateArguments): void {
-    if (!this.runtime) {
-      this.sendErrorResponse(response, 3050, 'no scenario is running');
-      return;
-    }
-    const r = evaluateDebug(args.expression, this.evalContext());
+    if (!this.checkFrame(response, args.frameId)) return;
+    const r = evaluateDebug(args.expression ?? '', this.evalContext());
     if ('error' in r) {
       this.sendErrorResponse(response, 3051, r.error);
       return;
@@ -547,11 +756,28 @@ export class SmmuDebugSession extends DebugSession {
   }
 
   protected override completionsRequest(response: DebugProtocol.CompletionsResponse, args: DebugProtocol.CompletionsArguments): void {
-    const prefix = args.text.slice(0, (args.column ?? args.text.length + 1) - 1).split(/[\s(,[]/).pop() ?? '';
-    const names = this.runtime ? this.rt.runner.env().names() : [];
-    const items = [...COMPLETIONS.map((c) => ({ label: c.label, detail: c.detail })), ...names.map((n) => ({ label: n, detail: 'name' })),
-      ...LAYOUT_REGS.map((n) => ({ label: n, detail: 'register' }))].filter((c) => c.label.toLowerCase().startsWith(prefix.toLowerCase()));
-    response.body = { targets: items.map((c) => ({ label: c.label, detail: c.detail, start: (args.column ?? 1) - 1 - prefix.length, length: prefix.length })) };
+    // Columns as the debugger counts them (from 1); the cursor is before column `col`.
+    const col = args.column !== undefined ? this.convertClientColumnToDebugger(args.column) : args.text.length + 1;
+    const before = args.text.slice(0, col - 1);
+    let prefix: string;
+    let items: { label: string; detail: string }[];
+    // After `ste[…].`, `cd[…][…].` or `REGISTER.`: the fields of that structure.
+    const field = /(?:(ste)\s*\[[^\]]*\]|(cd)\s*\[[^\]]*\]\s*\[[^\]]*\]|\b(\w+))\s*\.(\w*)$/i.exec(before);
+    const layout = field && (field[1] ? STE : field[2] ? CD : field[3] ? registerByName(field[3]) : undefined);
+    if (field && layout) {
+      prefix = field[4];
+      items = layout.fields.filter((f) => f.kind !== 'reserved').map((f) => ({ label: f.name, detail: f.meaning ?? '' }));
+    } else {
+      prefix = before.split(/[\s(,[]/).pop() ?? '';
+      const names = this.runtime ? this.rt.runner.env().names() : [];
+      items = [...COMPLETIONS.map((c) => ({ label: c.label, detail: c.detail })), ...names.map((n) => ({ label: n, detail: 'name' })),
+        ...LAYOUT_REGS.map((n) => ({ label: n, detail: 'register' }))];
+    }
+    // The word's offset in `text`, counted from 0 whatever columnsStartAt1 says: VS Code reads `start` that way
+    // (text.substring(start, start + length) prefixes its filter text), and a start one too far hides every item.
+    const start = col - 1 - prefix.length;
+    const matching = items.filter((c) => c.label.toLowerCase().startsWith(prefix.toLowerCase()));
+    response.body = { targets: matching.map((c) => ({ label: c.label, detail: c.detail, start, length: prefix.length })) };
     this.sendResponse(response);
   }
 
@@ -564,8 +790,8 @@ export class SmmuDebugSession extends DebugSession {
   }
 
   protected override readMemoryRequest(response: DebugProtocol.ReadMemoryResponse, args: DebugProtocol.ReadMemoryArguments): void {
-    const ref = this.parseRef(args.memoryReference);
-    if (!ref || !this.runtime) {
+    const ref = this.parseRef(args.memoryReference ?? '');
+    if (!ref) {
       this.sendErrorResponse(response, 3060, `bad memory reference '${args.memoryReference}': expected cpu:ADDR, poc:ADDR or smmu:ADDR`);
       return;
     }
@@ -583,9 +809,13 @@ export class SmmuDebugSession extends DebugSession {
   }
 
   protected override writeMemoryRequest(response: DebugProtocol.WriteMemoryResponse, args: DebugProtocol.WriteMemoryArguments): void {
-    const ref = this.parseRef(args.memoryReference);
-    if (!ref || !this.runtime) {
-      this.sendErrorResponse(response, 3061, `bad memory reference '${args.memoryReference}'`);
+    const ref = this.parseRef(args.memoryReference ?? '');
+    if (!ref) {
+      this.sendErrorResponse(response, 3061, `bad memory reference '${args.memoryReference}': expected cpu:ADDR, poc:ADDR or smmu:ADDR`);
+      return;
+    }
+    if (ref.view === 'smmu') {
+      this.sendErrorResponse(response, 3063, 'the SMMU view is what the SMMU would read: write the CPU view (a CPU store) or PoC instead');
       return;
     }
     const data = base64ToBytes(args.data);
@@ -607,6 +837,11 @@ export class SmmuDebugSession extends DebugSession {
 
   protected override disassembleRequest(response: DebugProtocol.DisassembleResponse, args: DebugProtocol.DisassembleArguments): void {
     const rt = this.rt;
+    // Micro-operations are the instructions; an instruction's address is its sequence number in the run.
+    if (!/^(0x[0-9a-f]+|\d+)$/i.test(args.memoryReference?.trim() ?? '')) {
+      this.sendErrorResponse(response, 3064, `bad memory reference '${args.memoryReference}' for disassembly: expected a micro-operation number (a frame's instructionPointerReference)`);
+      return;
+    }
     const trace = rt.runner.results.trace.filter((t) => t.kind === 'op' || t.kind === 'note');
     const at = Number(args.memoryReference) + (args.offset ?? 0);
     let idx = trace.findIndex((t) => t.op >= at);
@@ -632,9 +867,11 @@ export class SmmuDebugSession extends DebugSession {
 
   // ---- requests for the extension's views ------------------------------------------------------------
 
-  protected override customRequest(command: string, response: DebugProtocol.Response): void {
+  protected override customRequest(command: string, response: DebugProtocol.Response, args: CustomArgs = {}): void {
+    // The views ask on their own (also while a session ends): their errors are theirs to show, not notifications.
+    const fail = (id: number, message: string): void => this.sendErrorResponse(response, id, message, undefined, ErrorDestination.Telemetry);
     if (!this.runtime) {
-      this.sendErrorResponse(response, 3070, 'no scenario is running');
+      fail(3070, 'no scenario is running');
       return;
     }
     switch (command) {
@@ -646,18 +883,83 @@ export class SmmuDebugSession extends DebugSession {
           }),
         };
         break;
+      case 'smmu/scope': {
+        // A scope by name, as a variablesReference the views expand with 'variables' requests.
+        const v = this.scope().find((x) => x.name === args.name);
+        if (!v) {
+          fail(3072, `no scope '${args.name}'`);
+          return;
+        }
+        response.body = { variablesReference: this.handle(v), value: v.value };
+        break;
+      }
+      case 'smmu/walk': {
+        const tx = walkTransaction(args);
+        if (typeof tx === 'string') {
+          fail(3073, tx);
+          return;
+        }
+        response.body = walkPictures(this.rt.runner.state.machine, tx);
+        break;
+      }
+      case 'smmu/cacheLines':
+        response.body = { lines: cacheLines(this.rt.runner.state.machine) };
+        break;
       case 'smmu/position':
         response.body = { statement: this.rt.current?.index, ops: this.rt.runner.ops, done: this.rt.done };
         break;
       default:
-        this.sendErrorResponse(response, 3071, `unknown request '${command}'`);
+        fail(3071, `unknown request '${command}'`);
         return;
     }
     this.sendResponse(response);
   }
 }
 
+/** Arguments of the extension's custom requests. */
+interface CustomArgs {
+  /** smmu/scope: the scope's name. */
+  name?: string;
+  /** smmu/walk: the transaction. Numbers may be given as text ("0x1000"). */
+  sid?: number | string;
+  ssid?: number | string;
+  iova?: number | string;
+  access?: string;
+}
+
+const ACCESSES = ['read', 'write', 'exec'];
+
+function walkTransaction(a: CustomArgs): Transaction | string {
+  const num = (v: number | string | undefined, what: string): bigint | string => {
+    if (v === undefined || v === '') return `smmu/walk needs '${what}'`;
+    try {
+      const n = BigInt(typeof v === 'number' ? Math.trunc(v) : v.replace(/_/g, '').trim());
+      return n < 0n ? `${what} ${v} is negative` : n;
+    } catch {
+      return `${what} '${v}' is not a number (decimal or 0x hex)`;
+    }
+  };
+  const sid = num(a.sid, 'sid');
+  if (typeof sid === 'string') return sid;
+  const ssid = a.ssid === undefined || a.ssid === '' ? undefined : num(a.ssid, 'ssid');
+  if (typeof ssid === 'string') return ssid;
+  const iova = num(a.iova, 'iova');
+  if (typeof iova === 'string') return iova;
+  if (sid >= 1n << 32n) return `sid ${a.sid} is wider than 32 bits`;
+  if (ssid !== undefined && ssid >= 1n << 20n) return `ssid ${a.ssid} is wider than 20 bits`;
+  if (iova >= 1n << 64n) return `iova ${a.iova} is wider than 64 bits`;
+  const access = a.access ?? 'read';
+  if (!ACCESSES.includes(access)) return `access '${access}' must be one of ${ACCESSES.join(', ')}`;
+  return { sid: Number(sid), ssid: ssid === undefined ? undefined : Number(ssid), iova, access: access as Transaction['access'], priv: false };
+}
+
 const LAYOUTS = [STE, CD, L1STD, L1CD, ...REGISTERS];
+
+/** A transaction as the SMMU thread and the Last walk scope name it. */
+function txText(v: TranslateView): string {
+  const tx = v.tx;
+  return `DMA ${tx.access} SID ${hex(tx.sid)}${tx.ssid !== undefined ? ':' + hex(tx.ssid) : ''} IOVA ${hex(tx.iova)}${tx.priv ? ' priv' : ''}`;
+}
 const LAYOUT_REGS = REGISTERS.map((r) => r.name);
 
 function bytesToBase64(b: Uint8Array): string {

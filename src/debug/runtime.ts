@@ -6,10 +6,13 @@
  * exactly, and the cost does not grow with how far into the run the target is.
  */
 import type { Hazard } from '../check/checker';
-import type { MicroOp } from '../driver/ops';
+import { MicroOp, opText } from '../driver/ops';
 import type { MachineActivity, Tagged } from '../model/machine';
 import type { Program, Step } from '../scenario/program';
+import type { TranslateResult } from '../model/smmu/smmu';
+import type { Transaction } from '../model/smmu/types';
 import type { OpEvent } from '../scenario/runner';
+import { khoStop } from './khoView';
 import { Session, SessionOptions, SessionSnapshot } from './session';
 
 /** Event breakpoints offered as exception filters. */
@@ -20,35 +23,50 @@ export interface EventFilter {
   readonly default?: boolean;
 }
 
-export interface LineBreakpoint {
+/**
+ * What every breakpoint has: a condition, a hit condition, and where in the run it was hit.
+ * Hits are positions, not a counter, so replaying a stretch of the run (a step back, a
+ * reverse continue) counts each hit once, and the count at a position is always the same.
+ */
+export interface Hittable {
+  /** Stop only when it evaluates to true (non-zero). */
+  readonly condition?: string;
+  /** Stop on the Nth hit (`N`, `== N`), from the Nth on (`>= N`), or every Nth (`% N`). */
+  readonly hitCondition?: string;
+  /** The positions (see `positionKey`) where the condition held. */
+  readonly hits: Set<number>;
+}
+
+export interface LineBreakpoint extends Hittable {
   readonly id: number;
   readonly file: string;
   readonly line: number;
-  /** Stop only when it evaluates to true (non-zero). */
-  readonly condition?: string;
-  /** Stop on the Nth hit (or `>= N`, `% N`). */
-  readonly hitCondition?: string;
-  hits: number;
 }
 
-export interface FunctionBreakpoint {
+export interface FunctionBreakpoint extends Hittable {
   readonly id: number;
   readonly name: string;
-  readonly condition?: string;
-  readonly hitCondition?: string;
-  hits: number;
 }
 
-export interface DataBreakpoint {
+export interface DataBreakpoint extends Hittable {
   readonly id: number;
   readonly addr: number;
   readonly len: number;
   /** write: the CPU stores to it; read: the SMMU fetches it; readWrite: either. */
   readonly access: 'read' | 'write' | 'readWrite';
-  readonly condition?: string;
-  readonly hitCondition?: string;
-  hits: number;
 }
+
+/** A translation the SMMU made: the transaction and its result (fetches and walk). */
+export interface TranslateView {
+  readonly kind: 'translate';
+  readonly tx: Transaction;
+  readonly result: TranslateResult;
+}
+
+/** What the SMMU did last: a translation, or fetches outside one (PREFETCH_CFG). */
+export type SmmuView =
+  | TranslateView
+  | { readonly kind: 'fetch'; readonly fetches: readonly { readonly what: string; readonly addr: number; readonly sid?: number; readonly ssid?: number }[] };
 
 export type StopReason = 'entry' | 'step' | 'breakpoint' | 'function breakpoint' | 'data breakpoint' | 'exception' | 'pause' | 'goto';
 
@@ -60,13 +78,33 @@ export interface StopInfo {
   /** For event and hazard stops: which filter, and the details. */
   readonly exception?: { readonly filter: string; readonly id: string; readonly description: string; readonly details: string };
   readonly hitBreakpointIds?: readonly number[];
+  /**
+   * The statement the stop is about when the run stands between statements: a hazard found
+   * at the end of a statement, or at the end of the run, belongs to the statement before.
+   */
+  readonly step?: number;
+  /** Found when the run ended (the checker's last judgement), not as a statement ended. */
+  readonly atEnd?: boolean;
 }
 
-/** A position in the run: statements started and micro-operations executed. */
+/**
+ * A position in the run: statements started, micro-operations executed, and whether a
+ * statement is under way (after its last operation, a statement has not ended yet).
+ */
 export interface Position {
   readonly next: number;
   readonly ops: number;
+  readonly inStatement: boolean;
 }
+
+/** Positions in run order: by operations, then statements, a statement's inside before its end. */
+function before(a: Position, b: Position): boolean {
+  if (a.ops !== b.ops) return a.ops < b.ops;
+  if (a.next !== b.next) return a.next < b.next;
+  return a.inStatement && !b.inStatement;
+}
+
+const same = (a: Position, b: Position): boolean => a.ops === b.ops && a.next === b.next && a.inStatement === b.inStatement;
 
 /** Where a run can stop: before a statement, or after a micro-operation inside one. */
 interface Pending {
@@ -74,6 +112,20 @@ interface Pending {
   description: string;
   exception?: StopInfo['exception'];
   ids?: number[];
+  step?: number;
+  atEnd?: boolean;
+}
+
+/** A position as one number that grows through the run (statements started and operations done). */
+function positionKey(p: Position): number {
+  return p.ops * 1_000_000 + p.next;
+}
+
+/** A snapshot at a statement boundary, with what the SMMU thread and the Last walk scope show there. */
+interface Snapshot {
+  readonly session: SessionSnapshot;
+  readonly smmu?: SmmuView;
+  readonly lastWalk?: TranslateView;
 }
 
 const HAZARD_PREFIX = 'hazard:';
@@ -88,17 +140,17 @@ export const EVENT_FILTERS: readonly EventFilter[] = [
   { id: 'invalidation', label: 'Invalidation command', description: 'CFGI_*, TLBI_*, ATC_INV consumed by the SMMU' },
   { id: 'sync', label: 'CMD_SYNC', description: 'a CMD_SYNC completed' },
   { id: 'fault', label: 'SMMU fault event', description: 'a transaction faulted (an event record, recorded or not)' },
-  { id: 'kho', label: 'KHO preserve / finalize / restore', description: 'Kexec HandOver preservation events' },
   { id: 'kexec', label: 'kexec / handover', description: 'the handover to the new kernel' },
+  { id: 'preserve', label: 'KHO preserve', description: 'memory preserved (or unpreserved) for the next kernel' },
+  { id: 'finalize', label: 'KHO finalize', description: 'the preserved memory and the handover description are frozen' },
+  { id: 'restore', label: 'KHO restore', description: 'the new kernel restores preserved memory' },
 ];
 
 export class Runtime {
   session: Session;
-  private snapshots = new Map<number, SessionSnapshot>();
+  private snapshots = new Map<number, Snapshot>();
   /** Extra snapshots near where the user stepped back to, oldest first (see `snapshotHere`). */
   private recent: number[] = [];
-  /** Micro-operations executed before each statement boundary passed so far, by statement index. */
-  private boundaryOps: number[] = [];
   lines: LineBreakpoint[] = [];
   functions: FunctionBreakpoint[] = [];
   data: DataBreakpoint[] = [];
@@ -106,6 +158,8 @@ export class Runtime {
   /** Evaluates a breakpoint condition at the current position (set by the adapter). */
   condition: (expr: string) => boolean = () => true;
   private pending?: Pending;
+  /** Further stops found at the same operation: `continue` reports them one by one before moving on. */
+  private queued: Pending[] = [];
   /** Set while replaying: positions passed are not stops. */
   private replaying = false;
   private pauseRequested = false;
@@ -116,7 +170,23 @@ export class Runtime {
   /** Most micro-operations one call runs before yielding (`yielded` stop), so a pause can get in. */
   sliceOps = Infinity;
   /** Changes made by the user while stopped (setVariable, writeMemory), replayed at their position. */
-  private edits: { next: number; ops: number; apply: (r: Runtime) => void }[] = [];
+  private edits: { at: Position; apply: (r: Runtime) => void }[] = [];
+  /** The micro-operation performed last inside the current statement (the innermost frame). */
+  lastOp?: { readonly op: MicroOp; readonly seq: number };
+  /**
+   * The micro-operation performed last, as one line: what the top stack frame shows when the run
+   * stops inside a statement (frame entries and exits included: `call f (…)`, `return from f`).
+   */
+  lastOpText?: string;
+  /** The driver frames after the last micro-operation, to name the function a `leave` returns from. */
+  private frameStack: string[] = [];
+  /** What the SMMU did last (the SMMU thread). */
+  smmu?: SmmuView;
+  /** The last translation (the Last walk scope): it stays while later commands fetch configuration. */
+  lastWalk?: TranslateView;
+  /** Configuration fetches of the current operation not (yet) part of a translation. */
+  private fetches: { what: string; addr: number; sid?: number; ssid?: number }[] = [];
+  private hazardsSeen = 0;
 
   constructor(readonly program: Program, private readonly opts: SessionOptions = {}) {
     this.session = this.newSession();
@@ -126,6 +196,12 @@ export class Runtime {
     const s = new Session(this.program, this.opts);
     s.runner.observe((t) => this.onActivity(t));
     s.runner.afterOp((op) => this.onOp(op));
+    // The checker also judges at the end of a statement (torn updates, stale caches) and at the
+    // end of the run: those hazards stop the run there, not at some later micro-operation. They
+    // belong to the statement that ended (the run now stands after it), or to the last one.
+    s.runner.afterStatement((step) => this.scanHazards(step.index));
+    s.runner.atEnd(() => this.scanHazards(this.program.steps.length - 1, true));
+    this.frameStack = [];
     return s;
   }
 
@@ -134,7 +210,7 @@ export class Runtime {
   }
 
   get position(): Position {
-    return { next: this.runner.next, ops: this.runner.ops };
+    return { next: this.runner.next, ops: this.runner.ops, inStatement: this.runner.inStatement };
   }
 
   get done(): boolean {
@@ -153,28 +229,40 @@ export class Runtime {
   // ---- what makes the run stop ---------------------------------------------------------
 
   private stop(p: Pending): void {
-    if (this.replaying || this.pending) return;
-    this.pending = p;
+    if (this.replaying) return;
+    if (this.pending) this.queued.push(p);
+    else this.pending = p;
   }
 
-  private hit(bp: { hits: number; condition?: string; hitCondition?: string }): boolean {
+  private hit(bp: Hittable): boolean {
     if (bp.condition && !this.condition(bp.condition)) return false;
-    bp.hits++;
+    const here = positionKey(this.position);
+    bp.hits.add(here);
     const h = bp.hitCondition?.trim();
     if (!h) return true;
     const m = /^(>=|==|%)?\s*(\d+)$/.exec(h);
     if (!m) return true;
+    let count = 0;
+    for (const p of bp.hits) if (p <= here) count++;
     const n = Number(m[2]);
-    if (m[1] === '>=') return bp.hits >= n;
-    if (m[1] === '%') return n > 0 && bp.hits % n === 0;
-    return bp.hits === n;
+    if (m[1] === '>=') return count >= n;
+    if (m[1] === '%') return n > 0 && count % n === 0;
+    return count === n;
   }
 
   private onActivity(t: Tagged): void {
     const a: MachineActivity = t.activity;
+    // What the SMMU thread shows: a translation, or configuration fetched outside one.
+    if (a.kind === 'fetch' && a.what !== 'cmd') this.fetches.push({ what: a.what, addr: a.addr, sid: a.sid, ssid: a.ssid });
+    if (a.kind === 'translate') {
+      this.smmu = this.lastWalk = { kind: 'translate', tx: a.tx, result: a.result };
+      this.fetches = [];
+    }
+    if (this.replaying) return;
     const filter = (id: string, description: string, details: string): void => {
       if (this.filters.has(id)) this.stop({ reason: 'exception', description, exception: { filter: id, id, description, details } });
     };
+    const watch = this.watch.bind(this);
     switch (a.kind) {
       case 'cmo':
         filter('cmo', `CMO: ${a.op} 0x${a.addr.toString(16)}+0x${a.len.toString(16)}`,
@@ -189,21 +277,24 @@ export class Runtime {
       case 'sync':
         filter('sync', 'CMD_SYNC completed', a.msi ? `MSI write of 0x${a.msi.data.toString(16)} to 0x${a.msi.addr.toString(16)}` : 'earlier commands are complete');
         break;
+      case 'kho': {
+        const k = khoStop(a.event);
+        if (k) filter(k.id, k.description, k.details);
+        break;
+      }
       case 'event':
         filter('fault', `SMMU event ${a.name}${a.recorded ? '' : ' (not recorded)'}`, a.why ?? `event record written at 0x${(a.addr ?? 0).toString(16)}`);
         break;
       case 'store':
-        for (const d of this.data) {
-          if (d.access !== 'read' && a.addr < d.addr + d.len && d.addr < a.addr + a.size && this.hit(d)) {
-            this.stop({ reason: 'data breakpoint', description: `CPU store of 0x${a.value.toString(16)} to 0x${a.addr.toString(16)}`, ids: [d.id] });
-          }
-        }
+        watch(a.addr, a.size, 'write', `CPU store of 0x${a.value.toString(16)} to 0x${a.addr.toString(16)}`);
         break;
       case 'fetch':
-        for (const d of this.data) {
-          if (d.access !== 'write' && a.addr < d.addr + d.len && d.addr < a.addr + a.words.length * 8 && this.hit(d)) {
-            this.stop({ reason: 'data breakpoint', description: `SMMU fetch of the ${a.what.toUpperCase()} at 0x${a.addr.toString(16)}`, ids: [d.id] });
-          }
+        watch(a.addr, a.words.length * 8, 'read', `SMMU fetch of the ${a.what.toUpperCase()} at 0x${a.addr.toString(16)}`);
+        break;
+      case 'translate':
+        // Descriptors the walk read from memory (the walk cache's are not fetches).
+        for (const w of a.result.walk) {
+          if (w.source === 'memory') watch(w.descAddr, 8, 'read', `SMMU walk: stage-${w.stage} level-${w.level} descriptor at 0x${w.descAddr.toString(16)}`);
         }
         break;
       default:
@@ -211,57 +302,79 @@ export class Runtime {
     }
   }
 
-  private hazardsSeen = 0;
+  /** Data breakpoints on [addr, addr+len) for a CPU write or an SMMU read. */
+  private watch(addr: number, len: number, access: 'read' | 'write', description: string): void {
+    for (const d of this.data) {
+      if (d.access !== (access === 'read' ? 'write' : 'read') && addr < d.addr + d.len && d.addr < addr + len && this.hit(d)) {
+        this.stop({ reason: 'data breakpoint', description, ids: [d.id] });
+      }
+    }
+  }
 
   private onOp(op: MicroOp): void {
+    this.lastOp = { op, seq: this.runner.ops };
+    const left = this.frameStack[this.frameStack.length - 1];
+    this.lastOpText = op.op === 'leave' ? `return${left ? ` from ${left}` : ''}` : opText(op);
+    this.frameStack = [...this.runner.stack];
+    if (this.fetches.length) {
+      this.smmu = { kind: 'fetch', fetches: this.fetches };
+      this.fetches = [];
+    }
+    if (this.replaying) return;
+    // Bulk CPU writes (memset, memcpy) are not single stores: they are watched here.
+    if (op.op === 'write') this.watch(op.addr, op.data.length, 'write', `CPU write of ${op.data.length} bytes at 0x${op.addr.toString(16)}${op.what ? ` (${op.what})` : ''}`);
     if (op.op === 'enter') {
       for (const f of this.functions) {
         if (f.name === op.fn && this.hit(f)) this.stop({ reason: 'function breakpoint', description: `entered ${op.fn}`, ids: [f.id] });
       }
     }
+    this.scanHazards();
+  }
+
+  /** Hazards found since the last look: a stop for each whose filter is on. */
+  private scanHazards(step?: number, atEnd?: boolean): void {
     const hs = this.hazards;
+    if (this.replaying) {
+      this.hazardsSeen = hs.length;
+      return;
+    }
     for (; this.hazardsSeen < hs.length; this.hazardsSeen++) {
       const h = hs[this.hazardsSeen];
       const id = HAZARD_PREFIX + h.rule;
       if (this.filters.has(id)) {
-        this.stop({ reason: 'exception', description: `hazard ${h.rule}: ${h.title}`, exception: { filter: id, id: h.rule, description: `${h.severity}: ${h.title}`, details: h.message } });
+        this.stop({
+          reason: 'exception', description: `hazard ${h.rule}: ${h.title}`, step, atEnd,
+          exception: { filter: id, id: h.rule, description: `${h.severity}: ${h.title}`, details: h.message },
+        });
       }
     }
   }
 
-  /** A line breakpoint at the statement about to start? */
+  /** A line breakpoint at the statement about to start, or a function breakpoint on the driver call it makes? */
   private lineStop(step: Step): Pending | undefined {
     const ids: number[] = [];
     for (const b of this.lines) if (b.file === step.range.file && b.line === step.range.start.line && this.hit(b)) ids.push(b.id);
-    return ids.length ? { reason: 'breakpoint', description: `breakpoint at line ${step.range.start.line}`, ids } : undefined;
+    if (ids.length) return { reason: 'breakpoint', description: `breakpoint at line ${step.range.start.line}`, ids };
+    for (const f of this.functions) if (f.name === step.action && this.hit(f)) ids.push(f.id);
+    return ids.length ? { reason: 'function breakpoint', description: `about to call ${step.action}`, ids } : undefined;
   }
 
   // ---- moving forwards ------------------------------------------------------------------
 
   /**
-   * At a statement boundary: note where it starts, and snapshot it if it is one of every
-   * boundary near the start, one in 32 after that (so a step back replays at most 31
-   * statements), or — `near` — one the user is stepping back to (kept among the last
-   * RECENT such, so stepping back again nearby restores at once).
+   * Every statement boundary near the start, then one in 32: a step back replays at most 32
+   * statements. And — `near` — a boundary the user is stepping back to or close before it,
+   * kept among the last RECENT such, so stepping back again nearby restores at once.
    */
   private snapshotHere(near = false): void {
     const r = this.runner;
-    if (r.inStatement) return;
-    this.boundaryOps[r.next] ??= r.ops;
-    if (this.snapshots.has(r.next)) return;
-    if (r.next < 256 || r.next % 32 === 0) {
-      this.snapshots.set(r.next, this.session.snapshot());
-    } else if (near) {
-      this.snapshots.set(r.next, this.session.snapshot());
-      this.recent.push(r.next);
-      if (this.recent.length > RECENT) this.snapshots.delete(this.recent.shift()!);
-    }
-  }
-
-  /** The snapshot at or before statement boundary `index`: every 32nd is kept, so the search is short. */
-  private snapshotBefore(index: number): number {
-    for (let k = index; k >= 0; k--) if (this.snapshots.has(k)) return k;
-    return -1;
+    if (r.inStatement || this.snapshots.has(r.next)) return;
+    const regular = r.next < 256 || r.next % 32 === 0;
+    if (!regular && !near) return;
+    this.snapshots.set(r.next, { session: this.session.snapshot(), smmu: this.smmu, lastWalk: this.lastWalk });
+    if (regular) return;
+    this.recent.push(r.next);
+    if (this.recent.length > RECENT) this.snapshots.delete(this.recent.shift()!);
   }
 
   /**
@@ -270,18 +383,16 @@ export class Runtime {
    */
   private forward(until: (e: OpEvent) => boolean, honourBreakpoints = true): StopInfo {
     this.pending = undefined;
+    this.queued = [];
     let first = true;
     let budget = this.sliceOps;
     for (;;) {
       if (budget-- <= 0) return (this.lastStop = { reason: 'pause', description: 'slice', yielded: true });
       const r = this.runner;
-      // Going forwards again past an edit made earlier (before a step back) redoes it.
-      if (!first) this.applyEditsAt(this.position);
       if (!r.inStatement) {
         this.snapshotHere();
         const step = r.current;
-        if (!step) break;
-        if (honourBreakpoints && !this.replaying && !(first && this.stoppedAtStatementStart === r.next)) {
+        if (step && honourBreakpoints && !(first && this.stoppedAtStatementStart === r.next)) {
           const ls = this.lineStop(step);
           if (ls) {
             this.stoppedAtStatementStart = r.next;
@@ -290,26 +401,33 @@ export class Runtime {
         }
       }
       first = false;
-      const e = r.stepOp();
+      const e = this.stepAndRedo();
       if (e.kind === 'end') break;
       if (e.kind === 'error') {
         return this.finishStop({ reason: 'exception', description: `error: ${e.error.message}`, exception: { filter: 'error', id: 'error', description: 'the statement failed', details: e.error.message } });
       }
       if (this.pending && honourBreakpoints) return this.finishStop(this.pending);
       this.pending = undefined;
+      this.queued = [];
       if (until(e)) return this.finishStop({ reason: 'step', description: 'step' });
       if (this.pauseRequested) {
         this.pauseRequested = false;
         return this.finishStop({ reason: 'pause', description: 'paused' });
       }
     }
+    // What the checker found when the run ended (caches still stale, invalidations never synchronised).
+    if (this.pending && honourBreakpoints) return this.finishStop(this.pending);
+    this.pending = undefined;
+    this.queued = [];
     return this.finishStop({ reason: 'step', description: 'end of the scenario' });
   }
 
   private finishStop(p: Pending): StopInfo {
     this.pending = undefined;
-    if (p.reason !== 'breakpoint') this.stoppedAtStatementStart = this.runner.inStatement ? -1 : this.runner.next;
-    this.lastStop = { reason: p.reason, description: p.description, exception: p.exception, hitBreakpointIds: p.ids };
+    // A step that ends before a statement does not stop again at its line breakpoint; an event
+    // or hazard at a statement boundary leaves that breakpoint to stop next.
+    if (p.reason !== 'breakpoint') this.stoppedAtStatementStart = this.runner.inStatement || p.reason === 'exception' ? -1 : this.runner.next;
+    this.lastStop = { reason: p.reason, description: p.description, exception: p.exception, hitBreakpointIds: p.ids, step: p.step, atEnd: p.atEnd };
     return this.lastStop;
   }
 
@@ -323,7 +441,15 @@ export class Runtime {
     return this.continue();
   }
 
+  /** Continue: first any other stop found at the same operation, then onwards. */
   continue(): StopInfo {
+    const q = this.queued.shift();
+    if (q) {
+      const rest = this.queued;
+      const stop = this.finishStop(q);
+      this.queued = rest;
+      return stop;
+    }
     return this.forward(() => false);
   }
 
@@ -338,8 +464,7 @@ export class Runtime {
   }
 
   /** Step out: until the innermost driver frame returns, or the statement ends. */
-  stepOut(): StopInfo {
-    const depth = this.runner.stack.length;
+  stepOut(depth = this.runner.stack.length): StopInfo {
     return this.forward((e) => e.kind === 'statement-end' || (e.kind === 'op' && e.op.op === 'leave' && this.runner.stack.length < depth));
   }
 
@@ -359,135 +484,142 @@ export class Runtime {
    * going back before it undoes it and replaying past it does it again.
    */
   edit(apply: (r: Runtime) => void): void {
-    const here = this.position;
-    this.edits.push({ ...here, apply });
+    const at = this.position;
+    this.edits.push({ at, apply });
     apply(this);
-    // What was recorded beyond this point came from the run without the edit.
-    for (const k of [...this.snapshots.keys()]) if (k > here.next) this.snapshots.delete(k);
-    this.recent = this.recent.filter((k) => k <= here.next);
-    this.boundaryOps.length = Math.min(this.boundaryOps.length, here.next + 1);
+    // Snapshots beyond this point came from the run without the edit: restoring one would lose it.
+    for (const k of [...this.snapshots.keys()]) if (k > at.next) this.snapshots.delete(k);
+    this.recent = this.recent.filter((k) => k <= at.next);
   }
 
   private applyEditsAt(p: Position): void {
-    for (const e of this.edits) if (e.next === p.next && e.ops === p.ops) e.apply(this);
+    for (const e of this.edits) if (same(e.at, p)) e.apply(this);
+  }
+
+  /**
+   * One micro-operation (or statement start/end); when it moves the position, the user's edits
+   * recorded at the new position are made again (going forwards past them after a step back).
+   */
+  private stepAndRedo(): OpEvent {
+    const from = this.position;
+    const e = this.runner.stepOp();
+    const to = this.position;
+    if (!same(from, to)) this.applyEditsAt(to);
+    return e;
   }
 
   // ---- moving backwards -------------------------------------------------------------------
 
-  /** Go to an exact position by restoring the nearest earlier snapshot and replaying. */
+  /**
+   * Go to an exact position by restoring the nearest earlier snapshot and replaying. A
+   * position between statements needs only `next`; one inside a statement, `ops` too.
+   */
   goto(target: Position): void {
-    const base = this.snapshotBefore(target.next);
-    const snap = base >= 0 ? this.snapshots.get(base)! : undefined;
+    let base = -1;
+    for (const k of this.snapshots.keys()) if (k > base && (k < target.next || (k === target.next && !target.inStatement))) base = k;
+    const snap = this.snapshots.get(base);
     if (snap) {
-      this.session.restore(snap);
+      this.session.restore(snap.session);
+      this.smmu = snap.smmu;
+      this.lastWalk = snap.lastWalk;
+      // Snapshots are taken between statements: no driver frame is open.
+      this.frameStack = [];
     } else {
       this.session = this.newSession();
+      this.smmu = this.lastWalk = undefined;
     }
-    this.hazardsSeen = this.hazards.length;
+    this.fetches = [];
+    this.lastOp = undefined;
+    this.lastOpText = undefined;
+    this.pending = undefined;
+    this.queued = [];
     this.replaying = true;
     try {
       const r = this.runner;
+      this.applyEditsAt(this.position);
       for (;;) {
-        this.applyEditsAt(this.position);
-        if (!(r.ops < target.ops || (r.next < target.next && !r.inStatement))) break;
-        const e = r.stepOp();
+        const short = target.inStatement ? r.next < target.next || r.ops < target.ops : r.next < target.next || r.inStatement;
+        if (!short) break;
+        const e = this.stepAndRedo();
         if (e.kind === 'end' || e.kind === 'error') break;
         if (!r.inStatement) this.snapshotHere(target.next - r.next < RECENT);
       }
     } finally {
       this.replaying = false;
-      this.pending = undefined;
     }
     this.hazardsSeen = this.hazards.length;
+  }
+
+  /** The position before statement `index` starts. */
+  private boundary(index: number): Position {
+    const snap = this.snapshots.get(index);
+    if (snap) return { next: index, ops: snap.session.run.ops, inStatement: false };
+    const here = this.position;
+    this.goto({ next: index, ops: 0, inStatement: false });
+    const pos = this.position;
+    this.goto(here);
+    return pos;
   }
 
   /** Step back one micro-operation (`op`) or to the start of the previous statement. */
   stepBack(granularity: 'op' | 'statement'): StopInfo {
     const here = this.position;
     if (here.ops === 0 && here.next === 0) return (this.lastStop = { reason: 'entry', description: 'at the start' });
-    if (granularity === 'op' && this.runner.inStatement) {
-      const start = this.statementStart();
-      this.goto({ next: start.next, ops: Math.max(start.ops, here.ops - 1) });
+    const r = this.runner;
+    // The start of the current statement if inside one, else of the previous one.
+    const start = r.inStatement ? r.next - 1 : Math.max(r.next - 1, 0);
+    if (granularity === 'op' && r.inStatement && this.boundary(start).ops < here.ops - 1) {
+      this.goto({ next: here.next, ops: here.ops - 1, inStatement: true });
     } else {
-      // The start of the current statement if inside one, else of the previous one.
-      const target = this.runner.inStatement ? this.statementStart() : this.boundaryBefore(here.next - 1);
-      this.goto(target);
+      this.goto({ next: start, ops: 0, inStatement: false });
     }
     this.stoppedAtStatementStart = this.runner.inStatement ? -1 : this.runner.next;
     return (this.lastStop = { reason: 'step', description: 'stepped back' });
   }
 
-  /** Where the current statement began. */
-  private statementStart(): Position {
-    return this.boundaryBefore(this.runner.next - 1);
-  }
-
-  /** The position before statement `index` starts (ops counted by replaying from the nearest snapshot). */
-  private boundaryBefore(index: number): Position {
-    if (index <= 0) return { next: 0, ops: 0 };
-    const known = this.boundaryOps[index];
-    if (known !== undefined) return { next: index, ops: known };
-    // Replay from the nearest snapshot to find the op count at that boundary.
-    const here = this.position;
-    const base = Math.max(this.snapshotBefore(index), 0);
-    this.goto({ next: base, ops: this.snapshots.get(base)?.run.ops ?? 0 });
-    this.replaying = true;
-    try {
-      const r = this.runner;
-      while (r.next < index || r.inStatement) {
-        this.applyEditsAt(this.position);
-        const e = r.stepOp();
-        if (e.kind === 'end' || e.kind === 'error') break;
-      }
-    } finally {
-      this.replaying = false;
-    }
-    const pos = this.position;
-    this.goto(here);
-    return pos;
-  }
-
-  /** Run backwards to the last position before this one where a breakpoint or event would stop. */
+  /**
+   * Run backwards to the last position before this one where a breakpoint or event would
+   * stop. The run is searched backwards one stretch between snapshots at a time, so the cost
+   * grows with the distance to that stop, not with how far into the run it is.
+   */
   reverseContinue(): StopInfo {
     const here = this.position;
-    let stopAt: { pos: Position; info: Pending } | undefined;
-    // Replay from the start, remembering the last stop before `here`.
-    this.goto({ next: 0, ops: 0 });
-    for (const b of [...this.lines, ...this.functions, ...this.data]) b.hits = 0;
-    for (;;) {
-      const r = this.runner;
-      if (r.ops >= here.ops && !(r.ops === here.ops && r.next < here.next)) break;
-      if (!r.inStatement && r.current) {
-        const ls = this.lineStop(r.current);
-        if (ls && (r.ops < here.ops || r.next < here.next)) stopAt = { pos: this.position, info: ls };
+    let end = here;
+    const bases = [...this.snapshots.keys()].filter((k) => k < here.next || (k === here.next && !here.inStatement)).sort((a, b) => b - a);
+    for (const k of bases) {
+      const found = this.scan(k, end);
+      if (found) {
+        this.goto(found.pos);
+        const p = found.info;
+        this.stoppedAtStatementStart = this.runner.inStatement || p.reason === 'exception' ? -1 : this.runner.next;
+        return (this.lastStop = { reason: p.reason, description: p.description, exception: p.exception, hitBreakpointIds: p.ids, step: p.step, atEnd: p.atEnd });
       }
-      this.pending = undefined;
-      this.applyEditsAt(this.position);
-      const e = r.stepOp();
-      if (e.kind === 'end' || e.kind === 'error') break;
-      if (this.pending && r.ops < here.ops) stopAt = { pos: this.position, info: this.pending };
+      end = { next: k, ops: this.snapshots.get(k)!.session.run.ops, inStatement: false };
     }
-    this.pending = undefined;
-    if (!stopAt) {
-      this.goto({ next: 0, ops: 0 });
-      this.stoppedAtStatementStart = 0;
-      return (this.lastStop = { reason: 'entry', description: 'reached the start: no earlier breakpoint' });
-    }
-    this.goto(stopAt.pos);
-    this.stoppedAtStatementStart = this.runner.inStatement ? -1 : this.runner.next;
-    return (this.lastStop = { reason: stopAt.info.reason, description: stopAt.info.description, exception: stopAt.info.exception, hitBreakpointIds: stopAt.info.ids });
+    this.goto({ next: 0, ops: 0, inStatement: false });
+    this.stoppedAtStatementStart = 0;
+    return (this.lastStop = { reason: 'entry', description: 'reached the start: no earlier breakpoint' });
   }
 
-  /** Start again from the beginning (same breakpoints). */
-  restart(): void {
-    this.snapshots = new Map();
-    this.recent = [];
-    this.boundaryOps = [];
-    this.edits = [];
-    this.session = this.newSession();
-    this.hazardsSeen = 0;
-    this.stoppedAtStatementStart = -1;
-    for (const b of [...this.lines, ...this.functions, ...this.data]) b.hits = 0;
+  /** From the snapshot at statement `k` up to (not including) `end`: the last place a breakpoint or event stops. */
+  private scan(k: number, end: Position): { pos: Position; info: Pending } | undefined {
+    this.goto({ next: k, ops: 0, inStatement: false });
+    const r = this.runner;
+    let last: { pos: Position; info: Pending } | undefined;
+    while (before(this.position, end)) {
+      if (!r.inStatement && r.current) {
+        const ls = this.lineStop(r.current);
+        if (ls) last = { pos: this.position, info: ls };
+      }
+      this.pending = undefined;
+      this.queued = [];
+      const e = this.stepAndRedo();
+      if (e.kind === 'end' || e.kind === 'error') break;
+      if (this.pending && before(this.position, end)) last = { pos: this.position, info: this.queued[this.queued.length - 1] ?? this.pending };
+    }
+    this.pending = undefined;
+    this.queued = [];
+    return last;
   }
 }
 

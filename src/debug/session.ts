@@ -5,7 +5,7 @@
  */
 import { Checker, CheckOptions, DEFAULT_CHECK_OPTIONS, Hazard } from '../check/checker';
 import { RULES } from '../check/rules';
-import { planUsedBits } from '../driver/entryWriter';
+import { CD_KIND, planUsedBits, STE_KIND } from '../driver/entryWriter';
 import { compileScenario, CompileOptions, SourceHost } from '../scenario/compiler';
 import { Range } from '../scenario/diagnostics';
 import { Program } from '../scenario/program';
@@ -51,7 +51,11 @@ export class Session {
         }
       },
       note: (text) => runner.results.trace.push({ step: runner.current?.index ?? -1, op: runner.ops, kind: 'error', text, stack: runner.stack }),
-    }, { ...DEFAULT_CHECK_OPTIONS, usedBits: planUsedBits, ...opts.checkOptions });
+    }, {
+      ...DEFAULT_CHECK_OPTIONS, usedBits: planUsedBits,
+      updateSafe: (kind, cur, target) => (kind === 'ste' ? STE_KIND : CD_KIND).updateSafe?.(cur, target) ?? [],
+      ...opts.checkOptions,
+    });
     this.checker = checker;
     runner.observe((t) => checker.onActivity(t));
     runner.afterOp((op) => checker.afterOp(op.op));

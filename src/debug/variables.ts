@@ -6,7 +6,7 @@
  * cost of a view does not grow with the size of a table. Every decoded entry carries a
  * memory reference to its bytes (`cpu:0x…` and, in its children, `poc:0x…`).
  */
-import { decode, Decoded, hex } from '../arch/codec';
+import { decode, Decoded, DecodedField, hex } from '../arch/codec';
 import { CD, L1CD } from '../arch/cd';
 import { commandLayoutFor } from '../arch/commands';
 import { eventLayoutFor } from '../arch/events';
@@ -17,7 +17,10 @@ import { L1STD, STE } from '../arch/ste';
 import { observable } from '../check/observable';
 import type { Hazard } from '../check/checker';
 import type { Machine } from '../model/machine';
+import { PAGE_SIZE } from '../model/memory';
 import { read64, streamTable, View } from '../model/locate';
+import { MAX_PHYS_ADDR } from '../model/memory';
+import { khoVars } from './khoView';
 import type { TranslateResult } from '../model/smmu/smmu';
 
 /** A variable as DAP shows it, with a way to get its children. */
@@ -30,6 +33,8 @@ export interface Var {
   /** Children, lazily; `indexed` makes them paged. */
   readonly children?: Children;
   readonly hint?: 'readOnly' | 'data' | 'property' | 'class';
+  /** A decoded field by name or alias, shown or not (for `ste[5].s1ctxptr`). */
+  readonly field?: (name: string) => Var | undefined;
 }
 
 export interface Children {
@@ -50,8 +55,28 @@ export const memRef = (view: View | 'poc', addr: number): string => `${view}:${h
 
 const named = (vars: () => Var[]): Children => ({ get: () => vars() });
 
+/** A little-endian qword at the Point of Coherency. */
+export function pocRead64(m: Machine, addr: number): bigint {
+  return m.mem.pocRead(addr, 8).reduceRight((acc, b) => (acc << 8n) | BigInt(b), 0n);
+}
+
 function words(m: Machine, addr: number, n: number, view: View): bigint[] {
   return Array.from({ length: n }, (_, i) => read64(m, addr + 8 * i, view));
+}
+
+function fieldVar(f: DecodedField, evalBase?: string): Var {
+  return {
+    name: f.spec.name, value: f.relevant ? f.text : `${f.text} (ignored)`, type: f.spec.meaning,
+    evaluateName: evalBase ? `${evalBase}.${f.spec.name}` : undefined, hint: 'property',
+  };
+}
+
+/** Look a field of a decoded structure up by name or alias. */
+function fieldLookup(d: Decoded, evalBase?: string): (name: string) => Var | undefined {
+  return (name) => {
+    const f = d.field(name);
+    return f && fieldVar(f, evalBase);
+  };
 }
 
 /** The fields of a decoded structure, then its raw words. */
@@ -60,10 +85,7 @@ function fieldVars(d: Decoded, evalBase?: string, addr?: number): Var[] {
   for (const f of d.fields) {
     if (f.spec.kind === 'reserved' && f.raw === 0n) continue;
     if (!f.relevant && f.raw === 0n) continue;
-    out.push({
-      name: f.spec.name, value: f.relevant ? f.text : `${f.text} (ignored)`, type: f.spec.meaning,
-      evaluateName: evalBase ? `${evalBase}.${f.spec.name}` : undefined, hint: 'property',
-    });
+    out.push(fieldVar(f, evalBase));
   }
   out.push({
     name: 'words', value: d.words.map((w) => hex(w, d.layout.wordBits / 4)).join(' '), hint: 'data',
@@ -76,18 +98,34 @@ function fieldVars(d: Decoded, evalBase?: string, addr?: number): Var[] {
   return out;
 }
 
+/** An entry's words at the Point of Coherency: the second memory reference of its address. */
+function pocVar(m: Machine, addr: number, cpu: readonly bigint[]): Var {
+  const poc = cpu.map((_, i) => pocRead64(m, addr + 8 * i));
+  const differs = poc.some((w, i) => w !== cpu[i]);
+  return {
+    name: 'words at PoC', value: differs ? poc.map((w) => hex(w, 16)).join(' ') : 'the same as the CPU sees', hint: 'data',
+    memoryReference: memRef('poc', addr),
+    children: named(() => poc.map((w, i) => ({
+      name: `qword ${i}`, value: `${hex(w, 16)}${w !== cpu[i] ? `  (CPU: ${hex(cpu[i], 16)})` : ''}`, memoryReference: memRef('poc', addr + i * 8),
+    }))),
+  };
+}
+
 /** A decoded entry: both views when they differ, its fields, and what else it leads to. */
 function entryVar(m: Machine, name: string, layout: Layout, addr: number, evalName: string | undefined,
   more: (d: Decoded) => Var[] = () => []): Var {
+  // A garbage pointer (memory a new kernel reused, say) leads outside memory: nothing to read there.
+  if (!inMemory(addr, layout.words * 8)) return outside(name, addr);
   const cpu = words(m, addr, layout.words, 'cpu');
   const smmu = words(m, addr, layout.words, 'smmu');
   const d = decode(layout, cpu, m.smmu.ctx);
   const differs = cpu.some((w, i) => w !== smmu[i]);
   return {
     name, value: `${d.summary}${differs ? '  ⟂ the SMMU reads different bytes' : ''}`, type: layout.title, evaluateName: evalName,
-    memoryReference: memRef('cpu', addr),
+    memoryReference: memRef('cpu', addr), field: fieldLookup(d, evalName),
     children: named(() => {
       const vars = fieldVars(d, evalName, addr);
+      vars.splice(vars.findIndex((v) => v.name === 'words') + 1, 0, pocVar(m, addr, cpu));
       if (differs) {
         const ds = decode(layout, smmu, m.smmu.ctx);
         vars.unshift({
@@ -99,6 +137,12 @@ function entryVar(m: Machine, name: string, layout: Layout, addr: number, evalNa
       return vars;
     }),
   };
+}
+
+const inMemory = (addr: number, len: number): boolean => addr >= 0 && addr + len <= MAX_PHYS_ADDR;
+
+function outside(name: string, addr: number): Var {
+  return { name, value: `at ${hex(addr)}: beyond the physical address space (the SMMU's fetch fails)`, hint: 'readOnly' };
 }
 
 // ---- page tables -----------------------------------------------------------------------------
@@ -127,6 +171,10 @@ function tableVar(m: Machine, name: string, base: number, g: TableGeometry): Var
           const addr = base + i * 8;
           const input = g.inputBase + i * 2 ** geo.indexLo;
           const fmt = { stage: g.stage, granule: g.granule, level: g.level as 0 | 1 | 2 | 3 };
+          if (!inMemory(addr, 8)) {
+            out.push(outside(`[${i}] ${hex(input)}`, addr));
+            continue;
+          }
           const w = read64(m, addr, 'cpu');
           out.push(entryVar(m, `[${i}] ${hex(input)}`, pteLayoutFor(w, fmt), addr, undefined, () => {
             if (descriptorType(w, fmt) !== 'table' || g.level >= 3) return [];
@@ -253,6 +301,67 @@ function streamTableVar(m: Machine): Var {
   };
 }
 
+/**
+ * Pages that may hold data in a range: written at PoC, present in a loaded dump or
+ * overwritten with a pattern after kexec (the first 64Ki pages of the range), or in a CPU
+ * cache line. Other memory reads as zero, so scanning only these keeps the cost with the
+ * scenario, not the StreamID space.
+ */
+function pagesIn(m: Machine, base: number, size: number): number[] {
+  const first = Math.floor(base / PAGE_SIZE);
+  const last = Math.floor((base + size - 1) / PAGE_SIZE);
+  const pages = new Set<number>(m.mem.poc.pagesMaybeHolding(first, last).pages);
+  for (const l of m.mem.dirtyLines()) {
+    const p = Math.floor(l.base / PAGE_SIZE);
+    if (p >= first && p <= last) pages.add(p);
+  }
+  return [...pages].sort((a, b) => a - b);
+}
+
+/** Indices of the non-zero 8-byte words (step `stride`) of a range, in the CPU's view. */
+function nonZeroSlots(m: Machine, base: number, count: number, stride: number): number[] {
+  const out: number[] = [];
+  for (const p of pagesIn(m, base, count * stride)) {
+    const from = Math.max(base, p * PAGE_SIZE);
+    const to = Math.min(base + count * stride, (p + 1) * PAGE_SIZE);
+    for (let a = base + Math.ceil((from - base) / stride) * stride; a < to; a += stride) {
+      if (read64(m, a, 'cpu') !== 0n) out.push((a - base) / stride);
+    }
+  }
+  return out;
+}
+
+/** The STEs that do something (V=1 and Config not abort), found by scanning only memory that was written. */
+function liveStreamsVar(m: Machine): Var | undefined {
+  const st = streamTable(m);
+  if (st.base === 0 && st.log2size === 0) return undefined;
+  const sidBits = Math.min(st.log2size, m.smmu.features.sidBits);
+  const live: { sid: number; addr: number }[] = [];
+  const steAt = (sid: number, addr: number): void => {
+    // Qword 0: V is bit 0, Config bits 3:1; the driver fills unused streams with V=1 abort STEs.
+    const q0 = read64(m, addr, 'cpu');
+    if ((q0 & 1n) === 1n && ((q0 >> 1n) & 7n) !== 0n) live.push({ sid, addr });
+  };
+  if (st.fmt !== 1) {
+    for (const i of nonZeroSlots(m, st.base, 2 ** sidBits, 64)) steAt(i, st.base + i * 64);
+  } else {
+    const l1Count = 2 ** Math.max(sidBits - st.split, 0);
+    for (const i of nonZeroSlots(m, st.base, l1Count, 8)) {
+      const d = decode(L1STD, [read64(m, st.base + i * 8, 'cpu')]);
+      const span = d.num('Span');
+      if (span === 0 || span > 11) continue;
+      const n = Math.min(2 ** (span - 1), 2 ** st.split);
+      const l2 = d.num('L2Ptr');
+      for (const j of nonZeroSlots(m, l2, n, 64)) steAt(i * 2 ** st.split + j, l2 + j * 64);
+    }
+  }
+  return {
+    name: 'streams in use', value: `${live.length} STE${live.length === 1 ? '' : 's'} not aborting${live.length ? ': ' + live.slice(0, 8).map((l) => hex(l.sid)).join(', ') + (live.length > 8 ? ', …' : '') : ''}`,
+    hint: 'class',
+    children: { indexed: live.length, get: (s, c) => range(s, c, live.length).map((k) => steVar(m, live[k].sid, live[k].addr)) },
+  };
+}
+
 // ---- the scopes -----------------------------------------------------------------------------------
 
 function registersVars(m: Machine): Var[] {
@@ -261,7 +370,7 @@ function registersVars(m: Machine): Var[] {
     const d = decode(r, [v], m.smmu.ctx);
     return {
       name: r.name, value: `${hex(v, r.wordBits / 4)}  ${d.summary}`, type: r.title, evaluateName: r.name,
-      children: named(() => fieldVars(d, r.name)),
+      children: named(() => fieldVars(d, r.name)), field: fieldLookup(d, r.name),
     };
   });
 }
@@ -412,16 +521,17 @@ export function scopes(s: Scope): Var[] {
   const m = s.machine;
   const out: Var[] = [
     { name: 'Registers', value: '', children: named(() => registersVars(m)) },
-    { name: 'Stream table', value: '', children: named(() => [streamTableVar(m)]) },
+    { name: 'Stream table', value: '', children: named(() => [liveStreamsVar(m), streamTableVar(m)].filter((v): v is Var => !!v)) },
     { name: 'Pending visibility', value: '', children: named(() => pendingVars(m)) },
     { name: 'CPU cache', value: '', children: named(() => cacheVars(m)) },
     { name: 'SMMU caches', value: '', children: named(() => smmuCacheVars(m)) },
     { name: 'Queues', value: '', children: named(() => queueVars(m)) },
     { name: 'Memory', value: '', children: named(() => regionVars(m)) },
     { name: 'Hazards', value: `${s.hazards.length}`, children: named(() => hazardVars(s.hazards)) },
+    { name: 'KHO', value: '', children: named(() => khoVars(m)) },
   ];
   if (s.lastTranslation) out.push({ name: 'Last walk', value: '', children: named(() => walkVars(s.lastTranslation!)) });
   return out;
 }
 
-export { steVar, cdVar, entryVar, startTableVar, fieldVars };
+export { steVar, cdVar, entryVar, startTableVar, fieldVars, fieldLookup };

@@ -74,6 +74,8 @@ export interface KernelState {
   msiPoll: boolean;
   /** Skip PREFETCH_CFG after STE writes (ARM_SMMU_OPT_SKIP_PREFETCH). */
   skipPrefetch: boolean;
+  /** After kexec: the old kernel's domains, whose names still stand for their tables (never changed). */
+  previous?: ReadonlyMap<string, PgtableDomain>;
 }
 
 export function newKernelState(): KernelState {

@@ -35,6 +35,9 @@ export function executeOp(m: Machine, op: MicroOp): OpResult {
     case 'writeback':
       m.writeBack(op.addr, op.len);
       return undefined;
+    case 'kho':
+      m.handover(op.action);
+      return undefined;
     case 'note':
     case 'enter':
     case 'leave':

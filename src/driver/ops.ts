@@ -13,6 +13,7 @@ import type { Attribute, Region } from '../model/regions';
 import type { Transaction } from '../model/smmu/types';
 import type { TranslateResult } from '../model/smmu/smmu';
 import type { Version } from '../model/history';
+import type { KhoAction } from '../model/kho';
 
 export type MicroOp =
   | { readonly op: 'store'; readonly addr: number; readonly size: 1 | 2 | 4 | 8; readonly value: bigint; readonly unit: Version['unit']; readonly what?: string }
@@ -26,6 +27,8 @@ export type MicroOp =
   | { readonly op: 'write'; readonly addr: number; readonly data: Uint8Array; readonly what?: string }
   | { readonly op: 'dma'; readonly tx: Transaction }
   | { readonly op: 'writeback'; readonly addr: number; readonly len: number }
+  /** Kexec HandOver: preserve, finalize, kexec, restore... (model/kho.ts). */
+  | { readonly op: 'kho'; readonly action: KhoAction }
   /** A decision the driver took, shown in the trace ("hitless: critical qword 1"). Not a CPU step. */
   | { readonly op: 'note'; readonly text: string }
   /** Frame markers: the action calls into a driver function / returns from it. Not CPU steps. */
@@ -89,11 +92,28 @@ export function opText(op: MicroOp): string {
       return `DMA ${op.tx.access} SID ${hex(op.tx.sid)}${op.tx.ssid !== undefined ? ` SSID ${hex(op.tx.ssid)}` : ''} IOVA ${hex(op.tx.iova)}`;
     case 'writeback':
       return `(hardware) write back dirty lines ${hex(op.addr)}..${hex(op.addr + op.len)}`;
+    case 'kho':
+      return khoText(op.action);
     case 'note':
       return `; ${op.text}`;
     case 'enter':
       return `call ${op.fn}${op.detail ? ` (${op.detail})` : ''}`;
     case 'leave':
       return 'return';
+  }
+}
+
+function khoText(a: KhoAction): string {
+  const range = (base: number, size: number): string => `[${hex(base)}, ${hex(base + size)})`;
+  switch (a.kind) {
+    case 'preserve': return `kho_preserve_pages ${range(a.base, a.size)}  ; ${a.label} → ${a.subtree}`;
+    case 'unpreserve': return `kho_unpreserve_pages ${range(a.base, a.size)}  ; ${a.label}`;
+    case 'describe': return `kho_add_subtree "${a.subtree.name}"`;
+    case 'finalize': return 'kho_finalize: the preserved memory and the description are frozen';
+    case 'kexec': return 'kexec: the old kernel stops, the new one starts; the SMMU keeps running';
+    case 'scrub': return `(new kernel) reuses ${a.ranges ? a.ranges.map((r) => range(r.addr, r.len)).join(', ') : 'all free memory'}: overwritten with ${hex(a.byte)}`;
+    case 'restore': return `kho_restore_pages ${range(a.base, a.size)}  ; ${a.label}`;
+    case 'use': return `take over ${range(a.base, a.size)}  ; ${a.what}`;
+    case 'finish': return 'live update finish: preserved memory not restored is released';
   }
 }

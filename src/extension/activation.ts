@@ -1,9 +1,32 @@
 /** What both extension hosts (desktop and web) register; nothing here needs Node. */
 import * as vscode from 'vscode';
+import type { SourceHost } from '../scenario/compiler';
+import { registerDebugging } from './debug';
 import { registerDecodeCommand } from './decodeCommand';
+import { registerExamples } from './examples';
+import { registerHover } from './hover';
+import { registerScenarioEditing } from './scenarioEditing';
+import { registerViews } from './views';
+import { registerWalkPanel } from './walkPanel';
+
+/** What only some extension hosts can do, handed in by their entry point. */
+export interface HostAbilities {
+  /** Read dump files lazily (desktop: positional file reads); absent in the browser. */
+  readonly readBinary?: SourceHost['readBinary'];
+}
+
+export function activateWith(context: vscode.ExtensionContext, abilities: HostAbilities): void {
+  registerDecodeCommand(context);
+  registerHover(context);
+  registerScenarioEditing(context);
+  registerDebugging(context, abilities.readBinary);
+  registerViews(context);
+  registerWalkPanel(context);
+  registerExamples(context);
+}
 
 export function activate(context: vscode.ExtensionContext): void {
-  registerDecodeCommand(context);
+  activateWith(context, {});
 }
 
 export function deactivate(): void {

@@ -168,6 +168,16 @@ export class VisibilityHistory {
     }
   }
 
+  /**
+   * Memory in [addr, addr+len) was overwritten by a new owner: what the old stores left
+   * pending there is gone, and the SMMU can read only the new contents.
+   */
+  forget(addr: number, len: number): void {
+    const inside = (a: number): boolean => a >= addr && a < addr + len;
+    for (const a of [...this.granules.keys()]) if (inside(a)) this.granules.delete(a);
+    this.pendingCleans = this.pendingCleans.filter((c) => !inside(c.addr));
+  }
+
   /** Number of cleans waiting for a DSB. */
   get pendingCleanCount(): number {
     return this.pendingCleans.length;

@@ -13,6 +13,8 @@ import { SmmuActivity, Smmu, TranslateResult } from './smmu/smmu';
 import { DEFAULT_FEATURES, FeatureError, featureProblems, SmmuFeatures } from './smmu/features';
 import { Transaction } from './smmu/types';
 import { Version } from './history';
+import { Kho, KhoAction, KhoError, KhoEvent, SCRUB_BYTE } from './kho';
+import { overwrite, performKho } from './handover';
 
 export interface PlatformConfig {
   readonly memory: MemoryConfig;
@@ -20,6 +22,11 @@ export interface PlatformConfig {
   /** Where automatic allocations start and end. */
   readonly allocBase: number;
   readonly allocLimit: number;
+  /**
+   * What kexec does with the CPU's dirty lines: leave them dirty (default; arm64's kexec
+   * cleans only the new image to PoC) or write them all back.
+   */
+  readonly kexecCache?: 'dirty' | 'writeback';
 }
 
 export const DEFAULT_PLATFORM: PlatformConfig = {
@@ -37,7 +44,10 @@ export type MachineActivity =
   | { readonly kind: 'barrier'; readonly barrier: BarrierKind }
   | { readonly kind: 'writeback'; readonly addr: number; readonly len: number; readonly lines: number }
   | { readonly kind: 'alloc'; readonly region: Region }
-  | { readonly kind: 'free'; readonly region: Region };
+  | { readonly kind: 'free'; readonly region: Region }
+  /** A bulk CPU write (memset/memcpy). */
+  | { readonly kind: 'write'; readonly addr: number; readonly len: number }
+  | { readonly kind: 'kho'; readonly event: KhoEvent };
 
 export interface Tagged {
   /** The operation that caused it. */
@@ -60,6 +70,8 @@ export class Machine {
     makeSmmu: (report: (a: SmmuActivity) => void) => Smmu,
     readonly allocator: Allocator,
     listener: Listener,
+    /** Kexec HandOver: what is preserved, and where the live update is. */
+    readonly kho: Kho = new Kho(),
   ) {
     this.listener = listener;
     this.smmu = makeSmmu((a) => this.report(a));
@@ -76,7 +88,7 @@ export class Machine {
   /** An independent copy: later operations on either do not affect the other. */
   snapshot(listener: Listener = this.listener): Machine {
     const mem = this.mem.snapshot();
-    const copy = new Machine(this.platform, mem, (report) => this.smmu.snapshot(mem, report), this.allocator.clone(), listener);
+    const copy = new Machine(this.platform, mem, (report) => this.smmu.snapshot(mem, report), this.allocator.clone(), listener, this.kho.clone());
     copy.origin = this.origin;
     return copy;
   }
@@ -99,14 +111,26 @@ export class Machine {
   alloc(name: string, size: number, attr: Attribute, owner: string, opts: { base?: number; align?: number } = {}): Region {
     if (!Number.isSafeInteger(size) || size <= 0) throw new RegionError(`region '${name}': size ${size} must be a positive integer`);
     let base = opts.base;
+    // Memory KHO keeps for the new kernel to restore is not the allocator's to give.
+    const clashEnd = (b: number, s: number): number | undefined => this.mem.regions.clashEnd(b, s) ?? this.kho.clashEnd(b, s);
     if (base === undefined) {
       const natural = 2 ** Math.ceil(Math.log2(size));
-      base = this.allocator.allocate(size, Math.max(natural, opts.align ?? 1, 64), (b, s) => this.mem.regions.clashEnd(b, s));
+      base = this.allocator.allocate(size, Math.max(natural, opts.align ?? 1, 64), clashEnd);
     } else if (opts.align && base % opts.align !== 0) {
       throw new RegionError(`region '${name}' at 0x${base.toString(16)} is not aligned to 0x${opts.align.toString(16)}`);
+    } else if (this.kho.clashEnd(base, size) !== undefined) {
+      throw new KhoError(`region '${name}' at 0x${base.toString(16)} would take memory the old kernel preserved: restore it (kho restore) instead`);
     }
+    // The driver's own names never clash: a new kernel's 'cmdq' beside the old one it restored.
+    if (owner !== 'scenario') for (let n = 2; this.mem.regions.byName(name); n++) name = `${name.replace(/#\d+$/, '')}#${n}`;
     this.mem.regions = this.mem.regions.add({ name, base, size, attr, owner });
     const region = this.mem.regions.byName(name)!;
+    // After a kexec, allocated memory is memory the old kernel may have used: what it held is gone.
+    // The kernel's allocators for tables and queues (dma_alloc_coherent, iommu-pages) zero it; a
+    // scenario's own allocation is left holding the scrub pattern.
+    if (this.kho.kexecs > 0) {
+      overwrite(this, [{ addr: base, len: size }], owner === 'scenario' ? SCRUB_BYTE : 0, 'alloc', (event) => this.report({ kind: 'kho', event }));
+    }
     this.report({ kind: 'alloc', region });
     return region;
   }
@@ -119,8 +143,17 @@ export class Machine {
     return region;
   }
 
+  /** A live region by name; after kexec, also a region of the old kernel (its memory is still there to name). */
   region(name: string): Region | undefined {
-    return this.mem.regions.byName(name);
+    const r = this.mem.regions.byName(name);
+    if (r) return r;
+    const old = this.kho.oldRegion(name);
+    return old && { name: old.name, base: old.base, size: old.size, attr: old.attr, owner: old.owner, live: false };
+  }
+
+  /** A Kexec HandOver action (see kho.ts and handover.ts). */
+  handover(action: KhoAction): void {
+    performKho(this, action, (event) => this.report({ kind: 'kho', event }));
   }
 
   // ---- CPU operations --------------------------------------------------------------
@@ -139,6 +172,7 @@ export class Machine {
   /** Bulk write (memset/memcpy): byte stores. */
   write(addr: number, data: Uint8Array): void {
     this.mem.cpuWrite(addr, data, this.origin);
+    this.report({ kind: 'write', addr, len: data.length });
   }
 
   cmo(op: CmoOp, addr: number, len: number): CmoResult {

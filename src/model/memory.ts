@@ -3,6 +3,14 @@
  * zero where never written. Pages are shared copy-on-write between snapshots, so a
  * snapshot costs one map copy, and work grows with the pages touched, never with the
  * address space.
+ *
+ * Below the written pages there may be a read-only base layer (a memory dump): a page
+ * never written reads from it, and the first write copies it. Base pages are fetched only
+ * when touched, and shared by every snapshot.
+ *
+ * Ranges a later owner overwrote wholesale (the kernel after kexec reusing free memory)
+ * read as their byte where not written since, above the base layer; they are kept as
+ * ranges, so overwriting all memory costs the pages written before, not its size.
  */
 
 export const PAGE_SHIFT = 12;
@@ -22,20 +30,131 @@ interface Page {
 const ZERO_PAGE = new Uint8Array(PAGE_SIZE);
 let nextGeneration = 1;
 
+/** Read-only pages under the written ones: a page's 4 KiB, or undefined where it reads as zero. */
+export interface PageSource {
+  page(pfn: number): Uint8Array | undefined;
+}
+
+/** A base layer and its pages wrapped for reading (generation 0: no memory owns them, so writes copy). */
+interface BaseLayer {
+  readonly source: PageSource;
+  readonly pages: Map<number, Page | null>;
+}
+
+/** Pages [lo, hi) overwritten with one byte. */
+export interface Background {
+  readonly lo: number;
+  readonly hi: number;
+  readonly byte: number;
+}
+
+/** Pages filled with one byte, for reads of overwritten pages not written since (generation 0: writes copy). */
+const FILLED = new Map<number, Page>();
+function filledPage(byte: number): Page {
+  let p = FILLED.get(byte);
+  if (!p) {
+    const bytes = new Uint8Array(PAGE_SIZE).fill(byte);
+    FILLED.set(byte, (p = { bytes, view: new DataView(bytes.buffer), gen: 0 }));
+  }
+  return p;
+}
+
 export class PhysicalMemory {
   private pages: Map<number, Page>;
   private gen: number;
+  private base?: BaseLayer;
+  /** Newest last. */
+  private backgrounds: readonly Background[];
 
-  constructor(pages?: Map<number, Page>) {
+  constructor(pages?: Map<number, Page>, base?: BaseLayer, backgrounds: readonly Background[] = []) {
     this.pages = pages ?? new Map();
     this.gen = nextGeneration++;
+    this.base = base;
+    this.backgrounds = backgrounds;
   }
 
   /** A copy that shares every page until either side writes it. */
   snapshot(): PhysicalMemory {
     // Both sides move to new generations so neither writes a page the other holds.
     this.gen = nextGeneration++;
-    return new PhysicalMemory(new Map(this.pages));
+    return new PhysicalMemory(new Map(this.pages), this.base, this.backgrounds);
+  }
+
+  /**
+   * Put a read-only layer under this memory (a dump): pages not written since read from
+   * it, overwritten ranges included. Pages written before keep their contents. Snapshots
+   * taken earlier are unaffected.
+   */
+  setBase(source: PageSource | undefined): void {
+    this.base = source && { source, pages: new Map() };
+    this.backgrounds = [];
+  }
+
+  /**
+   * Overwrite pages [lo, hi) with one byte: the pages written so far in the range are
+   * dropped and the range reads as `byte` from now on, whatever the base layer holds.
+   */
+  overwritePages(lo: number, hi: number, byte: number): void {
+    if (hi <= lo) return;
+    for (const pfn of [...this.pages.keys()]) if (pfn >= lo && pfn < hi) this.pages.delete(pfn);
+    this.backgrounds = [...this.backgrounds, { lo, hi, byte: byte & 0xff }];
+  }
+
+  /** The ranges overwritten so far, oldest first. */
+  get overwritten(): readonly Background[] {
+    return this.backgrounds;
+  }
+
+  /** The byte an overwritten page not written since reads as, if it was overwritten. */
+  private background(pfn: number): number | undefined {
+    for (let i = this.backgrounds.length - 1; i >= 0; i--) {
+      const b = this.backgrounds[i];
+      if (pfn >= b.lo && pfn < b.hi) return b.byte;
+    }
+    return undefined;
+  }
+
+  /** What a page not written reads as: an overwrite's page, the base layer's, or none (zero). */
+  private underPage(pfn: number): Page | undefined {
+    if (this.backgrounds.length) {
+      const byte = this.background(pfn);
+      if (byte !== undefined) return byte === 0 ? undefined : filledPage(byte);
+    }
+    return this.basePage(pfn);
+  }
+
+  private basePage(pfn: number): Page | undefined {
+    const b = this.base;
+    if (!b) return undefined;
+    let p = b.pages.get(pfn);
+    if (p === undefined) {
+      const bytes = b.source.page(pfn);
+      p = bytes ? { bytes, view: new DataView(bytes.buffer, bytes.byteOffset, PAGE_SIZE), gen: 0 } : null;
+      b.pages.set(pfn, p);
+    }
+    return p ?? undefined;
+  }
+
+  /**
+   * Pages in [first, last] that may hold non-zero bytes: those written, and with a base layer
+   * (a dump) any page of the range, up to `limit` pages (`truncated` says when cut).
+   */
+  pagesMaybeHolding(first: number, last: number, limit = 1 << 16): { pages: number[]; truncated: boolean } {
+    const out = new Set<number>();
+    for (const p of this.pages.keys()) if (p >= first && p <= last) out.add(p);
+    let truncated = false;
+    for (const b of this.backgrounds) {
+      if (b.byte === 0) continue;
+      const end = Math.min(b.hi - 1, last, first + limit - 1);
+      truncated ||= end < Math.min(b.hi - 1, last);
+      for (let p = Math.max(b.lo, first); p <= end; p++) out.add(p);
+    }
+    if (this.base) {
+      const end = Math.min(last, first + limit - 1);
+      truncated = end < last;
+      for (let p = first; p <= end; p++) out.add(p);
+    }
+    return { pages: [...out].sort((a, b) => a - b), truncated };
   }
 
   /** Number of pages ever written (what the memory costs). */
@@ -49,11 +168,11 @@ export class PhysicalMemory {
   }
 
   private pageForRead(pfn: number): Page | undefined {
-    return this.pages.get(pfn);
+    return this.pages.get(pfn) ?? this.underPage(pfn);
   }
 
   private pageForWrite(pfn: number): Page {
-    const p = this.pages.get(pfn);
+    const p = this.pages.get(pfn) ?? this.underPage(pfn);
     if (p && p.gen === this.gen) return p;
     const bytes = new Uint8Array(PAGE_SIZE);
     if (p) bytes.set(p.bytes);
@@ -143,8 +262,9 @@ export class PhysicalMemory {
       const off = a & PAGE_MASK;
       const n = Math.min(len - done, PAGE_SIZE - off);
       const pfn = Math.floor(a / PAGE_SIZE);
-      // Zero-filling a page never written leaves it absent: it already reads as zero.
-      if (value === 0 && !this.pages.has(pfn)) {
+      // Filling a page never written with what it already reads as leaves it absent.
+      const under = this.pages.has(pfn) ? undefined : this.background(pfn);
+      if (!this.pages.has(pfn) && ((value === 0 && !this.underPage(pfn)) || (under !== undefined && under === (value & 0xff)))) {
         done += n;
         continue;
       }

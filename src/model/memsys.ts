@@ -10,7 +10,7 @@
  */
 import { CpuCache, Line } from './cache';
 import { GRANULE, granuleOf, Path, Version, VisibilityHistory } from './history';
-import { bigintToBytes, bytesToBigint, MAX_PHYS_ADDR, PhysicalMemory } from './memory';
+import { bigintToBytes, bytesToBigint, MAX_PHYS_ADDR, PAGE_SIZE, PhysicalMemory } from './memory';
 import { Attribute, RegionMap } from './regions';
 
 export type CmoOp = 'clean' | 'clean-inv' | 'inv';
@@ -263,6 +263,43 @@ export class MemorySystem {
     this.history.publish();
   }
 
+  /**
+   * Memory in each range is overwritten with `byte` by a new owner (the kernel after kexec
+   * reusing free memory): PoC holds the byte, the CPU's cached copies of it (dirty or not)
+   * and cleans in flight there are gone, and nothing the SMMU could read there is pending.
+   * Whole pages cost what was written there before, whatever the range's size.
+   */
+  overwrite(ranges: readonly { readonly addr: number; readonly len: number }[], byte: number): void {
+    for (const { addr, len } of ranges) {
+      if (len <= 0) continue;
+      checkRange(addr, len);
+      const end = addr + len;
+      const first = Math.ceil(addr / PAGE_SIZE);
+      const last = Math.floor(end / PAGE_SIZE);
+      if (last > first) {
+        this.poc.overwritePages(first, last, byte);
+        this.poc.fill(addr, first * PAGE_SIZE - addr, byte);
+        this.poc.fill(last * PAGE_SIZE, end - last * PAGE_SIZE, byte);
+      } else {
+        this.poc.fill(addr, len, byte);
+      }
+      for (const line of this.cache.linesIn(addr, len)) {
+        if (line.base >= addr && line.base + line.data.length <= end) {
+          this.cache.drop(line.base);
+          continue;
+        }
+        // A line only partly inside keeps its other bytes.
+        const l = this.cache.lineForWrite(line.base, () => undefined);
+        for (let a = Math.max(addr, l.base); a < Math.min(end, l.base + l.data.length); a++) {
+          l.data[a - l.base] = byte;
+          l.dirty[a - l.base] = 0;
+        }
+      }
+      this.dropPending(addr, end);
+      this.history.forget(addr, len);
+    }
+  }
+
   // ---- SMMU side ------------------------------------------------------------------
 
   /** What the SMMU reads in this run: the CPU's view if coherent, else PoC. */
@@ -320,11 +357,16 @@ export class MemorySystem {
         l.dirty[off] = 0;
       }
     }
-    // Cleans in flight must not later overwrite what the SMMU wrote (copies: snapshots share them).
+    // Cleans in flight must not later overwrite what the SMMU wrote.
+    this.dropPending(addr, addr + data.length);
+  }
+
+  /** Cleans in flight no longer write [addr, end) (copies: snapshots share them). */
+  private dropPending(addr: number, end: number): void {
     this.pendingWriteBacks = this.pendingWriteBacks.map((wb) => {
-      if (wb.base >= addr + data.length || addr >= wb.base + wb.mask.length) return wb;
+      if (wb.base >= end || addr >= wb.base + wb.mask.length) return wb;
       const mask = wb.mask.slice();
-      for (let a = Math.max(addr, wb.base); a < Math.min(addr + data.length, wb.base + mask.length); a++) mask[a - wb.base] = 0;
+      for (let a = Math.max(addr, wb.base); a < Math.min(end, wb.base + mask.length); a++) mask[a - wb.base] = 0;
       return { ...wb, mask };
     });
   }

@@ -122,8 +122,18 @@ export class Allocator {
     return this.next;
   }
 
+  /** Place later allocations at or above `addr` (memory below is spoken for, e.g. by a dump). */
+  skipTo(addr: number): void {
+    this.next = Math.max(this.next, addr);
+  }
+
   clone(): Allocator {
     return new Allocator(this.next, this.limit);
+  }
+
+  /** Start placing from `next` again (a new kernel after kexec: its allocations start over). */
+  reset(next: number): void {
+    this.next = next;
   }
 
   /**

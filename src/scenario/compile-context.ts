@@ -8,6 +8,7 @@ import { Arg, Expr, Statement, StreamRef } from './ast';
 import { Diagnostic, Range, ScenarioError } from './diagnostics';
 import { Env, evaluate, evaluateNumber, namesIn } from './expr';
 import { PlatformConfig } from '../model/machine';
+import type { SourceHost } from './compiler';
 
 export type NameKind = 'constant' | 'region' | 'domain' | 'traffic';
 
@@ -28,6 +29,9 @@ export class CompileContext {
   memoryModel: 'weak' | 'ordered' = 'weak';
   /** Hazard rule ids, when the host has a checker (for `expect hazard` names). */
   hazardRules?: readonly string[];
+  /** The file being compiled, and how to reach files relative to it (`load`). */
+  file = '';
+  host?: SourceHost;
 
   constructor(platform: PlatformConfig) {
     this.platform = platform;

@@ -3,6 +3,7 @@
  * compile each statement to a step. Every problem is a located diagnostic; a program
  * with error diagnostics must not be run.
  */
+import type { ByteSource } from '../dump/source';
 import { DEFAULT_PLATFORM, PlatformConfig } from '../model/machine';
 import { CompileContext } from './compile-context';
 import { Diagnostic } from './diagnostics';
@@ -19,6 +20,8 @@ export interface SourceHost {
   resolve(from: string, relative: string): string;
   /** Whether a path may be included (e.g. inside the workspace); a reason when not. */
   allowed?(path: string): string | undefined;
+  /** A binary file (a memory dump for `load`) for positional reads, or undefined when it cannot be opened. */
+  readBinary?(path: string): ByteSource | undefined;
 }
 
 export const NO_INCLUDES: SourceHost = {
@@ -41,6 +44,7 @@ export interface CompileOptions {
 export function compileScenario(file: string, text: string, host: SourceHost = NO_INCLUDES, opts: CompileOptions = {}): Program {
   const cx = new CompileContext(opts.platform ?? DEFAULT_PLATFORM);
   cx.hazardRules = opts.hazardRules;
+  cx.host = host;
   const steps: Step[] = [];
   const sources = new Map<string, string>();
   const diagnostics: Diagnostic[] = cx.diagnostics;
@@ -48,6 +52,7 @@ export function compileScenario(file: string, text: string, host: SourceHost = N
   const compileFile = (path: string, source: string, stack: string[]): void => {
     sources.set(path, source);
     const parsed = parse(source, path, TABLE);
+    cx.file = path;
     diagnostics.push(...parsed.diagnostics);
     for (const st of parsed.statements) {
       if (st.keyword === 'include') {
@@ -73,6 +78,7 @@ export function compileScenario(file: string, text: string, host: SourceHost = N
           continue;
         }
         compileFile(target, included, [...stack, target]);
+        cx.file = path;
         continue;
       }
       const def = DEFS.get(st.keyword)!;

@@ -5,6 +5,7 @@
  */
 import type { DriverContext } from '../driver/context';
 import type { Action } from '../driver/ops';
+import type { DriverContext as SetupState } from '../driver/context';
 import type { PlatformConfig } from '../model/machine';
 import type { Transaction } from '../model/smmu/types';
 import type { Diagnostic, Range } from './diagnostics';
@@ -29,6 +30,8 @@ export interface Program {
   readonly diagnostics: readonly Diagnostic[];
   /** Every file read (the scenario and its includes), by path. */
   readonly sources: ReadonlyMap<string, string>;
+  /** Applied to the machine and kernel state before the first statement (e.g. a dump the debugger opens). */
+  readonly setup?: (state: SetupState) => void;
 }
 
 export interface UpdateRecord {

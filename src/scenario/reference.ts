@@ -6,7 +6,6 @@
  * Pure functions: no file system here (the engine also runs in the browser).
  */
 import { EVENTS } from '../arch/events';
-import { RULES } from '../check/rules';
 import { FUNCTIONS } from './compile-context';
 import { parse, StatementTable } from './parser';
 import { lex } from './lexer';
@@ -96,11 +95,22 @@ function bareWords(s: StatementSyntax): string[] {
   return uniq([...Object.keys(s.flags ?? {}), ...optionEntries(s).filter(([, o]) => o.kind === 'bool').map(([k]) => k)]);
 }
 
+/**
+ * A hazard rule as the reference shows it. The rules belong to the checker (src/check), which
+ * the scenario layer may not import: whoever generates the files hands them in.
+ */
+export interface RuleRef {
+  readonly id: string;
+  readonly severity: string;
+  readonly title: string;
+  readonly description: string;
+}
+
 export function ruleName(id: string): string {
   return id.replace(/-/g, '_');
 }
 
-export function keywordLists(table: readonly StatementSyntax[] = STATEMENTS): KeywordLists {
+export function keywordLists(rules: readonly RuleRef[], table: readonly StatementSyntax[] = STATEMENTS): KeywordLists {
   const families: Record<string, string[]> = {};
   for (const s of table) {
     const [first, second] = s.keyword.split(' ');
@@ -118,7 +128,7 @@ export function keywordLists(table: readonly StatementSyntax[] = STATEMENTS): Ke
     members: Object.keys(MEMBERS),
     outcomes: [...DMA_OUTCOMES],
     events: EVENTS.map((e) => e.name),
-    rules: RULES.map((r) => ruleName(r.id)),
+    rules: rules.map((r) => ruleName(r.id)),
   };
 }
 
@@ -260,9 +270,9 @@ function statementRule(s: StatementSyntax): Rule {
   return { name: `meta.statement.${slug(s.keyword)}.smmu`, begin: head.toString(), beginCaptures: head.captures, end: '(?=\\n)', patterns };
 }
 
-export function grammar(table: readonly StatementSyntax[] = STATEMENTS): Rule {
+export function grammar(rules: readonly RuleRef[], table: readonly StatementSyntax[] = STATEMENTS): Rule {
   for (const k of Object.keys(EXTRA)) if (!table.some((s) => s.keyword === k)) throw new Error(`reference.ts: EXTRA names '${k}', which is not a statement`);
-  const kw = keywordLists(table);
+  const kw = keywordLists(rules, table);
   // Two-word statements first, so `smmu init` is not taken for `smmu`.
   const ordered = [...table].sort((a, b) => b.keyword.split(' ').length - a.keyword.split(' ').length);
   const repository: Record<string, Rule> = {};
@@ -375,7 +385,7 @@ interface Slot {
 const TABLE = new StatementTable(STATEMENTS);
 
 /** One line with a tab stop on every parameter, option value, field value and flag of an example. */
-export function snippetBody(s: StatementSyntax, example: string, table: StatementTable = TABLE): string {
+export function snippetBody(rules: readonly RuleRef[], s: StatementSyntax, example: string, table: StatementTable = TABLE): string {
   const parsed = parse(example, 'snippet', table);
   if (parsed.diagnostics.length || parsed.statements.length !== 1) {
     throw new Error(`the example '${example}' of '${s.keyword}' does not parse: ${parsed.diagnostics.map((d) => d.message).join('; ')}`);
@@ -393,7 +403,7 @@ export function snippetBody(s: StatementSyntax, example: string, table: Statemen
       end--;
     }
     const text = example.slice(start, end);
-    const words = p.kind === 'word' ? p.words : p.kind === 'name' && p.name === 'rule' ? RULES.map((r) => ruleName(r.id)) : undefined;
+    const words = p.kind === 'word' ? p.words : p.kind === 'name' && p.name === 'rule' ? rules.map((r) => ruleName(r.id)) : undefined;
     const choices = words ? uniq([text, ...words]) : undefined;
     slots.push({ start, end, choices });
   }
@@ -433,7 +443,8 @@ export function snippetBody(s: StatementSyntax, example: string, table: Statemen
 }
 
 /** Snippets of several statements: what most scenarios start with or show. */
-export const MULTI_SNIPPETS: Readonly<Record<string, { prefix: string; description: string; body: readonly string[] }>> = {
+export function multiSnippets(rules: readonly RuleRef[]): Readonly<Record<string, { prefix: string; description: string; body: readonly string[] }>> {
+  return {
   'scenario header': {
     prefix: 'scenario_header',
     description: 'A scenario\'s header: the question it answers, the platform, the SMMU\'s features and its bring-up',
@@ -468,12 +479,49 @@ export const MULTI_SNIPPETS: Readonly<Record<string, { prefix: string; descripti
     body: [
       'traffic ${1:dev} ${2:5} ${3|read,write,exec|} ${4:IOVA}',
       'ste ${2:5} <- ${5:bypass} raw',
-      `expect hazard \${6|${RULES.map((r) => ruleName(r.id)).join(',')}|}`,
+      `expect hazard \${6|${rules.map((r) => ruleName(r.id)).join(',')}|}`,
       'stop ${1:dev}',
       '$0',
     ],
   },
-};
+  };
+}
+
+/**
+ * A whole scenario to start from: platform, SMMU, bring-up, a domain with a mapping, an attached
+ * stream, expectations and traffic. As it expands, it runs with every expectation holding and no
+ * hazard (a linear stream table: SIDSIZE 8, so no L2 table is published).
+ */
+export const SKELETON_SNIPPET = {
+  prefix: 'scenario',
+  description: 'A whole scenario: platform, SMMU, bring-up, a stage-1 domain and mapping, an attached stream, expectations and traffic',
+  body: [
+    '# ${1:What this scenario shows}',
+    '',
+    '# ---- The platform -------------------------------------------------------------',
+    'platform coherent=${2|no,yes|}',
+    'smmu stages=1,2 sidsize=${3:8}',
+    'smmu init',
+    '',
+    '# ---- The domain ---------------------------------------------------------------',
+    'domain ${4:d1} stage=1',
+    'const IOVA = ${5:0x1000_0000}',
+    'const PA = ${6:0x8_0000_0000}',
+    'map ${4:d1} IOVA -> PA size=${7:16K}',
+    '',
+    '# ---- Attaching the device -----------------------------------------------------',
+    'attach ${8:5} s1 ${4:d1}',
+    'expect update hitless syncs=2',
+    'expect ste ${8:5} Config == S1_TRANS view=smmu',
+    '',
+    '# ---- Traffic ------------------------------------------------------------------',
+    'traffic ${9:dev} ${8:5} read IOVA, IOVA + 4K',
+    'expect dma ${8:5} read IOVA + 0x10 -> PA + 0x10',
+    '$0',
+    'stop ${9:dev}',
+    'expect no_hazard',
+  ],
+} as const;
 
 /** A snippet body with each tab stop replaced by its default text (the first choice). */
 export function expandSnippet(body: string): string {
@@ -484,13 +532,14 @@ export function expandSnippet(body: string): string {
     .replace(/\\([\\$}])/g, '$1');
 }
 
-export function snippets(table: readonly StatementSyntax[] = STATEMENTS): Record<string, { prefix: string; description: string; body: string | string[] }> {
+export function snippets(rules: readonly RuleRef[], table: readonly StatementSyntax[] = STATEMENTS): Record<string, { prefix: string; description: string; body: string | string[] }> {
   const t = table === STATEMENTS ? TABLE : new StatementTable(table);
   const out: Record<string, { prefix: string; description: string; body: string | string[] }> = {};
   for (const s of table) {
-    out[s.keyword] = { prefix: s.keyword.replace(/ /g, '_'), description: s.summary, body: snippetBody(s, s.examples[0], t) };
+    out[s.keyword] = { prefix: s.keyword.replace(/ /g, '_'), description: s.summary, body: snippetBody(rules, s, s.examples[0], t) };
   }
-  for (const [k, v] of Object.entries(MULTI_SNIPPETS)) out[k] = { prefix: v.prefix, description: v.description, body: [...v.body] };
+  for (const [k, v] of Object.entries(multiSnippets(rules))) out[k] = { prefix: v.prefix, description: v.description, body: [...v.body] };
+  out['scenario skeleton'] = { prefix: SKELETON_SNIPPET.prefix, description: SKELETON_SNIPPET.description, body: [...SKELETON_SNIPPET.body] };
   return out;
 }
 
@@ -551,7 +600,7 @@ function statementMarkdown(s: StatementSyntax): string {
 }
 
 /** The generated "Statement reference" section: every statement, grouped by section. */
-export function referenceMarkdown(table: readonly StatementSyntax[] = STATEMENTS): string {
+export function referenceMarkdown(rules: readonly RuleRef[], table: readonly StatementSyntax[] = STATEMENTS): string {
   const out: string[] = [
     '<!-- Generated from the statement table (src/scenario/statements) by `npm run gen-language`: edit the table, not this section. -->',
     '',
@@ -572,7 +621,7 @@ export function referenceMarkdown(table: readonly StatementSyntax[] = STATEMENTS
   out.push('', 'Members:', '');
   for (const [m, doc] of Object.entries(MEMBERS)) out.push(`- \`.${m}\`: ${doc}`);
   out.push('', 'Hazard rules, for `expect hazard RULE` and `expect no_hazard [RULE]`:', '');
-  for (const r of RULES) out.push(`- \`${ruleName(r.id)}\` (${r.severity}): ${r.title}. ${r.description}`);
+  for (const r of rules) out.push(`- \`${ruleName(r.id)}\` (${r.severity}): ${r.title}. ${r.description}`);
   out.push('', `Outcomes for \`expect dma ... -> RESULT\` besides a physical address: ${DMA_OUTCOMES.map((o) => `\`${o}\``).join(', ')}, or an event name: ` +
     `${EVENTS.map((e) => `\`${e.name}\``).join(', ')}.`);
   return out.join('\n') + '\n';
@@ -607,10 +656,10 @@ export interface LanguageFiles {
 export const OUTPUTS = { grammar: 'syntaxes/smmu.tmLanguage.json', snippets: 'snippets/smmu.code-snippets', docs: 'docs/scenario-language.md' } as const;
 
 /** Everything the generator writes, as text: deterministic, so running it twice changes nothing. */
-export function generateLanguageFiles(table: readonly StatementSyntax[] = STATEMENTS): LanguageFiles {
+export function generateLanguageFiles(rules: readonly RuleRef[], table: readonly StatementSyntax[] = STATEMENTS): LanguageFiles {
   return {
-    grammar: JSON.stringify(grammar(table), null, 2) + '\n',
-    snippets: JSON.stringify(snippets(table), null, 2) + '\n',
-    reference: referenceMarkdown(table),
+    grammar: JSON.stringify(grammar(rules, table), null, 2) + '\n',
+    snippets: JSON.stringify(snippets(rules, table), null, 2) + '\n',
+    reference: referenceMarkdown(rules, table),
   };
 }

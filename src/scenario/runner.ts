@@ -108,6 +108,7 @@ export class Runner {
       kernel: newKernelState(),
       scenario: newScenarioState(),
     };
+    program.setup?.(this.state);
   }
 
   observe(f: (t: Tagged, r: Runner) => void): void {
@@ -192,7 +193,7 @@ export class Runner {
       ste_addr: ([sid], range) => located(steAddress(m, Number(sid)), range),
       cd_addr: ([sid, ssid], range) => located(cdAddress(m, Number(sid), Number(ssid ?? 0n)), range),
       pte_addr: ([pgd, iova, level], range) => {
-        const d = [...s.kernel.domains.values()].find((x) => BigInt(x.pgd) === pgd);
+        const d = [...s.kernel.domains.values(), ...(s.kernel.previous?.values() ?? [])].find((x) => BigInt(x.pgd) === pgd);
         if (!d) throw new ScenarioError(range, `${hex(pgd ?? 0n)} is not the top-level table of a domain: pass a domain name`);
         return located(pteAddress(m, d.pgd, d.granule, d.ias, d.stage, Number(iova ?? 0n), Number(level ?? 3n), 'cpu', d.startLevel), range);
       },
@@ -204,7 +205,7 @@ export class Runner {
     return {
       constant: (n) => s.scenario.constants.get(n),
       region: (n) => m.region(n),
-      domain: (n) => s.kernel.domains.get(n),
+      domain: (n) => s.kernel.domains.get(n) ?? s.kernel.previous?.get(n),
       fn: (n) => {
         const f = fns[n];
         if (!f) return undefined;

@@ -23,15 +23,15 @@ const load = (rt: Runtime, addr: number): bigint => rt.runner.state.machine.load
 describe('debug/runtime: time travel', () => {
   it('steps back one statement at a time far from the start (between the one-in-32 snapshots)', () => {
     const rt = stores(400);
-    rt.lines = [{ id: 1, file: 't.smmu', line: 371, hits: 0 }];
+    rt.lines = [{ id: 1, file: 't.smmu', line: 371, hits: new Set() }];
     // Line 371 is statement 370 (lines count from 1): stopped before it, 370 statements done.
     assert.equal(rt.start(false).reason, 'breakpoint');
-    assert.deepEqual(rt.position, { next: 370, ops: 370 });
+    assert.deepEqual(rt.position, { next: 370, ops: 370, inStatement: false });
     // Statement 369 stored 369 at BUF + 8 * (368 % 64) = BUF + 0x180; statement 305 stored 305 there before.
     assert.equal(load(rt, BUF + 0x180), 369n);
     for (const n of [369, 368, 367]) {
       rt.stepBack('statement');
-      assert.deepEqual(rt.position, { next: n, ops: n });
+      assert.deepEqual(rt.position, { next: n, ops: n, inStatement: false });
     }
     // Now before statement 367, with 1..366 done. BUF + 0x180 (index 48) was last stored by
     // 305 (369 is undone); BUF + 0x170 (index 46) by 303 (367 is not done); BUF + 0x168
@@ -47,17 +47,17 @@ describe('debug/runtime: time travel', () => {
     for (let i = 0; i < 4; i++) rt.next();
     rt.stepBack('statement');
     rt.stepBack('statement');
-    assert.deepEqual(rt.position, { next: 2, ops: 2 });
+    assert.deepEqual(rt.position, { next: 2, ops: 2, inStatement: false });
     rt.edit((r) => r.runner.state.machine.store(BUF + 0x100, 8, 0xabcn));
     rt.next();
     rt.next();
     rt.stepBack('statement');
-    assert.deepEqual(rt.position, { next: 3, ops: 3 });
+    assert.deepEqual(rt.position, { next: 3, ops: 3, inStatement: false });
     assert.equal(load(rt, BUF + 0x100), 0xabcn);
     // Before the edit's position it is undone.
     rt.stepBack('statement');
     rt.stepBack('statement');
-    assert.deepEqual(rt.position, { next: 1, ops: 1 });
+    assert.deepEqual(rt.position, { next: 1, ops: 1, inStatement: false });
     assert.equal(load(rt, BUF + 0x100), 0n);
   });
 });

@@ -3,7 +3,7 @@
  * stream table, the configuration structures and page tables, the queues; the register
  * programming of `arm_smmu_device_reset`; commands written into the command queue and a
  * doorbell. Every command and register value here is encoded by hand from the field
- * positions in the SMMUv3 spec (and /work/shared/reference/smmuv3-facts.md), not with the
+ * positions in the SMMUv3 spec (and the SMMUv3 reference facts), not with the
  * encoders under test.
  */
 import { Machine, DEFAULT_PLATFORM, Tagged } from '../../src/model/machine';

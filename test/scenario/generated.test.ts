@@ -12,11 +12,12 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { RULES } from '../../src/check/rules';
-import { compileScenario } from '../../src/scenario/compiler';
+import { compileForSession, Session } from '../../src/debug/session';
+import { compileScenario, NO_INCLUDES } from '../../src/scenario/compiler';
 import { lex } from '../../src/scenario/lexer';
 import { parse, StatementTable } from '../../src/scenario/parser';
 import {
-  DEFINES, expandSnippet, generatedSection, generateLanguageFiles, keywordLists, MULTI_SNIPPETS, OPERATORS, OUTPUTS, SCOPE, snippets,
+  DEFINES, expandSnippet, generatedSection, generateLanguageFiles, keywordLists, multiSnippets, OPERATORS, OUTPUTS, SCOPE, SKELETON_SNIPPET, snippets,
 } from '../../src/scenario/reference';
 import { STATEMENTS } from '../../src/scenario/statements';
 
@@ -27,10 +28,10 @@ const TABLE = new StatementTable(STATEMENTS);
 const STALE = 'run npm run gen-language';
 
 describe('generated language files', () => {
-  const files = generateLanguageFiles();
+  const files = generateLanguageFiles(RULES);
 
   it('the generator is deterministic', () => {
-    assert.deepEqual(generateLanguageFiles(), files);
+    assert.deepEqual(generateLanguageFiles(RULES), files);
   });
 
   it(`${OUTPUTS.grammar} is up to date`, () => {
@@ -86,7 +87,7 @@ describe('language tables behind the generated files', () => {
   });
 
   it('every statement snippet expands to a line that parses as its statement', () => {
-    const all = snippets();
+    const all = snippets(RULES);
     for (const s of STATEMENTS) {
       const body = all[s.keyword]?.body;
       assert.equal(typeof body, 'string', s.keyword);
@@ -98,15 +99,28 @@ describe('language tables behind the generated files', () => {
   });
 
   it('the multi-statement snippets compile together without errors', () => {
-    const text = Object.values(MULTI_SNIPPETS).map((m) => expandSnippet(m.body.join('\n'))).join('\n');
+    const text = Object.values(multiSnippets(RULES)).map((m) => expandSnippet(m.body.join('\n'))).join('\n');
     const program = compileScenario('snippets.smmu', text, undefined, { hazardRules: RULES.map((r) => r.id) });
     assert.deepEqual(program.diagnostics.map((d) => `${d.range.start.line}: ${d.message}`), [], text);
   });
 
+  for (const coherent of ['no', 'yes']) {
+    it(`the scenario skeleton snippet runs as it expands (coherent=${coherent}): every expectation holds, no hazard`, () => {
+      const text = expandSnippet(SKELETON_SNIPPET.body.join('\n')).replace('coherent=no', `coherent=${coherent}`);
+      const session = new Session(compileForSession('skeleton.smmu', text, NO_INCLUDES));
+      assert.deepEqual(session.program.diagnostics.map((d) => `${d.range.start.line}: ${d.message}`), [], text);
+      const results = session.runner.runToEnd();
+      assert.deepEqual(results.errors.map((d) => d.message), []);
+      // expect update, expect ste, expect dma, expect no_hazard.
+      assert.deepEqual(results.expectations.map((e) => e.ok), [true, true, true, true], results.expectations.map((e) => e.message).join('\n'));
+      assert.deepEqual(session.hazards.map((h) => h.rule), []);
+    });
+  }
+
   it('the keyword lists cover every statement', () => {
-    const kw = keywordLists();
+    const kw = keywordLists(RULES);
     assert.deepEqual([...kw.statements].sort(), STATEMENTS.map((s) => s.keyword).sort());
-    assert.deepEqual(Object.keys(kw.families).sort(), ['cfgi', 'expect', 'smmu', 'tlbi']);
+    assert.deepEqual(Object.keys(kw.families).sort(), ['cfgi', 'expect', 'kho', 'smmu', 'tlbi']);
     for (const b of kw.barriers) assert.ok(kw.statements.includes(b), `barrier ${b} is a statement`);
   });
 });
@@ -181,7 +195,7 @@ function invalidTokens(text: string): string[] {
 
 describe('the TextMate grammar (tokenized with vscode-textmate)', function () {
   before(async function () {
-    engine ??= await loadGrammar(generateLanguageFiles().grammar);
+    engine ??= await loadGrammar(generateLanguageFiles(RULES).grammar);
     // vscode-textmate and vscode-oniguruma come with the devDependency vscode-tmgrammar-test.
     if (!engine) this.skip();
   });

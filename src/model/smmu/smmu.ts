@@ -316,6 +316,21 @@ export class Smmu {
     return undefined;
   }
 
+  /**
+   * Take register values as a real SMMU held them (a memory dump): set as they are, with no
+   * write side effects (no commands consumed, nothing reported); the acknowledge registers
+   * follow CR0 and IRQ_CTRL, and a GBPA update is complete. Caches stay empty.
+   */
+  adoptRegisters(values: ReadonlyMap<string, bigint>): void {
+    for (const [name, v] of values) {
+      const r = this.register(name);
+      this.regs.set(r.name, BigInt.asUintN(r.wordBits, v));
+    }
+    this.regs.set('CR0ACK', this.regs.get('CR0') ?? 0n);
+    this.regs.set('IRQ_CTRLACK', this.regs.get('IRQ_CTRL') ?? 0n);
+    this.setField('GBPA', 'UPDATE', 0);
+  }
+
   /** Registers the architecture makes read-only (writes ignored) in the current state. */
   private writeIgnoredBecause(r: RegisterLayout, v: bigint): string | undefined {
     const smmuen = this.field('CR0ACK', 'SMMUEN') === 1;
@@ -342,7 +357,11 @@ export class Smmu {
 
   // ---- configuration --------------------------------------------------------------
 
-  private readWords(addr: number, count: number): bigint[] {
+  private readWords(addr: number, count: number, fetch?: 'F_STE_FETCH' | 'F_CD_FETCH'): bigint[] {
+    // A pointer beyond the output address size (garbage in a table, say) makes the fetch fail.
+    if (fetch && addr + count * 8 > 2 ** this.features.oasBits) {
+      throw new Fault(fetch, `the ${fetch === 'F_STE_FETCH' ? 'STE' : 'CD'} fetch at ${hex(addr)} is beyond the ${this.features.oasBits}-bit output address size`, { FetchAddr: addr });
+    }
     const bytes = this.mem.smmuRead(addr, count * 8);
     const words: bigint[] = [];
     for (let i = 0; i < count; i++) words.push(this.overlay?.get(addr + 8 * i) ?? bytesToBigint(bytes, i * 8, 8));
@@ -395,7 +414,7 @@ export class Smmu {
     if (entry) {
       steps.push({ what: 'l1std', addr: entry.addr, words: [entry.word], source: 'cache' });
     } else {
-      const word = this.readWords(l1Addr, 1)[0];
+      const word = this.readWords(l1Addr, 1, 'F_STE_FETCH')[0];
       entry = { addr: l1Addr, word };
       this.report({ kind: 'fetch', what: 'l1std', addr: l1Addr, words: [word], sid });
       steps.push({ what: 'l1std', addr: l1Addr, words: [word], source: 'memory' });
@@ -439,7 +458,7 @@ export class Smmu {
       return cached;
     }
     const addr = this.steAddress(sid, steps);
-    const words = this.readWords(addr, 8);
+    const words = this.readWords(addr, 8, 'F_STE_FETCH');
     const ste: CachedSte = { addr, words, config: this.decoded('ste', words, () => streamConfig(words, this.ctx)) };
     this.report({ kind: 'fetch', what: 'ste', addr, words, sid });
     steps.push({ what: 'ste', addr, words, source: 'memory' });
@@ -480,7 +499,7 @@ export class Smmu {
         steps.push({ what: 'l1cd', addr: entry.addr, words: [entry.word], source: 'cache' });
       } else {
         const l1Addr = this.structureAddress(s1.cdBase + l1 * 8, s2, walk, input);
-        const word = this.readWords(l1Addr, 1)[0];
+        const word = this.readWords(l1Addr, 1, 'F_CD_FETCH')[0];
         entry = { addr: l1Addr, word };
         this.report({ kind: 'fetch', what: 'l1cd', addr: l1Addr, words: [word], sid, ssid });
         steps.push({ what: 'l1cd', addr: l1Addr, words: [word], source: 'memory' });
@@ -494,7 +513,7 @@ export class Smmu {
       cdAddr = leafBase + (ssid % 2 ** leafBits) * 64;
     }
     const addr = this.structureAddress(cdAddr, s2, walk, input);
-    const words = this.readWords(addr, 8);
+    const words = this.readWords(addr, 8, 'F_CD_FETCH');
     const cd: CachedCd = { addr, words, config: this.decoded(`cd:${s1.vmid}:${s1.el2}:${s1.stalld}`, words, () => cdConfig(words, this.ctx, s1)) };
     this.report({ kind: 'fetch', what: 'cd', addr, words, sid, ssid });
     steps.push({ what: 'cd', addr, words, source: 'memory' });

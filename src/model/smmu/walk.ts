@@ -136,7 +136,7 @@ function indexBits(high: number, low: number, lowBit: number, width: number): nu
 }
 
 /** The starting table's alignment: its size (entries x 8), at least 64 bytes with a 52-bit OA. */
-function startAlign(indexBits: number, oasBits: number): number {
+export function startAlign(indexBits: number, oasBits: number): number {
   return Math.max(POW2[indexBits + 3], oasBits >= 52 ? 64 : 8);
 }
 

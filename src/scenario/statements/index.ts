@@ -6,6 +6,8 @@ import { commandStatements } from './commands';
 import { dma, stop, traffic } from './devices';
 import { expectStatements } from './expect';
 import { driverStatements } from './driver';
+import { khoStatements } from './kho';
+import { load } from './load';
 
 /** `include` is resolved by the compiler itself; this entry gives its syntax and documentation. */
 const include = define({
@@ -17,12 +19,13 @@ const include = define({
 });
 
 export const STATEMENTS: readonly StatementDef[] = [
-  platform, smmu,
+  platform, smmu, load,
   alloc, free, constDef,
   ...driverStatements,
   store, clean, cleanInv, inval, dmaSync, ...barriers, writeback, ...writelStatements, readl,
   ...commandStatements,
   dma, traffic, stop,
   ...expectStatements,
+  ...khoStatements,
   include,
 ];

@@ -28,6 +28,7 @@ export const platform = define({
     wb_granule: { kind: 'expr', doc: 'bytes the hardware writes back atomically: 1, 2, 4 or 8 (default 8)' },
     memory: { kind: 'word', words: ['weak', 'ordered'], doc: 'the memory model the checker assumes (default weak: Arm)' },
     alloc_base: { kind: 'expr', doc: 'where automatic allocations start (default 0x4000_0000)' },
+    kexec_cache: { kind: 'word', words: ['dirty', 'writeback'], doc: 'what kexec does with the CPU\'s dirty lines: keep them dirty (default, as arm64\'s kexec) or write them back' },
   },
   compile(st, cx) {
     if (!beforeMachine(st, cx)) return undefined;
@@ -52,7 +53,8 @@ export const platform = define({
       const v = constant(cx, base, 'the allocation base', 0, 2 ** 52 - 1);
       if (v !== undefined) allocBase = v;
     }
-    cx.platform = { ...cx.platform, memory, allocBase };
+    const kexecCache = wordArg(st, 'kexec_cache') as 'dirty' | 'writeback' | undefined;
+    cx.platform = { ...cx.platform, memory, allocBase, ...(kexecCache ? { kexecCache } : {}) };
     if (wordArg(st, 'memory') === 'ordered') cx.memoryModel = 'ordered';
     return undefined;
   },

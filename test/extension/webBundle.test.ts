@@ -1,0 +1,22 @@
+/**
+ * The browser bundle (VS Code for the Web) may load nothing but `vscode`: no Node module, so
+ * the inline adapter, the views and the hovers run in a web extension host.
+ */
+import { strict as assert } from 'node:assert';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+const root = join(__dirname, '..', '..', '..');
+
+describe('extension: the browser bundle', () => {
+  it('requires only vscode (npm test builds it first)', () => {
+    const text = readFileSync(join(root, 'dist', 'web', 'extension.js'), 'utf8');
+    const required = [...new Set([...text.matchAll(/\brequire\(\s*["']([^"']+)["']\s*\)/g)].map((m) => m[1]))];
+    assert.deepEqual(required, ['vscode']);
+  });
+
+  it('the desktop bundle is the one that may read files (dumps)', () => {
+    const text = readFileSync(join(root, 'dist', 'extension.js'), 'utf8');
+    assert.match(text, /require\(["'](node:)?fs["']\)/);
+  });
+});
