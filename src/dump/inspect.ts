@@ -10,9 +10,9 @@
  * structure is not in it, so a table address outside the dump is reported by name rather
  * than decoded as zeros.
  */
-import { decode, Decoded } from '../arch/codec';
+import { decode, Decoded, findField, rawField } from '../arch/codec';
 import { CD, mairAttr } from '../arch/cd';
-import { Granule } from '../arch/field';
+import { ArchContext, Granule, Layout } from '../arch/field';
 import { descriptorType, granuleShift, Level, outputAddress, pteLayoutFor, PteFormat } from '../arch/pte';
 import { L1STD, STE } from '../arch/ste';
 import type { Machine } from '../model/machine';
@@ -112,7 +112,34 @@ export interface InspectOptions {
 const MASK_PTR = 0x00ff_ffff_ffff_ffc0n;
 
 /** A descriptor field's bits, 0 where the layout has no such field (e.g. SH with DS). */
-const flagOf = (d: Decoded, name: string): number => Number(d.field(name)?.raw ?? 0n);
+const flagOf = (d: LeafFields, name: string): number => d.raw(name);
+
+/**
+ * The few fields a mapping reports, read from the field table without building the full
+ * decoding (text, problems) of each leaf: a stream may have hundreds of thousands.
+ */
+interface LeafFields {
+  raw(name: string): number;
+  /** An enumerated field's value name, else its decoded text. */
+  named(name: string): string;
+}
+
+function leafFields(layout: Layout, word: bigint, ctx: ArchContext): LeafFields {
+  const words = [word];
+  const raw = (name: string): number => {
+    const f = findField(layout, name);
+    return f ? Number(rawField(layout, words, f)) : 0;
+  };
+  return {
+    raw,
+    named: (name) => {
+      const f = findField(layout, name);
+      if (!f) return '';
+      const v = raw(name);
+      return f.values?.find((e) => e.value === v)?.name ?? decode(layout, words, ctx).field(name)?.text ?? '';
+    },
+  };
+}
 const MAX_TABLES = 100_000;
 
 /** A walk's geometry, from a CD half or an STE's stage 2. */
@@ -399,7 +426,7 @@ export class Inspector {
       : { pa: ipa, inputBase: ipa, outputBase: ipa, size: 2 ** 52, level: 3, perms: ALL_PERMISSIONS, sh: 0 }));
     const w = walkStage1(iova, { ...cfg, affd: true }, this.reader, s2fn);
     const fmt: PteFormat = { stage: 1, granule: r.granule, level: desc.level, ds: r.ds, pa52: r.pa52 };
-    const d = decode(pteLayoutFor(desc.word, fmt), [desc.word], this.ctx);
+    const d = leafFields(pteLayoutFor(desc.word, fmt), desc.word, this.ctx);
     const attrIndx = flagOf(d, 'AttrIndx');
     const mair = Number((cfg.mair >> BigInt(8 * attrIndx)) & 0xffn);
     return {
@@ -411,16 +438,15 @@ export class Inspector {
   private s2Leaf(c: Stage2Config, input: number, desc: { addr: number; word: bigint; level: Level; type: 'block' | 'page' }): Mapping {
     const w = walkStage2(input, { ...c, affd: true }, this.reader);
     const fmt: PteFormat = { stage: 2, granule: c.granule, level: desc.level, ds: c.ds, pa52: c.pa52, s2fwb: c.fwb };
-    const d = decode(pteLayoutFor(desc.word, fmt), [desc.word], this.ctx);
-    const memAttr = d.field('MemAttr');
+    const d = leafFields(pteLayoutFor(desc.word, fmt), desc.word, this.ctx);
     return {
       ...this.leafCommon(2, 'S2TTB', BigInt(input), desc, fmt, d, w), output: 'pa',
-      memAttr: flagOf(d, 'MemAttr'), memory: memAttr?.valueName ?? memAttr?.text ?? '',
+      memAttr: flagOf(d, 'MemAttr'), memory: d.named('MemAttr'),
     };
   }
 
   private leafCommon(stage: 1 | 2, range: Mapping['range'], iova: bigint, desc: { addr: number; word: bigint; level: Level; type: 'block' | 'page' },
-    fmt: PteFormat, d: Decoded, w: WalkResult | WalkFault): Omit<Mapping, 'output' | 'memory'> {
+    fmt: PteFormat, d: LeafFields, w: WalkResult | WalkFault): Omit<Mapping, 'output' | 'memory'> {
     const fault = 'type' in w ? `${w.type}: ${w.reason}` : undefined;
     return {
       stage, range, iova, pa: Number(outputAddress(desc.word, fmt)), size: 2 ** (granuleShift(fmt.granule) + (granuleShift(fmt.granule) - 3) * (3 - desc.level)),
