@@ -30,6 +30,8 @@ const bundles = [
     // The debug adapter library needs two Node modules; the browser gets small stand-ins.
     alias: { events: './src/extension/web/events.ts', url: './src/extension/web/url.ts' },
   },
+  // The engine the desktop extension loads on first use (debug adapter, headless runs).
+  { entryPoints: ['src/extension/engine.ts'], outfile: 'dist/engine.js', platform: 'node', format: 'cjs', external: ['vscode'] },
   { entryPoints: ['src/debug/debugAdapter.ts'], outfile: 'dist/debugAdapter.js', platform: 'node', format: 'cjs' },
   { entryPoints: ['src/cli/main.ts'], outfile: 'dist/cli.js', platform: 'node', format: 'cjs' },
 ].filter((b) => existsSync(join(root, b.entryPoints[0]))).map((b) => ({ ...b, outfile: join(outdir, b.outfile) }));

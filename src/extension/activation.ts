@@ -1,6 +1,7 @@
 /** What both extension hosts (desktop and web) register; nothing here needs Node. */
 import * as vscode from 'vscode';
 import type { SourceHost } from '../scenario/compiler';
+import type { Engine } from './engine';
 import { registerDebugging } from './debug';
 import { registerDecodeCommand } from './decodeCommand';
 import { registerExamples } from './examples';
@@ -13,20 +14,18 @@ import { registerWalkPanel } from './walkPanel';
 export interface HostAbilities {
   /** Read dump files lazily (desktop: positional file reads); absent in the browser. */
   readonly readBinary?: SourceHost['readBinary'];
+  /** The debug adapter and headless runs, loaded when first needed (see engine.ts). */
+  readonly loadEngine: () => Engine;
 }
 
 export function activateWith(context: vscode.ExtensionContext, abilities: HostAbilities): void {
   registerDecodeCommand(context);
   registerHover(context);
-  registerScenarioEditing(context);
-  registerDebugging(context, abilities.readBinary);
+  registerScenarioEditing(context, abilities.loadEngine);
+  registerDebugging(context, abilities.loadEngine, abilities.readBinary);
   registerViews(context);
   registerWalkPanel(context);
   registerExamples(context);
-}
-
-export function activate(context: vscode.ExtensionContext): void {
-  activateWith(context, {});
 }
 
 export function deactivate(): void {

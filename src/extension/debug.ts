@@ -4,8 +4,8 @@
  * F5 on a `.smmu` file without a launch.json, and the Run / Debug scenario commands.
  */
 import * as vscode from 'vscode';
-import { SmmuDebugSession } from '../debug/adapter';
 import type { SourceHost } from '../scenario/compiler';
+import type { Engine } from './engine';
 import { hostFor, openTexts, prefetch, toPath } from './sources';
 
 export const DEBUG_TYPE = 'smmu';
@@ -45,21 +45,21 @@ class DynamicConfigurations implements vscode.DebugConfigurationProvider {
 }
 
 class InlineFactory implements vscode.DebugAdapterDescriptorFactory {
-  constructor(private readonly readBinary?: SourceHost['readBinary']) {}
+  constructor(private readonly loadEngine: () => Engine, private readonly readBinary?: SourceHost['readBinary']) {}
 
   async createDebugAdapterDescriptor(session: vscode.DebugSession): Promise<vscode.DebugAdapterDescriptor> {
     const program = String(session.configuration.program ?? '');
     const texts = await prefetch(program, openTexts());
     // The adapter is typed against @vscode/debugadapter's protocol; VS Code's inline API takes the same messages.
-    return new vscode.DebugAdapterInlineImplementation(new SmmuDebugSession(hostFor(texts, this.readBinary)) as unknown as vscode.DebugAdapter);
+    return new vscode.DebugAdapterInlineImplementation(this.loadEngine().createAdapter(hostFor(texts, this.readBinary)) as unknown as vscode.DebugAdapter);
   }
 }
 
-export function registerDebugging(context: vscode.ExtensionContext, readBinary?: SourceHost['readBinary']): void {
+export function registerDebugging(context: vscode.ExtensionContext, loadEngine: () => Engine, readBinary?: SourceHost['readBinary']): void {
   context.subscriptions.push(
     vscode.debug.registerDebugConfigurationProvider(DEBUG_TYPE, new ConfigurationProvider()),
     vscode.debug.registerDebugConfigurationProvider(DEBUG_TYPE, new DynamicConfigurations(), vscode.DebugConfigurationProviderTriggerKind.Dynamic),
-    vscode.debug.registerDebugAdapterDescriptorFactory(DEBUG_TYPE, new InlineFactory(readBinary)),
+    vscode.debug.registerDebugAdapterDescriptorFactory(DEBUG_TYPE, new InlineFactory(loadEngine, readBinary)),
     vscode.commands.registerCommand('smmuDebug.debugScenario', async (uri?: vscode.Uri) => {
       const target = uri ?? vscode.window.activeTextEditor?.document.uri;
       if (!target) return;

@@ -9,7 +9,7 @@ import { foldingRanges, scenarioSections } from '../scenario/sections';
 import { RULES } from '../check/rules';
 import { compileScenario } from '../scenario/compiler';
 import { Diagnostic as ScenarioDiagnostic } from '../scenario/diagnostics';
-import { compileForSession, Session } from '../debug/session';
+import type { Engine } from './engine';
 import { hostFor, openTexts, prefetch, toPath, toUri } from './sources';
 
 function toRange(d: { range: ScenarioDiagnostic['range'] }): vscode.Range {
@@ -20,7 +20,7 @@ function toRange(d: { range: ScenarioDiagnostic['range'] }): vscode.Range {
 
 const SEVERITY = { error: vscode.DiagnosticSeverity.Error, warning: vscode.DiagnosticSeverity.Warning, info: vscode.DiagnosticSeverity.Information };
 
-export function registerScenarioEditing(context: vscode.ExtensionContext): void {
+export function registerScenarioEditing(context: vscode.ExtensionContext, loadEngine: () => Engine): void {
   const syntax = vscode.languages.createDiagnosticCollection('smmu-scenario');
   const runResults = vscode.languages.createDiagnosticCollection('smmu-run');
   const output = vscode.window.createOutputChannel('SMMU Scenario');
@@ -58,15 +58,14 @@ export function registerScenarioEditing(context: vscode.ExtensionContext): void 
       void vscode.window.showErrorMessage(`Cannot read ${path}`);
       return;
     }
-    const program = compileForSession(path, text, hostFor(texts));
+    const { program, session } = loadEngine().runHeadless(path, text, hostFor(texts));
     output.clear();
     output.show(true);
-    if (program.diagnostics.some((d) => d.severity === 'error')) {
+    if (!session) {
       output.appendLine(`${path}: the scenario has errors; see the Problems panel`);
       return;
     }
-    const session = new Session(program);
-    const r = session.runner.runToEnd();
+    const r = session.runner.results;
     const hazards = session.hazards;
     const failed = r.expectations.filter((e) => !e.ok);
     output.appendLine(`${path}: ${failed.length || r.errors.length ? 'FAILED' : 'ok'} — ${program.steps.length} statements, ${session.runner.ops} operations, ` +

@@ -15,6 +15,14 @@ describe('extension: the browser bundle', () => {
     assert.deepEqual(required, ['vscode']);
   });
 
+  it('the desktop bundle leaves the debug adapter to dist/engine.js, loaded on first use', () => {
+    const ext = readFileSync(join(root, 'dist', 'extension.js'), 'utf8');
+    const engine = readFileSync(join(root, 'dist', 'engine.js'), 'utf8');
+    // The adapter library's wire framing is in the engine only.
+    assert.ok(!ext.includes('Content-Length: '), 'dist/extension.js includes the debug adapter');
+    assert.ok(engine.includes('Content-Length: '), 'dist/engine.js lacks the debug adapter');
+  });
+
   it('the desktop bundle is the one that may read files (dumps)', () => {
     const text = readFileSync(join(root, 'dist', 'extension.js'), 'utf8');
     assert.match(text, /require\(["'](node:)?fs["']\)/);
