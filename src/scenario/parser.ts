@@ -43,7 +43,8 @@ class LineParser {
   }
 
   isOp(text: string, o = 0): boolean {
-    const t = this.peek(o);
+    // Not peek(): past the end it would answer for the last token again (a trailing '-' forever).
+    const t = this.toks[this.i + o];
     return !!t && t.kind === 'op' && t.text === text;
   }
 
