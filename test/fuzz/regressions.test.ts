@@ -3,6 +3,7 @@
  * with the behaviour the fix gives: a located error (or a result), never an exception.
  */
 import { strict as assert } from 'node:assert';
+import { DEFAULT_PLATFORM, Machine } from '../../src/model/machine';
 import { compileScenario } from '../../src/scenario/compiler';
 import { parseExpression } from '../../src/scenario/parser';
 
@@ -18,6 +19,74 @@ describe('fuzz regressions', () => {
       assert.equal(p.diagnostics[0].severity, 'error');
       // After "inval -": line 1, the column after the '-' (col 8).
       assert.deepEqual(p.diagnostics[0].range.start, { line: 1, col: 8 });
+    });
+  });
+
+  describe('SMMU model: tables at the top of the physical address space', () => {
+    // The model's memory ends at 2^52 = 0x10_0000_0000_0000. Register and descriptor address
+    // fields reach bit 55 (bits above the output size are RES0, but a corrupt table or a
+    // mistyped dump register can set them): an access there used to throw a MemoryError.
+    const TOP = 2 ** 52;
+    const enabled = (): Machine => {
+      const m = Machine.create(DEFAULT_PLATFORM);
+      // STRTAB_BASE ADDR [55:6] = TOP - 64: a linear table whose STE 0 is the last 64 bytes of memory.
+      m.mmioWrite('STRTAB_BASE', BigInt(TOP - 64));
+      // STRTAB_BASE_CFG: FMT 0 (linear) [17:16], LOG2SIZE 8 [5:0] = 0x8.
+      m.mmioWrite('STRTAB_BASE_CFG', 0x8n);
+      return m;
+    };
+    const hasBit = (v: bigint, bit: number): boolean => ((v >> BigInt(bit)) & 1n) === 1n;
+
+    it('an STE beyond the output address size is an F_STE_FETCH abort, with the address it fetched', () => {
+      // The default SMMU's OAS is 48 bits: a linear table from 2^48 - 64 has STE 0 inside, STE 1 beyond.
+      const m = Machine.create(DEFAULT_PLATFORM);
+      m.mmioWrite('STRTAB_BASE', BigInt(2 ** 48 - 64));
+      m.mmioWrite('STRTAB_BASE_CFG', 0x8n);
+      m.mmioWrite('CR0', 0x1n); // SMMUEN
+      const r = m.dma({ sid: 1, iova: 0x1000n, access: 'read', priv: false });
+      assert.equal(r.outcome, 'fault');
+      assert.equal(r.event?.name, 'F_STE_FETCH');
+      assert.match(r.reason, /0x1000000000000/);
+      // FetchAddr is record bits [247:195]: qword 3 bits [55:3], so the address sits in qword 3 as is.
+      assert.equal(r.event!.words[3], BigInt(2 ** 48));
+      // StreamID 0's STE is the last 64 bytes below 2^48: fetched, all zero, so V=0: C_BAD_STE.
+      assert.equal(m.dma({ sid: 0, iova: 0x1000n, access: 'read', priv: false }).event?.name, 'C_BAD_STE');
+    });
+
+    it('a command queue beyond the top stops with CERROR_ABT', () => {
+      const m = enabled();
+      // CMDQ_BASE: ADDR [55:5] = 2^52 (bit 52 set, beyond memory), LOG2SIZE 1.
+      m.mmioWrite('CMDQ_BASE', (1n << 52n) | 1n);
+      m.mmioWrite('CR0', 0x8n); // CMDQEN (bit 3)
+      m.mmioWrite('CMDQ_PROD', 1n);
+      // CMDQ_CONS.ERR [30:24] = 2 (CERROR_ABT); GERROR.CMDQ_ERR (bit 0) toggled to differ from GERRORN.
+      assert.equal((m.mmioRead('CMDQ_CONS') >> 24n) & 0x7fn, 2n);
+      assert.ok(hasBit(m.mmioRead('GERROR'), 0));
+    });
+
+    it('an event queue beyond the top loses the record and raises GERROR.EVENTQ_ABT_ERR', () => {
+      const m = enabled();
+      m.mmioWrite('EVENTQ_BASE', (1n << 52n) | 1n);
+      m.mmioWrite('CR0', 0x5n); // EVENTQEN (bit 2) | SMMUEN
+      const r = m.dma({ sid: 0, iova: 0x1000n, access: 'read', priv: false });
+      assert.equal(r.event?.name, 'C_BAD_STE');
+      assert.equal(r.event?.recorded, false);
+      assert.ok(hasBit(m.mmioRead('GERROR'), 2)); // EVENTQ_ABT_ERR is bit 2
+    });
+
+    it('a CMD_SYNC MSI beyond the top raises GERROR.MSI_CMDQ_ABT_ERR', () => {
+      const m = enabled();
+      const q = 0x4000_0000;
+      m.alloc('q', 0x1000, 'noncacheable', 'test', { base: q });
+      // CMD_SYNC: opcode 0x46, CS=IRQ (1 << 12); qword 1 MSIAddress [55:2] = 2^52.
+      m.store(q, 8, 0x1046n);
+      m.store(q + 8, 8, 1n << 52n);
+      m.mmioWrite('CMDQ_BASE', BigInt(q) | 1n);
+      m.mmioWrite('CR0', 0x8n);
+      m.mmioWrite('CMDQ_PROD', 1n);
+      // The command completed (CONS moved to 1), its MSI write aborted: GERROR bit 4.
+      assert.equal(m.mmioRead('CMDQ_CONS') & 0xfffffn, 1n);
+      assert.ok(hasBit(m.mmioRead('GERROR'), 4));
     });
   });
 });
