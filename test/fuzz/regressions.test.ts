@@ -3,6 +3,8 @@
  * with the behaviour the fix gives: a located error (or a result), never an exception.
  */
 import { strict as assert } from 'node:assert';
+import { Reachability } from '../../src/check/reach';
+import { steAddress } from '../../src/model/locate';
 import { DEFAULT_PLATFORM, Machine } from '../../src/model/machine';
 import { compileScenario } from '../../src/scenario/compiler';
 import { parseExpression } from '../../src/scenario/parser';
@@ -53,6 +55,17 @@ describe('fuzz regressions', () => {
       assert.equal(m.dma({ sid: 0, iova: 0x1000n, access: 'read', priv: false }).event?.name, 'C_BAD_STE');
     });
 
+    it('the locators and the reachability walk stop at the top instead of throwing', () => {
+      const m = enabled();
+      m.mmioWrite('CR0', 0x1n);
+      assert.deepEqual(steAddress(m, 0), { addr: TOP - 64 });
+      const beyond = steAddress(m, 1);
+      assert.ok('error' in beyond && /beyond the physical address space/.test(beyond.error), JSON.stringify(beyond));
+      // 256 STEs from TOP - 64 run past the top: not a table the SMMU can fetch, so none is listed (and nothing throws).
+      const r = Reachability.of(m);
+      assert.deepEqual(r.all, []);
+    });
+
     it('a command queue beyond the top stops with CERROR_ABT', () => {
       const m = enabled();
       // CMDQ_BASE: ADDR [55:5] = 2^52 (bit 52 set, beyond memory), LOG2SIZE 1.
@@ -68,8 +81,9 @@ describe('fuzz regressions', () => {
       const m = enabled();
       m.mmioWrite('EVENTQ_BASE', (1n << 52n) | 1n);
       m.mmioWrite('CR0', 0x5n); // EVENTQEN (bit 2) | SMMUEN
+      // The STE lies beyond the 48-bit output address size too: an F_STE_FETCH record, which cannot be written.
       const r = m.dma({ sid: 0, iova: 0x1000n, access: 'read', priv: false });
-      assert.equal(r.event?.name, 'C_BAD_STE');
+      assert.equal(r.event?.name, 'F_STE_FETCH');
       assert.equal(r.event?.recorded, false);
       assert.ok(hasBit(m.mmioRead('GERROR'), 2)); // EVENTQ_ABT_ERR is bit 2
     });
@@ -87,6 +101,23 @@ describe('fuzz regressions', () => {
       // The command completed (CONS moved to 1), its MSI write aborted: GERROR bit 4.
       assert.equal(m.mmioRead('CMDQ_CONS') & 0xfffffn, 1n);
       assert.ok(hasBit(m.mmioRead('GERROR'), 4));
+    });
+  });
+
+  describe('reachability walk: bounded work', () => {
+    it('an STE with a huge linear CD table stops after a bounded number of entries', function () {
+      this.timeout(20_000);
+      const m = Machine.create(DEFAULT_PLATFORM);
+      m.alloc('strtab', 0x1000, 'noncacheable', 'test', { base: 0x4000_0000 });
+      // STE 0: V (bit 0) | Config S1_TRANS (0b101 << 1 = 0xa) | S1Fmt 0 (linear) | S1ContextPtr 0x4100_0000
+      //   | S1CDMax 21 (21 << 59): 2^21 CDs, more than the walk looks at (2^20 entries).
+      m.store(0x4000_0000, 8, (21n << 59n) | 0x4100_0000n | 0xbn);
+      m.mmioWrite('STRTAB_BASE', 0x4000_0000n);
+      m.mmioWrite('STRTAB_BASE_CFG', 0x0n); // linear, LOG2SIZE 0: one STE
+      m.mmioWrite('CR0', 0x1n);
+      const r = Reachability.of(m, ['cpu']);
+      assert.equal(r.truncated, true);
+      assert.deepEqual(r.all.map((t) => [t.kind, t.base, t.entries]), [['ste', 0x4000_0000, 1], ['cd', 0x4100_0000, 2 ** 21]]);
     });
   });
 });
