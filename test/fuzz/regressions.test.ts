@@ -4,6 +4,10 @@
  */
 import { strict as assert } from 'node:assert';
 import { Reachability } from '../../src/check/reach';
+import { inspect } from '../../src/dump/inspect';
+import { dumpMachine, openDump } from '../../src/dump/load';
+import { bytesSource } from '../../src/dump/source';
+import { elfCore } from '../dump/helpers';
 import { steAddress } from '../../src/model/locate';
 import { DEFAULT_PLATFORM, Machine } from '../../src/model/machine';
 import { compileScenario } from '../../src/scenario/compiler';
@@ -118,6 +122,22 @@ describe('fuzz regressions', () => {
       const r = Reachability.of(m, ['cpu']);
       assert.equal(r.truncated, true);
       assert.deepEqual(r.all.map((t) => [t.kind, t.base, t.entries]), [['ste', 0x4000_0000, 1], ['cd', 0x4100_0000, 2 ** 21]]);
+    });
+  });
+
+  describe('dump inspector: bounded work', () => {
+    it('a linear stream table of 2^21 STEs in a zero-filled segment stops with a message naming --sid', function () {
+      this.timeout(20_000);
+      // Found with LOG2SIZE 32 and IDR1.SIDSIZE 32: 2^32 STEs, half an hour of reading zeros.
+      // One PT_LOAD at physical 0 with 4 KiB in the file and 1 TiB in memory (p_memsz > p_filesz: the rest is zero).
+      const core = elfCore([{ paddr: 0, data: new Uint8Array(4096), memsz: 2 ** 40 }]);
+      // STRTAB_BASE_CFG: FMT 0 (linear), LOG2SIZE 21; IDR1.SIDSIZE [5:0] = 32 so the SMMU has the StreamIDs.
+      const regs = new Map([['STRTAB_BASE', 0x0n], ['STRTAB_BASE_CFG', 21n], ['IDR1', 32n]]);
+      const dump = openDump({ core: ['vmcore'], registers: regs }, (p) => bytesSource(p, core));
+      const ins = inspect(dumpMachine(dump), dump.memory);
+      assert.equal(ins.streams.length, 0);
+      assert.equal(ins.problems.length, 1);
+      assert.match(ins.problems[0], /stopped after looking at 1048576 .*--sid/);
     });
   });
 });
