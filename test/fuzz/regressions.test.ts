@@ -28,6 +28,22 @@ describe('fuzz regressions', () => {
     });
   });
 
+  describe('CPU cache', () => {
+    it('a CMO over a huge range visits the lines the cache holds, not every line address', () => {
+      // Found as `clean pte_addr(d1, IOVA_D, 2) 695G` in a mutated example: 11 billion line
+      // addresses visited one by one, half an hour.
+      const m = Machine.create(DEFAULT_PLATFORM);
+      m.alloc('buf', 0x1000, 'cacheable', 'test', { base: 0x4000_0000 });
+      m.store(0x4000_0040, 8, 0x1234n);
+      const r = m.cmo('clean', 0x4000_0000, 695 * 2 ** 30);
+      // 695 GiB / 64-byte lines = 695 * 2^30 / 2^6 = 695 * 2^24 = 11_660_165_120 lines, one of them dirty.
+      assert.equal(r.lines, 11_660_165_120);
+      assert.equal(r.dirtyLines, 1);
+      m.barrier('dsb');
+      assert.equal(m.mem.pocRead(0x4000_0040, 1)[0], 0x34);
+    });
+  });
+
   describe('SMMU model: tables at the top of the physical address space', () => {
     // The model's memory ends at 2^52 = 0x10_0000_0000_0000. Register and descriptor address
     // fields reach bit 55 (bits above the output size are RES0, but a corrupt table or a
