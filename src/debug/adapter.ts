@@ -24,6 +24,7 @@ import { DumpError } from '../dump/source';
 import { COMPLETIONS, conditionError, evaluateCondition, evaluateDebug } from './evaluate';
 import { DataBreakpoint, EVENT_FILTERS, FunctionBreakpoint, HAZARD_PREFIX, Runtime, StopInfo, TranslateView } from './runtime';
 import { cacheLines, walkPictures } from './pictures';
+import { launchOptionError } from './launchOptions';
 import { compileForSession } from './session';
 import { scopes, Var } from './variables';
 
@@ -161,7 +162,14 @@ export class SmmuDebugSession extends DebugSession {
       this.sendErrorResponse(response, 3004, 'a scenario is already running: restart it, or disconnect first');
       return;
     }
-    const rt = this.load(response, args);
+    let rt: Runtime | undefined;
+    try {
+      rt = this.load(response, args);
+    } catch (e) {
+      // An async handler: the base class would not catch this, and the launch would go unanswered.
+      this.sendErrorResponse(response, 3099, `launch failed: ${(e as Error)?.message ?? String(e)}`);
+      return;
+    }
     if (!rt) return;
     this.sendEvent(new InitializedEvent());
     this.sendResponse(response);
@@ -201,6 +209,11 @@ export class SmmuDebugSession extends DebugSession {
     const needProgram = 'launch needs "program": the path of a .smmu scenario (or a dump: "core" or "raw", with "registers")';
     if (!args) {
       this.sendErrorResponse(response, 3001, needProgram);
+      return undefined;
+    }
+    const badOption = launchOptionError(args);
+    if (badOption) {
+      this.sendErrorResponse(response, 3006, `the launch configuration is wrong: ${badOption}`);
       return undefined;
     }
     let dump: Dump | undefined;
@@ -676,7 +689,9 @@ export class SmmuDebugSession extends DebugSession {
   protected override variablesRequest(response: DebugProtocol.VariablesResponse, args: DebugProtocol.VariablesArguments): void {
     const v = this.vars.get(args.variablesReference);
     if (!v?.children) {
-      this.sendErrorResponse(response, 3030, `unknown variablesReference ${args.variablesReference} (variables are valid until the next step)`);
+      // Like a stale frame id: VS Code may still expand a variable of the previous stop. An answer, not a notification.
+      this.sendErrorResponse(response, 3030, `unknown variablesReference ${args.variablesReference} (variables are valid until the next step)`,
+        undefined, ErrorDestination.Telemetry);
       return;
     }
     const indexed = v.children.indexed !== undefined;
@@ -697,7 +712,8 @@ export class SmmuDebugSession extends DebugSession {
   protected override setVariableRequest(response: DebugProtocol.SetVariableResponse, args: DebugProtocol.SetVariableArguments): void {
     const parent = this.vars.get(args.variablesReference);
     if (!parent) {
-      this.sendErrorResponse(response, 3030, `cannot set ${args.name}: unknown variablesReference ${args.variablesReference} (variables are valid until the next step)`);
+      this.sendErrorResponse(response, 3030, `cannot set ${args.name}: unknown variablesReference ${args.variablesReference} (variables are valid until the next step)`,
+        undefined, ErrorDestination.Telemetry);
       return;
     }
     // A field of an entry (its words give the address), or a qword of its words.
@@ -745,7 +761,8 @@ export class SmmuDebugSession extends DebugSession {
     if (!this.checkFrame(response, args.frameId)) return;
     const r = evaluateDebug(args.expression ?? '', this.evalContext());
     if ('error' in r) {
-      this.sendErrorResponse(response, 3051, r.error);
+      // The console and watch show the message; a hover over a word that is not an expression must not raise a notification.
+      this.sendErrorResponse(response, 3051, r.error, undefined, ErrorDestination.Telemetry);
       return;
     }
     response.body = {
