@@ -262,7 +262,12 @@ export class Runner {
       return this.fail(a.step, e);
     }
     if (n.done) {
-      for (const f of this.statementObservers) f(a.step);
+      try {
+        // The checker judges the statement here, probing with the statement's values: their errors are the statement's.
+        for (const f of this.statementObservers) f(a.step);
+      } catch (e) {
+        return this.fail(a.step, e);
+      }
       this.active = undefined;
       return { kind: 'statement-end', step: a.step };
     }

@@ -10,6 +10,7 @@ import { bytesSource } from '../../src/dump/source';
 import { elfCore } from '../dump/helpers';
 import { steAddress } from '../../src/model/locate';
 import { DEFAULT_PLATFORM, Machine } from '../../src/model/machine';
+import { compileForSession, Session } from '../../src/debug/session';
 import { compileScenario } from '../../src/scenario/compiler';
 import { parseExpression } from '../../src/scenario/parser';
 
@@ -25,6 +26,31 @@ describe('fuzz regressions', () => {
       assert.equal(p.diagnostics[0].severity, 'error');
       // After "inval -": line 1, the column after the '-' (col 8).
       assert.deepEqual(p.diagnostics[0].range.start, { line: 1, col: 8 });
+    });
+  });
+
+  describe('scenario runs', () => {
+    /** The run errors of a scenario run with the checker following, as `line:col message`. */
+    const runErrors = (text: string): string[] => {
+      const program = compileForSession('t.smmu', text, { read: () => undefined, resolve: (_f, r) => r });
+      assert.deepEqual(program.diagnostics, []);
+      const s = new Session(program, { limits: { maxOps: 10_000, maxPages: 4096 } });
+      return s.runner.runToEnd().errors.map((d) => `${d.range.start.line}:${d.range.start.col} ${d.message}`);
+    };
+
+    it('map and unmap of a domain the kexec left behind are located errors, not a TypeError', () => {
+      // Found in a mutated KHO example: the name was known when compiled, gone at run time.
+      assert.deepEqual(runErrors('smmu init\ndomain d1 stage=1\nkexec\nmap d1 0x1000 -> 0x2000'),
+        ["4:5 domain 'd1' does not exist in this kernel: it belongs to the kernel before kexec; `kho restore d1` first"]);
+      assert.deepEqual(runErrors('smmu init\ndomain d1 stage=1\nkexec\nunmap d1 0x1000'),
+        ["4:7 domain 'd1' does not exist in this kernel: it belongs to the kernel before kexec; `kho restore d1` first"]);
+    });
+
+    it('a StreamID wider than 32 bits (or a SubstreamID wider than 20) is a located error, not an escaping FieldError', () => {
+      // Found as traffic of StreamID 2^32: the checker's probe at the end of the statement encoded a
+      // C_BAD_STREAMID record whose StreamID field [63:32] cannot hold it, outside the runner's catch.
+      assert.deepEqual(runErrors('smmu init\ntraffic t 0x1_0000_0000 read 0x1000\ndsb'), ['2:11 StreamID 0x100000000 is wider than 32 bits']);
+      assert.deepEqual(runErrors('smmu init\ndma 5:0x10_0000 read 0x1000'), ['2:7 SubstreamID 0x100000 is wider than 20 bits']);
     });
   });
 
