@@ -836,6 +836,10 @@ export class SmmuDebugSession extends DebugSession {
       return;
     }
     const data = base64ToBytes(args.data);
+    if (!data) {
+      this.sendErrorResponse(response, 3065, `writeMemory data '${String(args.data).slice(0, 40)}' is not base64`);
+      return;
+    }
     const addr = ref.addr + (args.offset ?? 0);
     if (addr < 0 || addr + data.length > 2 ** 52) {
       this.sendErrorResponse(response, 3062, 'the range is outside the 52-bit physical address space');
@@ -985,8 +989,14 @@ function bytesToBase64(b: Uint8Array): string {
   return btoa(s);
 }
 
-function base64ToBytes(s: string): Uint8Array {
-  const bin = atob(s);
+/** The bytes of base64 text, or undefined when it is not base64 (any client may send anything). */
+function base64ToBytes(s: string): Uint8Array | undefined {
+  let bin: string;
+  try {
+    bin = atob(s);
+  } catch {
+    return undefined;
+  }
   const out = new Uint8Array(bin.length);
   for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
   return out;

@@ -110,6 +110,17 @@ describe('debug adapter: resilience', function () {
     await b.send('disconnect', {});
   });
 
+  it('writeMemory with data that is not base64 is refused, and nothing is written', async () => {
+    // Found by the DAP fuzz target: atob threw, and the catch-all answered "writeMemory failed: Invalid character".
+    const d = await stopped();
+    const r = await d.send('writeMemory', { memoryReference: `cpu:0x${KNOWN.buf.toString(16)}`, data: '!' });
+    assert.equal(r.success, false);
+    assert.equal(r.message, "writeMemory data '!' is not base64");
+    const read = await d.send('readMemory', { memoryReference: `cpu:0x${KNOWN.buf.toString(16)}`, count: 1 });
+    assert.equal((read.body as DebugProtocol.ReadMemoryResponse['body'])!.data, 'AA==');
+    await d.send('disconnect', {});
+  });
+
   it('launch options the engine cannot take are refused with the attribute named', async () => {
     for (const [args, message] of [
       [{ lineSize: 7 }, /"lineSize" 7: expected the CPU cache line size in bytes, a power of two from 16 to 4096/],
