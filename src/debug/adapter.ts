@@ -24,7 +24,7 @@ import { DumpError } from '../dump/source';
 import { COMPLETIONS, conditionError, evaluateCondition, evaluateDebug } from './evaluate';
 import { DataBreakpoint, EVENT_FILTERS, FunctionBreakpoint, HAZARD_PREFIX, Runtime, StopInfo, TranslateView } from './runtime';
 import { cacheLines, walkPictures } from './pictures';
-import { launchOptionError } from './launchOptions';
+import { DEFAULT_REQUEST_TIMEOUT, launchOptionError } from './launchOptions';
 import { compileForSession } from './session';
 import { scopes, Var } from './variables';
 
@@ -46,6 +46,8 @@ export interface LaunchArguments extends DebugProtocol.LaunchRequestArguments {
   maxOps?: number;
   maxPages?: number;
   observableBound?: number;
+  /** Seconds a reverse-continue searches before giving up (default 30). */
+  requestTimeout?: number;
   /** Print every micro-operation to the debug console (default: commands, events and hazards only). */
   trace?: boolean;
 }
@@ -253,6 +255,7 @@ export class SmmuDebugSession extends DebugSession {
       checkOptions: args.observableBound ? { bound: args.observableBound } : {},
     });
     rt.sliceOps = 20_000;
+    rt.requestTimeout = args.requestTimeout ?? DEFAULT_REQUEST_TIMEOUT;
     rt.filters = new Set(this.filters);
     // Hits are positions in a run: a new run starts counting afresh.
     for (const b of [...this.functionBreakpoints, ...this.dataBreakpoints]) b.hits.clear();

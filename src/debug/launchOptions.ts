@@ -11,7 +11,11 @@ export interface LaunchNumbers {
   readonly maxOps?: unknown;
   readonly maxPages?: unknown;
   readonly observableBound?: unknown;
+  readonly requestTimeout?: unknown;
 }
+
+/** Seconds a reverse-continue searches backwards before it gives up (launch option "requestTimeout"). */
+export const DEFAULT_REQUEST_TIMEOUT = 30;
 
 const show = (v: unknown): string => (typeof v === 'string' ? `"${v}"` : String(JSON.stringify(v) ?? v));
 
@@ -28,5 +32,7 @@ export function launchOptionError(a: LaunchNumbers): string | undefined {
     const v = a[name];
     if (v !== undefined && !(Number.isSafeInteger(v) && (v as number) > 0)) return `"${name}" ${show(v)}: expected a positive integer`;
   }
+  const t = a.requestTimeout;
+  if (t !== undefined && !(typeof t === 'number' && t > 0 && Number.isFinite(t))) return `"requestTimeout" ${show(t)}: expected a positive number of seconds`;
   return undefined;
 }

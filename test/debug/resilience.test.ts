@@ -121,6 +121,25 @@ describe('debug adapter: resilience', function () {
     await d.send('disconnect', {});
   });
 
+  it('a reverse-continue that finds no earlier stop within requestTimeout stays where it was and says so', async () => {
+    // dap-bigmap: smmu init (0), domain (1), the 256 MiB map (2: 65536 PTE stores), const (3).
+    const d = await stopped({ program: BIGMAP, check: false, requestTimeout: 0.001 });
+    for (let i = 0; i < 3; i++) {
+      const s = d.waitFor('stopped');
+      await d.send('next', { threadId: 1 });
+      await s;
+    }
+    const here = (await d.send('smmu/position', {})).body as { statement: number; ops: number };
+    assert.equal(here.statement, 3);
+    const stop = d.waitFor('stopped');
+    assert.equal((await d.send('reverseContinue', { threadId: 1 })).success, true);
+    const body = ((await stop) as DebugProtocol.StoppedEvent).body;
+    assert.equal(body.reason, 'pause');
+    assert.match(body.description ?? '', /without finding an earlier stop and stayed here \(limit requestTimeout, 0\.001 s\); raise it with the launch option "requestTimeout"/);
+    assert.deepEqual((await d.send('smmu/position', {})).body, { ...here, done: false });
+    await d.send('disconnect', {});
+  });
+
   it('launch options the engine cannot take are refused with the attribute named', async () => {
     for (const [args, message] of [
       [{ lineSize: 7 }, /"lineSize" 7: expected the CPU cache line size in bytes, a power of two from 16 to 4096/],
@@ -128,6 +147,7 @@ describe('debug adapter: resilience', function () {
       [{ maxOps: 0 }, /"maxOps" 0: expected a positive integer/],
       [{ maxPages: -1 }, /"maxPages" -1: expected a positive integer/],
       [{ observableBound: 'many' }, /"observableBound" "many": expected a positive integer/],
+      [{ requestTimeout: 0 }, /"requestTimeout" 0: expected a positive number of seconds/],
     ] as const) {
       const d = new DapDriver(host);
       const r = await d.launchResponse({ program: KNOWN.file, ...args });
