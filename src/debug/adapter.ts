@@ -55,6 +55,9 @@ export interface LaunchArguments extends DebugProtocol.LaunchRequestArguments {
 const CPU_THREAD = 1;
 const SMMU_THREAD = 2;
 const MAX_READ = 1 << 20;
+/** Instructions and variables one request may ask for: a client's count of 2^53 must not build that many. */
+const MAX_INSTRUCTIONS = 10_000;
+const MAX_CHILDREN = 10_000;
 /** Children decoded at most to find one by name that the client was not shown. */
 const MAX_LOOKUP = 4096;
 
@@ -699,7 +702,7 @@ export class SmmuDebugSession extends DebugSession {
     }
     const indexed = v.children.indexed !== undefined;
     const start = Math.max(args.start ?? 0, 0);
-    const count = args.count && args.count > 0 ? args.count : indexed ? Math.min(v.children.indexed!, 1000) : 100_000;
+    const count = Math.min(args.count && args.count > 0 ? args.count : indexed ? Math.min(v.children.indexed!, 1000) : 100_000, MAX_CHILDREN);
     const children = v.children.get(start, count);
     let names = this.shown.get(args.variablesReference);
     if (!names) this.shown.set(args.variablesReference, (names = new Map()));
@@ -864,6 +867,10 @@ export class SmmuDebugSession extends DebugSession {
     // Micro-operations are the instructions; an instruction's address is its sequence number in the run.
     if (!/^(0x[0-9a-f]+|\d+)$/i.test(args.memoryReference?.trim() ?? '')) {
       this.sendErrorResponse(response, 3064, `bad memory reference '${args.memoryReference}' for disassembly: expected a micro-operation number (a frame's instructionPointerReference)`);
+      return;
+    }
+    if (!(Number.isSafeInteger(args.instructionCount) && args.instructionCount >= 0 && args.instructionCount <= MAX_INSTRUCTIONS)) {
+      this.sendErrorResponse(response, 3066, `disassemble asks for ${args.instructionCount} instructions: at most ${MAX_INSTRUCTIONS} at a time`);
       return;
     }
     const trace = rt.runner.results.trace.filter((t) => t.kind === 'op' || t.kind === 'note');

@@ -121,6 +121,27 @@ describe('debug adapter: resilience', function () {
     await d.send('disconnect', {});
   });
 
+  it('a client asking for 2^53 instructions or variables gets an error or a page, not an out-of-memory crash', async () => {
+    // Found by the DAP fuzz target: the adapter built every instruction and variable asked for, and the process died.
+    const d = await stopped({ program: join(ROOT, 'test', 'debug', 'fixtures', 'big-linear.smmu') });
+    const dis = await d.send('disassemble', { memoryReference: '0x0', instructionCount: 2 ** 53 });
+    assert.equal(dis.success, false);
+    assert.equal(dis.message, `disassemble asks for ${2 ** 53} instructions: at most 10000 at a time`);
+    // Past `smmu init strtab=linear`, which programs the stream table.
+    const next = d.waitFor('stopped');
+    await d.send('next', { threadId: 1 });
+    await next;
+    const scopes = (await d.send('scopes', { frameId: await frameId(d) })).body as DebugProtocol.ScopesResponse['body'];
+    const st = scopes.scopes.find((x) => x.name === 'Stream table')!;
+    const table = ((await d.send('variables', { variablesReference: st.variablesReference })).body as DebugProtocol.VariablesResponse['body'])
+      .variables.find((v) => (v.indexedVariables ?? 0) > 0)!;
+    // big-linear: SIDSIZE 16, a linear table of 2^16 = 65536 STEs; one request returns at most 10000 of them.
+    assert.equal(table.indexedVariables, 65536);
+    const page = await d.send('variables', { variablesReference: table.variablesReference, start: 0, count: 2 ** 53 });
+    assert.equal((page.body as DebugProtocol.VariablesResponse['body']).variables.length, 10_000);
+    await d.send('disconnect', {});
+  });
+
   it('a reverse-continue that finds no earlier stop within requestTimeout stays where it was and says so', async () => {
     // dap-bigmap: smmu init (0), domain (1), the 256 MiB map (2: 65536 PTE stores), const (3).
     const d = await stopped({ program: BIGMAP, check: false, requestTimeout: 0.001 });

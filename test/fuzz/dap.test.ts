@@ -33,20 +33,28 @@ const host: SourceHost = {
 const num = (max: number): fc.Arbitrary<number> => fc.oneof({ arbitrary: fc.nat({ max }), weight: 6 },
   { arbitrary: fc.constantFrom(-1, 0.5, 2 ** 31, 2 ** 53, 1e9), weight: 1 });
 
+/** Mostly a good value, now and then any number (a launch that must be refused, naming the attribute). */
+const mostly = (good: fc.Arbitrary<number>, max: number): fc.Arbitrary<number | undefined> =>
+  fc.option(fc.oneof({ arbitrary: good, weight: 12 }, { arbitrary: num(max), weight: 1 }), { nil: undefined, freq: 2 });
+
+/** Now and then (a dump that cannot be opened here: the launch refused). */
+const rarely = <T>(a: fc.Arbitrary<T>): fc.Arbitrary<T | undefined> => fc.oneof({ arbitrary: fc.constant(undefined), weight: 15 }, { arbitrary: a, weight: 1 });
+
 const launchArgs = fc.record({
-  program: fc.oneof({ arbitrary: fc.constantFrom(...PROGRAMS), weight: 8 }, { arbitrary: fc.constantFrom('', '/nope.smmu', join(FIXTURES, '..', 'x.smmu')), weight: 1 }),
+  program: fc.oneof({ arbitrary: fc.constantFrom(...PROGRAMS), weight: 20 }, { arbitrary: fc.constantFrom('', '/nope.smmu', join(FIXTURES, '..', 'x.smmu')), weight: 1 }),
   stopOnEntry: fc.boolean(),
   check: fc.boolean(),
   coherent: fc.option(fc.boolean(), { nil: undefined }),
-  lineSize: fc.option(fc.oneof(fc.constantFrom(32, 64, 128), num(300)), { nil: undefined }),
-  wbGranule: fc.option(fc.oneof(fc.constantFrom(1, 2, 4, 8), num(16)), { nil: undefined }),
-  maxOps: fc.option(num(5000), { nil: undefined }),
-  maxPages: fc.option(num(5000), { nil: undefined }),
-  observableBound: fc.option(num(100), { nil: undefined }),
+  lineSize: mostly(fc.constantFrom(32, 64, 128), 300),
+  wbGranule: mostly(fc.constantFrom(1, 2, 4, 8), 16),
+  maxOps: mostly(fc.integer({ min: 1, max: 20_000 }), 5000),
+  maxPages: mostly(fc.integer({ min: 1, max: 5000 }), 5000),
+  observableBound: mostly(fc.integer({ min: 1, max: 100 }), 100),
+  requestTimeout: mostly(fc.constantFrom(0.01, 1, 30), 10),
   trace: fc.option(fc.boolean(), { nil: undefined }),
-  core: fc.option(fc.string({ maxLength: 6 }), { nil: undefined, freq: 8 }),
-  raw: fc.option(fc.oneof(fc.string({ maxLength: 8 }), fc.array(fc.string({ maxLength: 8 }), { maxLength: 2 })), { nil: undefined, freq: 8 }),
-  registers: fc.option(fc.dictionary(fc.constantFrom('STRTAB_BASE', 'STRTAB_BASE_CFG', 'CR0', 'x'), fc.oneof(fc.string({ maxLength: 6 }), fc.integer())), { nil: undefined, freq: 8 }),
+  core: rarely(fc.string({ maxLength: 6 })),
+  raw: rarely(fc.oneof(fc.string({ maxLength: 8 }), fc.array(fc.string({ maxLength: 8 }), { maxLength: 2 }))),
+  registers: rarely(fc.dictionary(fc.constantFrom('STRTAB_BASE', 'STRTAB_BASE_CFG', 'CR0', 'x'), fc.oneof(fc.string({ maxLength: 6 }), fc.integer()))),
 }, { requiredKeys: ['program'] });
 
 const EXPRESSIONS = ['ste[5]', 'ste[5].s1ctxptr', 'cd[5][0]', 'walk(5, 0x1000_0000)', 'pte(5, 0x1000_0000)', 'cpu(0x4000_0000)', 'poc(0x4000_0001)',
@@ -58,6 +66,8 @@ const opt = <T>(a: fc.Arbitrary<T>): fc.Arbitrary<T | undefined> => fc.option(a,
 const typedRequest = (): fc.Arbitrary<{ command: string; args: unknown }> => fc.oneof(
   fc.record({ command: fc.constantFrom('next', 'stepIn', 'stepOut', 'stepBack', 'reverseContinue', 'continue', 'pause'), args: fc.record({ threadId: num(3), granularity: opt(fc.constantFrom('statement', 'instruction', 'line')) }) }),
   fc.record({ command: fc.constant('threads'), args: fc.constant({}) }),
+  // As VS Code does after each stop: the stack, a frame's scopes, and down the variables tree with paging.
+  fc.record({ command: fc.constant('#tree'), args: fc.record({ path: fc.array(fc.nat(), { minLength: 1, maxLength: 6 }), start: opt(num(300)), count: opt(num(300)) }) }),
   fc.record({ command: fc.constant('stackTrace'), args: fc.record({ threadId: num(3), startFrame: opt(num(10)), levels: opt(num(10)) }) }),
   fc.record({ command: fc.constant('scopes'), args: fc.record({ frameId: num(8) }) }),
   fc.record({ command: fc.constant('variables'), args: fc.record({ variablesReference: num(200), start: opt(num(3000)), count: opt(num(3000)), filter: opt(fc.constantFrom('indexed', 'named')) }) }),
@@ -102,6 +112,51 @@ function answered(command: string, args: unknown, r: DebugProtocol.Response, mal
   if (!r.success) assert.ok(typeof r.message === 'string' && r.message.length > 0 && !/\n\s+at /.test(r.message), `'${command}': error without a message`);
 }
 
+/** Ids the adapter handed out (frames, variable references): the requests use them half the time, so they reach the variables tree. */
+function collectIds(r: DebugProtocol.Response, live: { frames: number[]; refs: number[] }): void {
+  const b = r.body as { stackFrames?: { id: number }[]; scopes?: { variablesReference: number }[]; variables?: { variablesReference: number }[]; variablesReference?: number } | undefined;
+  if (!r.success || !b) return;
+  if (b.stackFrames) live.frames = b.stackFrames.map((f) => f.id);
+  for (const v of [...(b.scopes ?? []), ...(b.variables ?? []), b]) if (typeof v.variablesReference === 'number' && v.variablesReference > 0) live.refs.push(v.variablesReference);
+  if (live.refs.length > 200) live.refs.splice(0, live.refs.length - 200);
+}
+
+function withLiveIds(args: unknown, live: { frames: number[]; refs: number[] }): unknown {
+  if (typeof args !== 'object' || args === null) return args;
+  const a = { ...(args as Record<string, unknown>) };
+  const pick = (list: number[], n: unknown): number | undefined => (typeof n === 'number' && n % 2 === 0 && list.length ? list[n % list.length] : undefined);
+  a.frameId = pick(live.frames, a.frameId) ?? a.frameId;
+  a.variablesReference = pick(live.refs, a.variablesReference) ?? a.variablesReference;
+  if (a.frameId === undefined) delete a.frameId;
+  if (a.variablesReference === undefined) delete a.variablesReference;
+  return a;
+}
+
+/** stackTrace, scopes of a frame, then variables along `path` (each child picked by index), each answered. */
+async function tree(d: DapDriver, a: { path: number[]; start?: number; count?: number }): Promise<void> {
+  const ask = async (command: string, args: unknown): Promise<DebugProtocol.Response> => {
+    const r = await d.send(command, args);
+    count(command, r);
+    answered(command, args, r);
+    return r;
+  };
+  const st = await ask('stackTrace', { threadId: 1 + (a.path[0] % 2) });
+  const frames = (st.body as DebugProtocol.StackTraceResponse['body'] | undefined)?.stackFrames ?? [];
+  if (!st.success || !frames.length) return;
+  const sc = await ask('scopes', { frameId: frames[a.path[0] % frames.length].id });
+  let vars: { variablesReference: number }[] = (sc.body as DebugProtocol.ScopesResponse['body'] | undefined)?.scopes ?? [];
+  for (const c of a.path) {
+    const withChildren = vars.filter((v) => v.variablesReference > 0);
+    if (!withChildren.length) return;
+    const v = await ask('variables', { variablesReference: withChildren[c % withChildren.length].variablesReference, start: a.start, count: a.count });
+    vars = (v.body as DebugProtocol.VariablesResponse['body'] | undefined)?.variables ?? [];
+  }
+}
+
+/** FUZZ_STATS=1: how many requests of each command succeeded or failed (are the cases reaching a running session?). */
+const stats = process.env.FUZZ_STATS ? new Map<string, number>() : undefined;
+const count = (command: string, r: DebugProtocol.Response): void => void stats?.set(`${command} ${r.success ? 'ok' : 'error'}`, (stats.get(`${command} ${r.success ? 'ok' : 'error'}`) ?? 0) + 1);
+
 /** Let the adapter's run slices and timers go (a run to a stop is sliced through setTimeout). */
 const settle = (ms = 5): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -118,9 +173,21 @@ async function session(launch: Record<string, unknown>, requests: readonly Req[]
   const watch = watchProcess();
   const d = new DapDriver(host);
   try {
-    answered('launch', launch, await d.launchResponse(launch));
-    for (const { command, args, malformed } of requests) {
-      answered(command, args, await d.send(command, args), malformed);
+    const launched = await d.launchResponse(launch);
+    count('launch', launched);
+    if (stats && !launched.success) count(`launch: ${launched.message?.slice(0, 90)}`, launched);
+    answered('launch', launch, launched);
+    const live = { frames: [] as number[], refs: [] as number[] };
+    for (const { command, args: given, malformed } of requests) {
+      if (command === '#tree') {
+        await tree(d, given as { path: number[]; start?: number; count?: number });
+        continue;
+      }
+      const args = malformed ? given : withLiveIds(given, live);
+      const r = await d.send(command, args);
+      collectIds(r, live);
+      count(command, r);
+      answered(command, args, r, malformed);
       await settle();
     }
     answered('disconnect', {}, await d.send('disconnect', {}));
@@ -133,6 +200,7 @@ async function session(launch: Record<string, unknown>, requests: readonly Req[]
 
 describe('fuzz: debug adapter', function () {
   this.timeout(120_000);
+  after(() => stats && console.log([...stats].sort().map(([k, n]) => `    ${k}: ${n}`).join('\n')));
 
   fuzzAsync('dap-requests', 30, fc.tuple(launchArgs, fc.array(request(), { minLength: 1, maxLength: 25 })),
     ([launch, requests]) => session(launch as Record<string, unknown>, requests));
