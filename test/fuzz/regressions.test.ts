@@ -27,6 +27,36 @@ describe('fuzz regressions', () => {
       // After "inval -": line 1, the column after the '-' (col 8).
       assert.deepEqual(p.diagnostics[0].range.start, { line: 1, col: 8 });
     });
+
+    it('deep nesting is a located error, not a stack overflow', () => {
+      // Found by running `smmu-debug run` on a memory dump: its bytes held long runs of '(' (any binary file may).
+      for (const [text, col] of [
+        ['inval ' + '('.repeat(20_000), 263], // 'inval ' is 6 columns; the 257th '(' is at column 6 + 257 = 263
+        ['inval ' + '-'.repeat(20_000) + '1', 263],
+        ['inval ' + 'x['.repeat(20_000), 519], // each 'x[' is 2 columns: the 257th 'x' starts at 6 + 2 * 256 + 1 = 519
+      ] as const) {
+        const p = compileScenario('t.smmu', text);
+        assert.equal(p.diagnostics.length, 1);
+        assert.equal(p.diagnostics[0].range.start.col, col);
+        assert.match(p.diagnostics[0].message, /nests deeper than 256 levels/);
+      }
+      // 200 levels are fine: the statement is only missing its size (the nesting limit is not the reason).
+      assert.match(compileScenario('t.smmu', 'inval ' + '('.repeat(200) + '1' + ')'.repeat(200)).diagnostics[0].message, /missing SIZE/);
+    });
+  });
+
+  describe('a memory dump given as a scenario', () => {
+    it('is one error at its first NUL byte, not one per byte', () => {
+      // Found by `smmu-debug run vmcore`: half a million diagnostics, pushed with push(...spread), overflowed the stack.
+      const p = compileScenario('vmcore', 'smmu init\n  ab\0cd');
+      assert.deepEqual(p.diagnostics.map((d) => [d.range.start.line, d.range.start.col]), [[2, 5]]);
+      assert.match(p.diagnostics[0].message, /not a scenario but binary data .*smmu-debug inspect/);
+    });
+
+    it('a text file with 200,000 bad lines gives its 200,000 errors without overflowing', function () {
+      this.timeout(20_000);
+      assert.equal(compileScenario('t.smmu', 'x\n'.repeat(200_000)).diagnostics.length, 200_000);
+    });
   });
 
   describe('scenario runs', () => {
