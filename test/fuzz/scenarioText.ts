@@ -126,4 +126,7 @@ export const scenarioText = (): fc.Arbitrary<{ name: string; text: string }> => 
   { arbitrary: lineSoup().map((text) => ({ name: 'soup.smmu', text })), weight: 2 },
   { arbitrary: randomText().map((text) => ({ name: 'random.smmu', text })), weight: 2 },
   { arbitrary: fc.string({ maxLength: 200, unit: 'binary' }).map((text) => ({ name: 'binary.smmu', text })), weight: 1 },
+  // One token over and over: deep nesting, long lines, many statements.
+  { arbitrary: fc.tuple(fc.constantFrom('inval ', 'store x ', 'const A = ', ''), token(), fc.integer({ min: 100, max: 3000 }))
+    .map(([head, t, n]) => ({ name: 'repeat.smmu', text: head + t.repeat(n) })), weight: 1 },
 );
