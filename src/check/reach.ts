@@ -183,6 +183,8 @@ export class Reachability {
   private bulk(base: number, len: number, view: View): Uint8Array {
     if (base < 0) return new Uint8Array(0);
     const n = Math.min(len, Math.max(0, Math.floor((MAX_PHYS_ADDR - base) / 8) * 8));
+    // A table wholly beyond the address space: nothing to read (a read there, even of 0 bytes, is refused).
+    if (n === 0) return new Uint8Array(0);
     return view === 'cpu' ? this.m.mem.cpuRead(base, n) : this.m.mem.smmuRead(base, n);
   }
 

@@ -181,6 +181,16 @@ describe('fuzz regressions', () => {
   });
 
   describe('reachability walk: bounded work', () => {
+    it('a linear stream table wholly beyond the physical address space is read as nothing', () => {
+      // Found by the SMMU fuzz target: STRTAB_BASE with bit 55 set made the bulk read of the table
+      // ask memory for 0 bytes at 0x80_0000_4000_4000, which memory refuses.
+      const m = Machine.create(DEFAULT_PLATFORM);
+      m.mmioWrite('STRTAB_BASE', (1n << 55n) | 0x4000_4000n);
+      m.mmioWrite('STRTAB_BASE_CFG', 0x8n);
+      m.mmioWrite('CR0', 0x1n);
+      assert.deepEqual(Reachability.of(m).all, []);
+    });
+
     it('an STE with a huge linear CD table stops after a bounded number of entries', function () {
       this.timeout(20_000);
       const m = Machine.create(DEFAULT_PLATFORM);
