@@ -44,11 +44,14 @@ export interface Located {
 
 const hex = (n: number | bigint): string => '0x' + n.toString(16);
 const MASK_PTR = 0x00ff_ffff_ffff_ffc0n;
+/** Entries looked at in one walk, at most: corrupt sizes (S1CDMax 31, SIDSIZE 32) must not make it read for hours. */
+const MAX_ENTRIES = 1 << 20;
 
 export class Reachability {
   private readonly tables = new Map<string, ReachableTable>();
   private sorted?: ReachableTable[];
   private budget: number;
+  private entriesLeft = MAX_ENTRIES;
 
   /**
    * `maxTables` bounds the walk (a corrupt pointer must not make it explore the address space);
@@ -73,7 +76,19 @@ export class Reachability {
 
   /** True when the walk stopped at its bound. */
   get truncated(): boolean {
-    return this.budget <= 0;
+    return this.budget <= 0 || this.entriesLeft < 0;
+  }
+
+  /** Account for one more entry looked at; false once the walk has looked at enough. */
+  private more(): boolean {
+    return --this.entriesLeft >= 0;
+  }
+
+  /** Account for up to `n` entries read at once: how many of them the walk may look at. */
+  private take(n: number): number {
+    const k = Math.max(0, Math.min(n, this.entriesLeft));
+    this.entriesLeft -= n > k ? k + 1 : k;
+    return k;
   }
 
   /** The table entries an address range falls in. */
@@ -133,7 +148,7 @@ export class Reachability {
     const split = (cfg >>> 6) & 0x1f;
     const l1Count = 2 ** Math.max(log2 - split, 0);
     this.add({ kind: 'l1std', base, entrySize: 8, entries: l1Count, path: 'STRTAB_BASE (2-level)' });
-    for (let i = 0; i < l1Count; i++) {
+    for (let i = 0; i < l1Count && this.more(); i++) {
       const d = this.rd(base + i * 8, view);
       const span = Number(d & 0x1fn);
       if (span === 0 || span > 11) continue;
@@ -150,14 +165,14 @@ export class Reachability {
    * may have moved, and most STEs of a table are invalid or abort.
    */
   private walkStes(base: number, n: number, firstSid: number, view: View): void {
-    const bytes = this.bulk(base, n * 64, view);
+    const bytes = this.bulk(base, this.take(n) * 64, view);
     // Only a valid STE with stage 1 or 2 (Config 0b101..0b111 in bits [3:1]) leads anywhere.
     for (let j = 0; j * 64 < bytes.length; j++) if ((bytes[j * 64] & 1) !== 0 && ((bytes[j * 64] >> 1) & 7) >= 5) this.walkSte(base + j * 64, firstSid + j, view);
   }
 
   /** `n` CDs in one bulk read; only valid ones (V, bit 31) are followed. */
   private walkCds(base: number, n: number, sid: number, firstSsid: number, vmid: number, view: View): void {
-    const bytes = this.bulk(base, n * 64, view);
+    const bytes = this.bulk(base, this.take(n) * 64, view);
     for (let s = 0; s * 64 < bytes.length; s++) if ((bytes[s * 64 + 3] & 0x80) !== 0) this.walkCd(base + s * 64, sid, firstSsid + s, vmid, view);
   }
 
@@ -168,6 +183,8 @@ export class Reachability {
   private bulk(base: number, len: number, view: View): Uint8Array {
     if (base < 0) return new Uint8Array(0);
     const n = Math.min(len, Math.max(0, Math.floor((MAX_PHYS_ADDR - base) / 8) * 8));
+    // A table wholly beyond the address space: nothing to read (a read there, even of 0 bytes, is refused).
+    if (n === 0) return new Uint8Array(0);
     return view === 'cpu' ? this.m.mem.cpuRead(base, n) : this.m.mem.smmuRead(base, n);
   }
 
@@ -206,7 +223,7 @@ export class Reachability {
       const leafBits = fmt === 1 ? 6 : 10;
       const l1Count = 2 ** Math.max(cdMax - leafBits, 0);
       this.add({ kind: 'l1cd', base: cdBase, entrySize: 8, entries: l1Count, path: `${where} → S1ContextPtr (2-level)`, sid });
-      for (let i = 0; i < l1Count; i++) {
+      for (let i = 0; i < l1Count && this.more(); i++) {
         const d = this.rd(cdBase + i * 8, view);
         if ((d & 1n) === 0n) continue;
         const leaf = Number(d & 0x00ff_ffff_ffff_f000n);
@@ -257,7 +274,7 @@ export class Reachability {
     const views = this.views.map((v) => (v === 'cpu' ? this.m.mem.cpuRead(base, entries * 8) : this.m.mem.smmuRead(base, entries * 8)));
     const dv = views.map((b) => new DataView(b.buffer));
     const fmt = { stage, granule, level: level as 0 | 1 | 2 | 3 };
-    for (let i = 0; i < entries; i++) {
+    for (let i = 0; i < entries && this.more(); i++) {
       for (let k = 0; k < views.length; k++) {
         // Only bits[1:0] = 0b11 can be a table descriptor: most entries are skipped on their first byte.
         if ((views[k][i * 8] & 3) !== 3) continue;

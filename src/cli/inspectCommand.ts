@@ -6,10 +6,10 @@ import { parseRegisterList, registerEntry } from '../dump/registers';
 import { inspectionJson, inspectionText, translationJson, translationText } from '../dump/report';
 import { DumpError, parseHex } from '../dump/source';
 import { openFileSource } from './fileSource';
-import { CliIo, EXIT_OK, EXIT_USAGE, UsageError } from './io';
+import { CliIo, EXIT_OK, EXIT_USAGE, UsageError, writeReport } from './io';
 
 export const INSPECT_USAGE = `usage: smmu-debug inspect (--core FILE | --raw FILE@BASE ...) --strtab-base HEX --strtab-base-cfg HEX
-                         [--reg NAME=HEX ...] [--sid N] [--translate SID[:SSID]:IOVA] [--json]
+                         [--reg NAME=HEX ...] [--sid N] [--translate SID[:SSID]:IOVA] [--json] [--out FILE]
 
 Reads a memory dump — an ELF core (kdump vmcore, QEMU dump-guest-memory) or raw images at
 their physical bases — and the SMMU's registers, and lists every present stream: its L1
@@ -28,6 +28,7 @@ tables are; it is never written.
                           one translation (an unprivileged read) with every descriptor fetched
   --json                  {strtab, enabled, streams: {SID: {words, config, ...fields, mappings,
                           cds: {SSID: {words, ...fields, mappings}}}}, problems}
+  --out FILE              write the report to FILE (written whole, or not at all) instead of the terminal
 Exit status: 0 shown, 2 bad input or a dump that cannot be read (the message says where).
 `;
 
@@ -55,6 +56,7 @@ export function inspectCommand(args: string[], io: CliIo): number {
         core: { type: 'string', multiple: true }, raw: { type: 'string', multiple: true },
         'strtab-base': { type: 'string' }, 'strtab-base-cfg': { type: 'string' }, reg: { type: 'string', multiple: true },
         sid: { type: 'string' }, translate: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
+        out: { type: 'string' },
       },
     });
   } catch (e) {
@@ -72,16 +74,19 @@ export function inspectCommand(args: string[], io: CliIo): number {
     if (v['strtab-base-cfg'] !== undefined) registers.set(...registerEntry('STRTAB_BASE_CFG', parseHex(v['strtab-base-cfg'], '--strtab-base-cfg')));
     const tx = v.translate !== undefined ? parseTranslate(v.translate) : undefined;
     const sid = v.sid !== undefined ? streamNumber(v.sid, '--sid') : undefined;
+    // The report goes to --out (never over a dump file), or to the terminal.
+    const inputs = [...(v.core ?? []), ...(v.raw ?? []).map((r) => r.slice(0, r.lastIndexOf('@')))];
+    const out = (t: string): void => (v.out !== undefined ? writeReport(v.out, t, inputs) : io.out(t));
     const dump: Dump = openDump({ core: v.core, raw: v.raw, registers }, (path) => openFileSource(path));
     const m = dumpMachine(dump);
     if (tx) {
       const r = translateOne(m, tx.sid, tx.ssid, tx.iova);
-      io.out(v.json ? JSON.stringify(translationJson(tx.sid, tx.ssid, tx.iova, r, dump.memory), null, 2)
+      out(v.json ? JSON.stringify(translationJson(tx.sid, tx.ssid, tx.iova, r, dump.memory), null, 2)
         : translationText(tx.sid, tx.ssid, tx.iova, r, dump.memory));
       return EXIT_OK;
     }
     const ins = inspect(m, dump.memory, { sid });
-    io.out(v.json ? JSON.stringify(inspectionJson(ins), null, 2) : inspectionText(ins, dump.memory, dump.notes));
+    out(v.json ? JSON.stringify(inspectionJson(ins), null, 2) : inspectionText(ins, dump.memory, dump.notes));
     return EXIT_OK;
   } catch (e) {
     if (!(e instanceof DumpError)) throw e;

@@ -1,6 +1,6 @@
 /** `smmu-debug run FILE...`: run scenarios headless and report what they show. */
 import { readFileSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { dirname, relative, resolve, isAbsolute } from 'node:path';
 import { parseArgs } from 'node:util';
 import { hasErrors, SourceHost } from '../scenario/compiler';
 import { compileForSession, LocatedHazard, Session } from '../debug/session';
@@ -8,10 +8,11 @@ import { Diagnostic, formatDiagnostic } from '../scenario/diagnostics';
 import { Program } from '../scenario/program';
 import { DEFAULT_LIMITS, RunLimits, Runner, RunResults } from '../scenario/runner';
 import { DEFAULT_CHECK_OPTIONS } from '../check/checker';
-import { CliIo, EXIT_FAILED, EXIT_OK, EXIT_USAGE, UsageError } from './io';
+import { CliIo, EXIT_FAILED, EXIT_OK, EXIT_USAGE, UsageError, writeReport } from './io';
 import { openFileSource } from './fileSource';
 
 export const RUN_USAGE = `usage: smmu-debug run FILE... [--json] [--trace] [--no-check] [--bound N] [--max-ops N] [--max-pages N]
+                        [--out FILE] [--root DIR]
 
 Runs each scenario headless and prints what it shows: the STE/CD updates (hitless,
 breaking or unchanged, and their CMD_SYNCs), the DMA results, the hazards the checker
@@ -22,10 +23,13 @@ finds in what the SMMU could observe, the expectations.
   --bound N      most values judged per entry by the checker (default ${DEFAULT_CHECK_OPTIONS.bound})
   --max-ops N    stop a run after N micro-operations (default ${DEFAULT_LIMITS.maxOps})
   --max-pages N  stop a run that touches more than N pages of memory (default ${DEFAULT_LIMITS.maxPages})
+  --out FILE     write the report to FILE (written whole, or not at all) instead of the terminal
+  --root DIR     files a scenario may include or load lie under DIR (default: the scenario's folder)
 Exit status: 0 when every expectation holds, no error-severity hazard was found and
 nothing failed; 1 otherwise; 2 on invalid input.
 `;
 
+/** Files from the file system, as they are (the standalone debug adapter's host). */
 export const nodeSourceHost: SourceHost = {
   read: (path) => {
     try {
@@ -43,6 +47,23 @@ export const nodeSourceHost: SourceHost = {
     }
   },
 };
+
+/**
+ * The host for one scenario run from the command line: includes and dumps only from the
+ * folder tree under `root` (the scenario's folder unless --root says), so a scenario from
+ * elsewhere cannot make the tool read, and print pieces of, files outside it.
+ */
+export function scenarioHost(file: string, root = dirname(resolve(file))): SourceHost {
+  const top = resolve(root);
+  return {
+    ...nodeSourceHost,
+    allowed: (path) => {
+      const rel = relative(top, resolve(path));
+      return rel === '' || (!rel.startsWith('..') && !isAbsolute(rel)) ? undefined
+        : `it is outside ${top}, the folder the scenario may read from (give --root to allow another)`;
+    },
+  };
+}
 
 const hex = (n: number | bigint): string => '0x' + n.toString(16);
 
@@ -124,7 +145,7 @@ export function runCommand(args: string[], io: CliIo): number {
       options: {
         json: { type: 'boolean' }, trace: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
         'no-check': { type: 'boolean' }, bound: { type: 'string' },
-        'max-ops': { type: 'string' }, 'max-pages': { type: 'string' },
+        'max-ops': { type: 'string' }, 'max-pages': { type: 'string' }, out: { type: 'string' }, root: { type: 'string' },
       },
     });
   } catch (e) {
@@ -141,6 +162,9 @@ export function runCommand(args: string[], io: CliIo): number {
     maxPages: limitOption('max-pages', values['max-pages'], DEFAULT_LIMITS.maxPages),
   };
   const reports: FileReport[] = [];
+  const texts: string[] = [];
+  // With --out the report goes to the file, diagnostics still to the terminal.
+  const out = (t: string): void => void (values.out !== undefined ? texts.push(t) : io.out(t));
   let invalid = false;
   let failed = false;
   for (const file of positionals) {
@@ -150,7 +174,7 @@ export function runCommand(args: string[], io: CliIo): number {
       invalid = true;
       continue;
     }
-    const program = compileForSession(file, text, nodeSourceHost);
+    const program = compileForSession(file, text, scenarioHost(file, values.root));
     if (hasErrors(program)) {
       for (const d of program.diagnostics) io.err(formatDiagnostic(d));
       invalid = true;
@@ -164,8 +188,9 @@ export function runCommand(args: string[], io: CliIo): number {
     const rep = report(program, session.runner, results, session.hazards);
     if (!rep.ok) failed = true;
     reports.push(rep);
-    if (!values.json) io.out(reportText(rep, results, values.trace === true));
+    if (!values.json) out(reportText(rep, results, values.trace === true));
   }
-  if (values.json) io.out(JSON.stringify(reports, null, 2));
+  if (values.json) out(JSON.stringify(reports, null, 2));
+  if (values.out !== undefined) writeReport(values.out, texts.join('\n'), positionals);
   return invalid ? EXIT_USAGE : failed ? EXIT_FAILED : EXIT_OK;
 }

@@ -24,6 +24,7 @@ import { DumpError } from '../dump/source';
 import { COMPLETIONS, conditionError, evaluateCondition, evaluateDebug } from './evaluate';
 import { DataBreakpoint, EVENT_FILTERS, FunctionBreakpoint, HAZARD_PREFIX, Runtime, StopInfo, TranslateView } from './runtime';
 import { cacheLines, walkPictures } from './pictures';
+import { DEFAULT_REQUEST_TIMEOUT, launchOptionError } from './launchOptions';
 import { compileForSession } from './session';
 import { scopes, Var } from './variables';
 
@@ -45,6 +46,8 @@ export interface LaunchArguments extends DebugProtocol.LaunchRequestArguments {
   maxOps?: number;
   maxPages?: number;
   observableBound?: number;
+  /** Seconds a reverse-continue searches before giving up (default 30). */
+  requestTimeout?: number;
   /** Print every micro-operation to the debug console (default: commands, events and hazards only). */
   trace?: boolean;
 }
@@ -52,6 +55,9 @@ export interface LaunchArguments extends DebugProtocol.LaunchRequestArguments {
 const CPU_THREAD = 1;
 const SMMU_THREAD = 2;
 const MAX_READ = 1 << 20;
+/** Instructions and variables one request may ask for: a client's count of 2^53 must not build that many. */
+const MAX_INSTRUCTIONS = 10_000;
+const MAX_CHILDREN = 10_000;
 /** Children decoded at most to find one by name that the client was not shown. */
 const MAX_LOOKUP = 4096;
 
@@ -161,7 +167,14 @@ export class SmmuDebugSession extends DebugSession {
       this.sendErrorResponse(response, 3004, 'a scenario is already running: restart it, or disconnect first');
       return;
     }
-    const rt = this.load(response, args);
+    let rt: Runtime | undefined;
+    try {
+      rt = this.load(response, args);
+    } catch (e) {
+      // An async handler: the base class would not catch this, and the launch would go unanswered.
+      this.sendErrorResponse(response, 3099, `launch failed: ${(e as Error)?.message ?? String(e)}`);
+      return;
+    }
     if (!rt) return;
     this.sendEvent(new InitializedEvent());
     this.sendResponse(response);
@@ -203,6 +216,11 @@ export class SmmuDebugSession extends DebugSession {
       this.sendErrorResponse(response, 3001, needProgram);
       return undefined;
     }
+    const badOption = launchOptionError(args);
+    if (badOption) {
+      this.sendErrorResponse(response, 3006, `the launch configuration is wrong: ${badOption}`);
+      return undefined;
+    }
     let dump: Dump | undefined;
     try {
       dump = this.launchDump(args);
@@ -240,6 +258,7 @@ export class SmmuDebugSession extends DebugSession {
       checkOptions: args.observableBound ? { bound: args.observableBound } : {},
     });
     rt.sliceOps = 20_000;
+    rt.requestTimeout = args.requestTimeout ?? DEFAULT_REQUEST_TIMEOUT;
     rt.filters = new Set(this.filters);
     // Hits are positions in a run: a new run starts counting afresh.
     for (const b of [...this.functionBreakpoints, ...this.dataBreakpoints]) b.hits.clear();
@@ -676,12 +695,14 @@ export class SmmuDebugSession extends DebugSession {
   protected override variablesRequest(response: DebugProtocol.VariablesResponse, args: DebugProtocol.VariablesArguments): void {
     const v = this.vars.get(args.variablesReference);
     if (!v?.children) {
-      this.sendErrorResponse(response, 3030, `unknown variablesReference ${args.variablesReference} (variables are valid until the next step)`);
+      // Like a stale frame id: VS Code may still expand a variable of the previous stop. An answer, not a notification.
+      this.sendErrorResponse(response, 3030, `unknown variablesReference ${args.variablesReference} (variables are valid until the next step)`,
+        undefined, ErrorDestination.Telemetry);
       return;
     }
     const indexed = v.children.indexed !== undefined;
     const start = Math.max(args.start ?? 0, 0);
-    const count = args.count && args.count > 0 ? args.count : indexed ? Math.min(v.children.indexed!, 1000) : 100_000;
+    const count = Math.min(args.count && args.count > 0 ? args.count : indexed ? Math.min(v.children.indexed!, 1000) : 100_000, MAX_CHILDREN);
     const children = v.children.get(start, count);
     let names = this.shown.get(args.variablesReference);
     if (!names) this.shown.set(args.variablesReference, (names = new Map()));
@@ -697,7 +718,8 @@ export class SmmuDebugSession extends DebugSession {
   protected override setVariableRequest(response: DebugProtocol.SetVariableResponse, args: DebugProtocol.SetVariableArguments): void {
     const parent = this.vars.get(args.variablesReference);
     if (!parent) {
-      this.sendErrorResponse(response, 3030, `cannot set ${args.name}: unknown variablesReference ${args.variablesReference} (variables are valid until the next step)`);
+      this.sendErrorResponse(response, 3030, `cannot set ${args.name}: unknown variablesReference ${args.variablesReference} (variables are valid until the next step)`,
+        undefined, ErrorDestination.Telemetry);
       return;
     }
     // A field of an entry (its words give the address), or a qword of its words.
@@ -745,7 +767,8 @@ export class SmmuDebugSession extends DebugSession {
     if (!this.checkFrame(response, args.frameId)) return;
     const r = evaluateDebug(args.expression ?? '', this.evalContext());
     if ('error' in r) {
-      this.sendErrorResponse(response, 3051, r.error);
+      // The console and watch show the message; a hover over a word that is not an expression must not raise a notification.
+      this.sendErrorResponse(response, 3051, r.error, undefined, ErrorDestination.Telemetry);
       return;
     }
     response.body = {
@@ -819,6 +842,10 @@ export class SmmuDebugSession extends DebugSession {
       return;
     }
     const data = base64ToBytes(args.data);
+    if (!data) {
+      this.sendErrorResponse(response, 3065, `writeMemory data '${String(args.data).slice(0, 40)}' is not base64`);
+      return;
+    }
     const addr = ref.addr + (args.offset ?? 0);
     if (addr < 0 || addr + data.length > 2 ** 52) {
       this.sendErrorResponse(response, 3062, 'the range is outside the 52-bit physical address space');
@@ -840,6 +867,10 @@ export class SmmuDebugSession extends DebugSession {
     // Micro-operations are the instructions; an instruction's address is its sequence number in the run.
     if (!/^(0x[0-9a-f]+|\d+)$/i.test(args.memoryReference?.trim() ?? '')) {
       this.sendErrorResponse(response, 3064, `bad memory reference '${args.memoryReference}' for disassembly: expected a micro-operation number (a frame's instructionPointerReference)`);
+      return;
+    }
+    if (!(Number.isSafeInteger(args.instructionCount) && args.instructionCount >= 0 && args.instructionCount <= MAX_INSTRUCTIONS)) {
+      this.sendErrorResponse(response, 3066, `disassemble asks for ${args.instructionCount} instructions: at most ${MAX_INSTRUCTIONS} at a time`);
       return;
     }
     const trace = rt.runner.results.trace.filter((t) => t.kind === 'op' || t.kind === 'note');
@@ -968,8 +999,14 @@ function bytesToBase64(b: Uint8Array): string {
   return btoa(s);
 }
 
-function base64ToBytes(s: string): Uint8Array {
-  const bin = atob(s);
+/** The bytes of base64 text, or undefined when it is not base64 (any client may send anything). */
+function base64ToBytes(s: string): Uint8Array | undefined {
+  let bin: string;
+  try {
+    bin = atob(s);
+  } catch {
+    return undefined;
+  }
   const out = new Uint8Array(bin.length);
   for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
   return out;

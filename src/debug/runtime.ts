@@ -169,6 +169,9 @@ export class Runtime {
   private stoppedAtStatementStart = -1;
   /** Most micro-operations one call runs before yielding (`yielded` stop), so a pause can get in. */
   sliceOps = Infinity;
+  /** Seconds a reverse-continue may search before it gives up and stays where it was (forward runs go in slices instead). */
+  requestTimeout = Infinity;
+  private deadline = Infinity;
   /** Changes made by the user while stopped (setVariable, writeMemory), replayed at their position. */
   private edits: { at: Position; apply: (r: Runtime) => void }[] = [];
   /** The micro-operation performed last inside the current statement (the innermost frame). */
@@ -586,15 +589,30 @@ export class Runtime {
     const here = this.position;
     let end = here;
     const bases = [...this.snapshots.keys()].filter((k) => k < here.next || (k === here.next && !here.inStatement)).sort((a, b) => b - a);
-    for (const k of bases) {
-      const found = this.scan(k, end);
-      if (found) {
-        this.goto(found.pos);
-        const p = found.info;
-        this.stoppedAtStatementStart = this.runner.inStatement || p.reason === 'exception' ? -1 : this.runner.next;
-        return (this.lastStop = { reason: p.reason, description: p.description, exception: p.exception, hitBreakpointIds: p.ids, step: p.step, atEnd: p.atEnd });
+    const started = Date.now();
+    this.deadline = started + this.requestTimeout * 1000;
+    try {
+      for (const k of bases) {
+        const found = this.scan(k, end);
+        if (found === 'timeout') {
+          this.deadline = Infinity;
+          this.goto(here);
+          this.stoppedAtStatementStart = this.runner.inStatement ? -1 : this.runner.next;
+          return (this.lastStop = {
+            reason: 'pause', description: `reverse-continue searched for ${((Date.now() - started) / 1000).toFixed(1)} s without finding an earlier stop ` +
+              `and stayed here (limit requestTimeout, ${this.requestTimeout} s); raise it with the launch option "requestTimeout"`,
+          });
+        }
+        if (found) {
+          this.goto(found.pos);
+          const p = found.info;
+          this.stoppedAtStatementStart = this.runner.inStatement || p.reason === 'exception' ? -1 : this.runner.next;
+          return (this.lastStop = { reason: p.reason, description: p.description, exception: p.exception, hitBreakpointIds: p.ids, step: p.step, atEnd: p.atEnd });
+        }
+        end = { next: k, ops: this.snapshots.get(k)!.session.run.ops, inStatement: false };
       }
-      end = { next: k, ops: this.snapshots.get(k)!.session.run.ops, inStatement: false };
+    } finally {
+      this.deadline = Infinity;
     }
     this.goto({ next: 0, ops: 0, inStatement: false });
     this.stoppedAtStatementStart = 0;
@@ -602,11 +620,12 @@ export class Runtime {
   }
 
   /** From the snapshot at statement `k` up to (not including) `end`: the last place a breakpoint or event stops. */
-  private scan(k: number, end: Position): { pos: Position; info: Pending } | undefined {
+  private scan(k: number, end: Position): { pos: Position; info: Pending } | undefined | 'timeout' {
     this.goto({ next: k, ops: 0, inStatement: false });
     const r = this.runner;
     let last: { pos: Position; info: Pending } | undefined;
     while (before(this.position, end)) {
+      if (Date.now() > this.deadline) return 'timeout';
       if (!r.inStatement && r.current) {
         const ls = this.lineStop(r.current);
         if (ls) last = { pos: this.position, info: ls };

@@ -141,6 +141,8 @@ function leafFields(layout: Layout, word: bigint, ctx: ArchContext): LeafFields 
   };
 }
 const MAX_TABLES = 100_000;
+/** Stream table and CD table slots looked at, at most: a linear table of 2^32 STEs would take hours. */
+const MAX_SLOTS = 1 << 20;
 
 /** A walk's geometry, from a CD half or an STE's stage 2. */
 interface Geometry extends Omit<S1Range, 'had'> {
@@ -161,11 +163,22 @@ export class Inspector {
   private readonly reader: DescriptorReader;
   private mappings = 0;
   private tables = 0;
+  private slots = 0;
   private readonly maxMappings: number;
 
   constructor(private readonly m: Machine, private readonly dump: DumpMemory, opts: InspectOptions = {}) {
     this.reader = { read: (addr, out) => m.mem.smmuReadU64Parts(addr, out) };
     this.maxMappings = opts.maxMappings ?? 1_000_000;
+  }
+
+  /** Count one more table slot looked at; false (with a problem, once) past the bound. */
+  private slot(problems: string[]): boolean {
+    if (++this.slots <= MAX_SLOTS) return true;
+    if (this.slots === MAX_SLOTS + 1) {
+      problems.push(`stopped after looking at ${MAX_SLOTS} stream and CD table entries: the tables are larger than an inspection lists ` +
+        '(pass --sid to look at one StreamID)');
+    }
+    return false;
   }
 
   private get ctx() {
@@ -206,7 +219,7 @@ export class Inspector {
       const fatal = this.outside(st.base, 64, 'the stream table (STRTAB_BASE)');
       if (fatal) throw new DumpError(`${fatal}: check STRTAB_BASE, or add the file that holds that memory`);
       const [lo, hi] = only(0, count);
-      for (let sid = lo; sid < hi; sid++) {
+      for (let sid = lo; sid < hi && this.slot(problems); sid++) {
         const addr = st.base + sid * 64;
         const out = this.outside(addr, 64, `the STE of StreamID ${hex(sid)}`);
         if (out) {
@@ -222,7 +235,7 @@ export class Inspector {
     const fatal = this.outside(st.base, l1Count * 8, `the L1 stream table (STRTAB_BASE, ${l1Count} descriptors)`);
     if (fatal) throw new DumpError(`${fatal}: check STRTAB_BASE, or add the file that holds that memory`);
     const [first, last] = opts.sid === undefined ? [0, l1Count] : [Math.floor(opts.sid / span), Math.floor(opts.sid / span) + 1];
-    for (let i = first; i < last; i++) {
+    for (let i = first; i < last && this.slot(problems); i++) {
       const l1Addr = st.base + i * 8;
       const word = read64(this.m, l1Addr, 'cpu');
       const decoded = decode(L1STD, [word], { ...this.ctx, split: st.split });
@@ -245,7 +258,7 @@ export class Inspector {
       }
       const [lo, hi] = only(i * span, i * span + n);
       if (opts.sid !== undefined && lo >= hi) problems.push(`StreamID ${hex(opts.sid)} is beyond the ${n} STEs of L1STD ${i} (Span ${s})`);
-      for (let sid = lo; sid < hi; sid++) {
+      for (let sid = lo; sid < hi && this.slot(problems); sid++) {
         this.stream(sid, l2 + (sid - i * span) * 64, { index: i, addr: l1Addr, word, span: s, decoded }, opts.sid !== undefined, streams);
       }
     }
@@ -310,12 +323,12 @@ export class Inspector {
       out.push(this.cd(sid, ssid, addr, words, s1, s2, problems));
     };
     if (s1.fmt === 0) {
-      for (let ssid = 0; ssid < total; ssid++) cdAt(ssid, s1.cdBase + ssid * 64);
+      for (let ssid = 0; ssid < total && this.slot(problems); ssid++) cdAt(ssid, s1.cdBase + ssid * 64);
       return;
     }
     const leafBits = s1.fmt === 1 ? 6 : 10;
     const l1Count = 2 ** Math.max(s1.cdMax - leafBits, 0);
-    for (let i = 0; i < l1Count; i++) {
+    for (let i = 0; i < l1Count && this.slot(problems); i++) {
       const l1Addr = this.structure(s1.cdBase + i * 8, s2, `L1CD ${i} of STE ${hex(sid)}`, problems);
       if (l1Addr === undefined) continue;
       const miss = this.outside(l1Addr, 8, `L1CD ${i} of STE ${hex(sid)}`);
@@ -326,7 +339,7 @@ export class Inspector {
       const d = read64(this.m, l1Addr, 'cpu');
       if ((d & 1n) === 0n) continue;
       const leaf = Number(d & 0x00ff_ffff_ffff_f000n);
-      for (let j = 0; j < 2 ** leafBits && i * 2 ** leafBits + j < total; j++) cdAt(i * 2 ** leafBits + j, leaf + j * 64);
+      for (let j = 0; j < 2 ** leafBits && i * 2 ** leafBits + j < total && this.slot(problems); j++) cdAt(i * 2 ** leafBits + j, leaf + j * 64);
     }
   }
 

@@ -7,6 +7,7 @@
 import { descriptorType, levelGeometry, outputAddress, startLevel } from '../arch/pte';
 import { Granule } from '../arch/field';
 import type { Machine } from './machine';
+import { MAX_PHYS_ADDR } from './memory';
 
 export type View = 'cpu' | 'smmu';
 
@@ -14,7 +15,9 @@ export type Located = { readonly addr: number } | { readonly error: string };
 
 const hex = (n: number | bigint): string => '0x' + n.toString(16);
 
+/** A qword in a view; beyond the physical address space nothing is stored (a pointer there leads nowhere): zero. */
 export function read64(m: Machine, addr: number, view: View): bigint {
+  if (!(addr >= 0 && addr + 8 <= MAX_PHYS_ADDR)) return 0n;
   return view === 'cpu' ? m.load(addr, 8) : m.mem.smmuReadU64(addr);
 }
 
@@ -25,20 +28,25 @@ export function streamTable(m: Machine): { base: number; fmt: number; split: num
   return { base, fmt: (cfg >>> 16) & 3, split: (cfg >>> 6) & 0x1f, log2size: cfg & 0x3f };
 }
 
+/** A 64-byte entry at `addr`, unless a pointer put it beyond the physical address space. */
+function entryAt(addr: number, what: string): Located {
+  return addr + 64 <= MAX_PHYS_ADDR ? { addr } : { error: `${what} would be at ${hex(addr)}, beyond the physical address space` };
+}
+
 /** The address of a StreamID's STE, through the L1 descriptor when the table is 2-level. */
 export function steAddress(m: Machine, sid: number, view: View = 'cpu'): Located {
   const st = streamTable(m);
   const log2 = Math.min(st.log2size, m.smmu.features.sidBits);
   if (st.base === 0 && st.log2size === 0) return { error: 'the stream table is not programmed (STRTAB_BASE_CFG is 0)' };
   if (sid < 0 || sid >= 2 ** log2) return { error: `StreamID ${hex(sid)} is beyond the stream table (2^${log2} StreamIDs)` };
-  if (st.fmt !== 1) return { addr: st.base + sid * 64 };
+  if (st.fmt !== 1) return entryAt(st.base + sid * 64, `the STE of StreamID ${hex(sid)}`);
   const l1 = Math.floor(sid / 2 ** st.split);
   const desc = read64(m, st.base + l1 * 8, view);
   const span = Number(desc & 0x1fn);
   if (span === 0 || span > 11) return { error: `L1 descriptor ${l1} at ${hex(st.base + l1 * 8)} is invalid (Span=${span})` };
   const l2 = sid % 2 ** st.split;
   if (l2 >= 2 ** (span - 1)) return { error: `StreamID ${hex(sid)} is beyond the ${2 ** (span - 1)} STEs of L1 descriptor ${l1}` };
-  return { addr: Number(desc & 0x00ff_ffff_ffff_ffc0n) + l2 * 64 };
+  return entryAt(Number(desc & 0x00ff_ffff_ffff_ffc0n) + l2 * 64, `the STE of StreamID ${hex(sid)}`);
 }
 
 /** The address of a CD, from the STE's S1ContextPtr (a PA: nested streams are not followed). */
@@ -53,12 +61,12 @@ export function cdAddress(m: Machine, sid: number, ssid: number, view: View = 'c
   const cdMax = Number((w0 >> 59n) & 0x1fn);
   const fmt = Number((w0 >> 4n) & 3n);
   if (ssid >= 2 ** cdMax) return { error: `SubstreamID ${hex(ssid)} is beyond the 2^${cdMax} CDs of STE ${hex(sid)}` };
-  if (cdMax === 0 || fmt === 0 || fmt === 3) return { addr: cdBase + ssid * 64 };
+  if (cdMax === 0 || fmt === 0 || fmt === 3) return entryAt(cdBase + ssid * 64, `CD ${hex(ssid)} of STE ${hex(sid)}`);
   const leafBits = fmt === 1 ? 6 : 10;
   const l1Addr = cdBase + Math.floor(ssid / 2 ** leafBits) * 8;
   const l1 = read64(m, l1Addr, view);
   if ((l1 & 1n) === 0n) return { error: `L1 CD descriptor at ${hex(l1Addr)} is invalid (V=0)` };
-  return { addr: Number(l1 & 0x00ff_ffff_ffff_f000n) + (ssid % 2 ** leafBits) * 64 };
+  return entryAt(Number(l1 & 0x00ff_ffff_ffff_f000n) + (ssid % 2 ** leafBits) * 64, `CD ${hex(ssid)} of STE ${hex(sid)}`);
 }
 
 /**

@@ -200,13 +200,13 @@ export class MemorySystem {
   cmo(op: CmoOp, addr: number, len: number): CmoResult {
     checkRange(addr, len);
     const lost: LostBytes[] = [];
-    let lines = 0;
     let dirtyLines = 0;
     const ls = this.config.lineSize;
-    for (let base = this.cache.lineBase(addr); base < addr + len; base += ls) {
-      lines++;
-      const line = this.cache.get(base);
-      if (!line) continue;
+    const first = this.cache.lineBase(addr);
+    const lines = Math.max(0, Math.ceil((addr + len - first) / ls));
+    // Only the lines the cache holds can change: a CMO over 695 GiB must not visit 11 billion line addresses.
+    for (const line of this.cache.linesIn(addr, len)) {
+      const base = line.base;
       const dirty = line.dirty.includes(1);
       if (dirty) dirtyLines++;
       if (op === 'inv') {

@@ -51,9 +51,19 @@ export function compileScenario(file: string, text: string, host: SourceHost = N
 
   const compileFile = (path: string, source: string, stack: string[]): void => {
     sources.set(path, source);
-    const parsed = parse(source, path, TABLE);
     cx.file = path;
-    diagnostics.push(...parsed.diagnostics);
+    const nul = source.indexOf('\0');
+    if (nul >= 0) {
+      // A memory dump (or any binary file) given as a scenario: one error, not one per byte.
+      const before = source.slice(0, nul);
+      const at = { line: before.split('\n').length, col: nul - before.lastIndexOf('\n') };
+      cx.error({ file: path, start: at, end: at }, 'this is not a scenario but binary data (a NUL byte here); a memory dump is loaded with ' +
+        '`load core="FILE"` or looked at with `smmu-debug inspect`');
+      return;
+    }
+    const parsed = parse(source, path, TABLE);
+    // Not push(...): a long file's diagnostics would overflow the argument list.
+    for (const d of parsed.diagnostics) diagnostics.push(d);
     for (const st of parsed.statements) {
       if (st.keyword === 'include') {
         const a = st.args.get('path')!;

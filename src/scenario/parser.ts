@@ -25,8 +25,12 @@ const span = (a: Range, b: Range): Range => ({ file: a.file, start: a.start, end
 /** Binary operators by precedence, loosest first. */
 const BINARY: readonly (readonly string[])[] = [['|'], ['^'], ['&'], ['<<', '>>'], ['+', '-'], ['*', '/', '%']];
 
+/** Deepest expression nesting: binary text (a dump given as a scenario) must not overflow the stack. */
+const MAX_NESTING = 256;
+
 class LineParser {
   private i = 0;
+  private depth = 0;
 
   constructor(private readonly toks: readonly Token[]) {}
 
@@ -43,7 +47,8 @@ class LineParser {
   }
 
   isOp(text: string, o = 0): boolean {
-    const t = this.peek(o);
+    // Not peek(): past the end it would answer for the last token again (a trailing '-' forever).
+    const t = this.toks[this.i + o];
     return !!t && t.kind === 'op' && t.text === text;
   }
 
@@ -88,12 +93,20 @@ class LineParser {
   }
 
   unary(): Expr {
-    if (this.isOp('-') || this.isOp('~')) {
-      const t = this.next();
-      const operand = this.unary();
-      return { kind: 'unary', op: t.text as '-' | '~', operand, range: span(t.range, operand.range) };
+    // Every nesting (parentheses, brackets, call arguments, unary operators) comes through here.
+    if (++this.depth > MAX_NESTING) {
+      throw new LineError(this.where(), `the expression nests deeper than ${MAX_NESTING} levels (parentheses, brackets or unary operators)`);
     }
-    return this.postfix(this.primary());
+    try {
+      if (this.isOp('-') || this.isOp('~')) {
+        const t = this.next();
+        const operand = this.unary();
+        return { kind: 'unary', op: t.text as '-' | '~', operand, range: span(t.range, operand.range) };
+      }
+      return this.postfix(this.primary());
+    } finally {
+      this.depth--;
+    }
   }
 
   primary(): Expr {

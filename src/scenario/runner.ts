@@ -262,7 +262,12 @@ export class Runner {
       return this.fail(a.step, e);
     }
     if (n.done) {
-      for (const f of this.statementObservers) f(a.step);
+      try {
+        // The checker judges the statement here, probing with the statement's values: their errors are the statement's.
+        for (const f of this.statementObservers) f(a.step);
+      } catch (e) {
+        return this.fail(a.step, e);
+      }
       this.active = undefined;
       return { kind: 'statement-end', step: a.step };
     }
@@ -291,7 +296,7 @@ export class Runner {
       this.state.machine.origin = this.ops;
       a.result = executeOp(this.state.machine, op);
       if (this.state.machine.mem.poc.pageCount > this.limits.maxPages) {
-        throw new ScenarioError(a.step.range, `the run touched more than ${this.limits.maxPages} pages of memory (limit maxPages); raise it with --max-pages`);
+        throw new ScenarioError(a.step.range, `the run touched more than ${this.limits.maxPages} pages of memory (limit maxPages); raise it with --max-pages or the launch option "maxPages"`);
       }
     } catch (e) {
       return this.fail(a.step, e);

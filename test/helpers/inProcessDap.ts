@@ -11,7 +11,7 @@ import { SourceHost } from '../../src/scenario/compiler';
 export class InProcessDap {
   readonly session: SmmuDebugSession;
   private seq = 1;
-  private readonly pending = new Map<number, { resolve: (body: unknown) => void; reject: (e: Error) => void }>();
+  private readonly pending = new Map<number, { resolve: (body: unknown) => void; reject: (e: Error) => void; raw?: (r: DebugProtocol.Response) => void }>();
   private readonly waiters: { event: string; resolve: (e: DebugProtocol.Event) => void; reject: (e: Error) => void }[] = [];
   readonly events: DebugProtocol.Event[] = [];
 
@@ -23,7 +23,8 @@ export class InProcessDap {
         const r = msg as DebugProtocol.Response;
         const p = this.pending.get(r.request_seq);
         this.pending.delete(r.request_seq);
-        if (r.success) p?.resolve(r.body);
+        if (p?.raw) p.raw(r);
+        else if (r.success) p?.resolve(r.body);
         else p?.reject(new Error(r.message ?? 'request failed'));
       } else if (msg.type === 'event') {
         const e = msg as DebugProtocol.Event;
@@ -41,6 +42,15 @@ export class InProcessDap {
     const seq = this.seq++;
     return new Promise((resolve, reject) => {
       this.pending.set(seq, { resolve, reject });
+      this.session.handleMessage({ seq, type: 'request', command, arguments: args } as DebugProtocol.Request);
+    });
+  }
+
+  /** Any request by name, answered with the whole response (failed ones too: their error says whether it is shown to the user). */
+  request(command: string, args?: unknown): Promise<DebugProtocol.Response> {
+    const seq = this.seq++;
+    return new Promise((raw, reject) => {
+      this.pending.set(seq, { resolve: () => undefined, reject, raw });
       this.session.handleMessage({ seq, type: 'request', command, arguments: args } as DebugProtocol.Request);
     });
   }

@@ -357,9 +357,14 @@ export class Smmu {
 
   // ---- configuration --------------------------------------------------------------
 
+  /** Whether an access to [addr, addr+len) lies beyond the output address size (a corrupt or mistyped address): it aborts. */
+  private beyondOas(addr: number, len: number): boolean {
+    return addr < 0 || addr + len > 2 ** this.features.oasBits;
+  }
+
   private readWords(addr: number, count: number, fetch?: 'F_STE_FETCH' | 'F_CD_FETCH'): bigint[] {
     // A pointer beyond the output address size (garbage in a table, say) makes the fetch fail.
-    if (fetch && addr + count * 8 > 2 ** this.features.oasBits) {
+    if (fetch && this.beyondOas(addr, count * 8)) {
       throw new Fault(fetch, `the ${fetch === 'F_STE_FETCH' ? 'STE' : 'CD'} fetch at ${hex(addr)} is beyond the ${this.features.oasBits}-bit output address size`, { FetchAddr: addr });
     }
     const bytes = this.mem.smmuRead(addr, count * 8);
@@ -732,6 +737,11 @@ export class Smmu {
       return false;
     }
     const addr = entryAddress(q, prod);
+    if (this.beyondOas(addr, 32)) {
+      this.toggleError('EVENTQ_ABT_ERR');
+      this.emit({ kind: 'event', name, words, recorded: false, why: `the event queue entry at ${hex(addr)} is beyond the output address size: the write aborts (GERROR.EVENTQ_ABT_ERR)` });
+      return false;
+    }
     const bytes = new Uint8Array(32);
     words.forEach((w, i) => bytes.set(bigintToBytes(w, 8), i * 8));
     this.mem.smmuWrite(addr, bytes);
@@ -747,10 +757,14 @@ export class Smmu {
     return this.unsynced;
   }
 
+  /** Raise a global error: GERROR's bit toggles to differ from GERRORN's (unless already active). */
+  private toggleError(field: string): void {
+    if (this.field('GERROR', field) === this.field('GERRORN', field)) this.setField('GERROR', field, this.field('GERROR', field) ^ 1);
+  }
+
   private commandError(index: number, cerror: 'ILL' | 'ABT', reason: string): void {
     this.setField('CMDQ_CONS', 'ERR', cerror === 'ILL' ? 1 : 2);
-    const active = this.field('GERROR', 'CMDQ_ERR') ^ this.field('GERRORN', 'CMDQ_ERR');
-    if (!active) this.setField('GERROR', 'CMDQ_ERR', this.field('GERROR', 'CMDQ_ERR') ^ 1);
+    this.toggleError('CMDQ_ERR');
     this.emit({ kind: 'command-error', index, cerror, reason });
   }
 
@@ -765,6 +779,10 @@ export class Smmu {
     for (let n = 0; n < 2 ** q.log2size && !isEmpty(prod, cons, q.log2size); n++) {
       const index = indexOf(cons, q.log2size);
       const addr = entryAddress(q, cons);
+      if (this.beyondOas(addr, 16)) {
+        this.commandError(index, 'ABT', `the command queue entry at ${hex(addr)} is beyond the output address size: the fetch aborts`);
+        break;
+      }
       const words = this.readWords(addr, 2);
       this.emit({ kind: 'fetch', what: 'cmd', addr, words });
       const layout = commandLayoutFor(words);
@@ -792,7 +810,8 @@ export class Smmu {
         if (cs === 1 && this.features.msi) {
           const addr = d.num('MSIAddress');
           const data = d.num('MSIData');
-          if (addr !== 0) this.mem.smmuWrite(addr, bigintToBytes(BigInt(data), 4));
+          if (addr !== 0 && !this.beyondOas(addr, 4)) this.mem.smmuWrite(addr, bigintToBytes(BigInt(data), 4));
+          else if (addr !== 0) this.toggleError('MSI_CMDQ_ABT_ERR');
           this.emit({ kind: 'sync', index, msi: { addr, data } });
           return `complete: earlier commands done; MSI write of ${hex(data)} to ${hex(addr)}`;
         }

@@ -1,5 +1,5 @@
 /** Devices: one-off DMA, and background traffic that keeps going while later statements run. */
-import { Expr, Statement } from '../ast';
+import { Expr, Statement, StreamRef } from '../ast';
 import { arg, exprArg, evaluate, listArg, streamArg, wordArg } from '../compile-context';
 import { ScenarioError } from '../diagnostics';
 import { StepContext, TrafficSource } from '../program';
@@ -17,13 +17,21 @@ function iovaOf(c: StepContext, e: Expr): bigint {
   return iova;
 }
 
+/** A stream's IDs, no wider than the architecture's: 32-bit StreamIDs, 20-bit SubstreamIDs (event records hold no more). */
+function streamIds(c: StepContext, s: StreamRef): { sid: number; ssid?: number } {
+  const sid = addr(c, s.sid, 'the StreamID');
+  if (sid >= 2 ** 32) throw new ScenarioError(s.sid.range, `StreamID 0x${sid.toString(16)} is wider than 32 bits`);
+  const ssid = s.ssid ? addr(c, s.ssid, 'the SubstreamID') : undefined;
+  if (ssid !== undefined && ssid >= 2 ** 20) throw new ScenarioError(s.ssid!.range, `SubstreamID 0x${ssid.toString(16)} is wider than 20 bits`);
+  return { sid, ssid };
+}
+
 /** The transaction a `dma`-like statement describes. */
 export function transaction(c: StepContext, st: Statement): Transaction {
   const s = streamArg(st, 'stream')!;
   const iova = iovaOf(c, exprArg(st, 'iova')!);
   return {
-    sid: addr(c, s.sid, 'the StreamID'),
-    ssid: s.ssid ? addr(c, s.ssid, 'the SubstreamID') : undefined,
+    ...streamIds(c, s),
     iova,
     access: wordArg(st, 'access') as Transaction['access'],
     priv: st.flags.has('priv'),
@@ -89,7 +97,7 @@ export const traffic = define({
       // eslint-disable-next-line require-yield
       *run(c) {
         const src: TrafficSource = {
-          name, sid: addr(c, s.sid, 'the StreamID'), ssid: s.ssid ? addr(c, s.ssid, 'the SubstreamID') : undefined,
+          name, ...streamIds(c, s),
           access: wordArg(st, 'access') as Transaction['access'], priv: st.flags.has('priv'),
           iovas: listArg(st, 'iovas')!.map((e) => iovaOf(c, e)), range: st.range,
         };

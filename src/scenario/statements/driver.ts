@@ -117,6 +117,14 @@ export const domain = define({
   },
 });
 
+/** A domain map and unmap work on: known when compiled, but a kexec since may have left it with the old kernel. */
+function liveDomain(c: StepContext, st: Statement, name: string): PgtableDomain {
+  const d = c.kernel.domains.get(name);
+  if (d) return d;
+  const old = c.kernel.previous?.has(name) ? `: it belongs to the kernel before kexec; \`kho restore ${name}\` first` : '';
+  throw new ScenarioError(arg(st, 'domain')!.range, `domain '${name}' does not exist in this kernel${old}`);
+}
+
 const PROTS = ['r', 'w', 'rw', 'rx', 'wx', 'rwx'];
 
 function protOf(st: Statement): MapProt {
@@ -166,7 +174,7 @@ export const map = define({
         const size = exprArg(st, 'size') ? addr(c, exprArg(st, 'size')!, 'the size') : 4096;
         const split = exprArg(st, 'split') ? addr(c, exprArg(st, 'split')!, 'the split') : 8;
         if (![1, 2, 4, 8].includes(split)) throw new ScenarioError(arg(st, 'split')!.range, 'split must be 1, 2, 4 or 8 bytes');
-        const dom = c.kernel.domains.get(d)!;
+        const dom = liveDomain(c, st, d);
         const sizes = exprArg(st, 'pgsize') ? [addr(c, exprArg(st, 'pgsize')!, 'the page size')]
           : pgtableGeometry({ stage: dom.stage, granule: dom.granule, ias: dom.ias, oas: dom.oas, coherentWalk: dom.coherentWalk }).pageSizes;
         const prot = protOf(st);
@@ -224,7 +232,7 @@ export const unmap = define({
       *run(c) {
         const iova = addr(c, exprArg(st, 'iova')!, 'the IOVA');
         const size = exprArg(st, 'size') ? addr(c, exprArg(st, 'size')!, 'the size') : 4096;
-        const dom = c.kernel.domains.get(d)!;
+        const dom = liveDomain(c, st, d);
         const sizes = exprArg(st, 'pgsize') ? [addr(c, exprArg(st, 'pgsize')!, 'the page size')]
           : pgtableGeometry({ stage: dom.stage, granule: dom.granule, ias: dom.ias, oas: dom.oas, coherentWalk: dom.coherentWalk }).pageSizes;
         yield* located(st, frame('iommu_unmap', (function* () {

@@ -1,0 +1,118 @@
+/**
+ * Fuzz targets for memory dumps: ELF cores (the fixture's, with header fields, program
+ * headers and bytes mutated, truncated or extended), raw images at random bases, register
+ * lists as users type them, all through the readers, the dump's memory, the inspector, one
+ * translation and both reports. A bad dump may only raise a DumpError that says what is
+ * wrong; nothing else may escape, and nothing may read for ever.
+ */
+import { strict as assert } from 'node:assert';
+import fc from 'fast-check';
+import { inspect, translateOne } from '../../src/dump/inspect';
+import { dumpMachine, openDump } from '../../src/dump/load';
+import { parseRawSpec } from '../../src/dump/raw';
+import { parseRegisterList, registerMap } from '../../src/dump/registers';
+import { inspectionJson, inspectionText, translationJson, translationText } from '../../src/dump/report';
+import { bytesSource, DumpError } from '../../src/dump/source';
+import { REGISTERS } from '../../src/arch/registers';
+import { expectOnly, fuzz, word64 } from './harness';
+import { FIXTURE_REGISTERS, fixtureCoreBytes } from './machines';
+
+const CORE = fixtureCoreBytes();
+const isDumpError = (e: unknown): boolean => e instanceof DumpError;
+
+type Edit = { kind: 'byte'; at: number; value: number } | { kind: 'u64'; at: number; value: bigint } | { kind: 'u16'; at: number; value: number }
+  | { kind: 'truncate'; at: number } | { kind: 'extend'; by: number };
+
+/** Edits biased to the headers: the ELF header (64 bytes) and the program headers after it. */
+const edit = (): fc.Arbitrary<Edit> => fc.oneof(
+  { arbitrary: fc.record({ kind: fc.constant('byte' as const), at: fc.oneof(fc.nat({ max: 64 + 3 * 56 }), fc.nat()), value: fc.nat({ max: 255 }) }), weight: 3 },
+  // p_offset, p_vaddr, p_paddr, p_filesz, p_memsz of the 2 program headers; e_phoff, e_shoff.
+  { arbitrary: fc.record({ kind: fc.constant('u64' as const), at: fc.constantFrom(32, 40, 64 + 8, 64 + 24, 64 + 32, 64 + 40, 120 + 8, 120 + 24, 120 + 32, 120 + 40), value: word64() }), weight: 3 },
+  // e_type, e_machine, e_phentsize, e_phnum, p_type.
+  { arbitrary: fc.record({ kind: fc.constant('u16' as const), at: fc.constantFrom(16, 18, 54, 56, 64, 120), value: fc.oneof(fc.nat({ max: 8 }), fc.nat({ max: 0xffff })) }), weight: 2 },
+  { arbitrary: fc.record({ kind: fc.constant('truncate' as const), at: fc.nat() }), weight: 1 },
+  { arbitrary: fc.record({ kind: fc.constant('extend' as const), by: fc.nat({ max: 4096 }) }), weight: 1 },
+);
+
+function applyEdits(base: Uint8Array, edits: readonly Edit[]): Uint8Array {
+  let b = base.slice();
+  for (const e of edits) {
+    const v = new DataView(b.buffer, b.byteOffset, b.length);
+    if (e.kind === 'byte' && b.length) b[e.at % b.length] = e.value;
+    else if (e.kind === 'u64' && e.at + 8 <= b.length) v.setBigUint64(e.at, e.value, true);
+    else if (e.kind === 'u16' && e.at + 2 <= b.length) v.setUint16(e.at, e.value, true);
+    else if (e.kind === 'truncate') b = b.slice(0, e.at % (b.length + 1));
+    else if (e.kind === 'extend') {
+      const out = new Uint8Array(b.length + e.by);
+      out.set(b);
+      b = out;
+    }
+  }
+  return b;
+}
+
+/** Registers: the fixture's, with some replaced by random values (a mistyped STRTAB_BASE_CFG, odd ID registers). */
+const registers = fc.array(fc.tuple(fc.constantFrom('STRTAB_BASE', 'STRTAB_BASE_CFG', 'CR0', 'CR2', 'IDR0', 'IDR1', 'IDR3', 'IDR5', 'CMDQ_BASE', 'GBPA'),
+  fc.oneof(word64(), fc.nat({ max: 0x1ffff }).map(BigInt), fc.constantFrom(0x10210n, 0x10010n, 0x20n, 0x10220n, 0x10410n))), { maxLength: 3 })
+  .map((changes) => {
+    const regs = new Map(FIXTURE_REGISTERS);
+    for (const [name, v] of changes) {
+      const bits = REGISTERS.find((r) => r.name === name)!.wordBits;
+      regs.set(name, BigInt.asUintN(bits, v));
+    }
+    return regs;
+  });
+
+const query = fc.record({
+  sid: fc.option(fc.oneof(fc.nat({ max: 8 }), fc.constantFrom(0x100, 0x101), fc.nat({ max: 0xffff_ffff })), { nil: undefined }),
+  tsid: fc.oneof(fc.nat({ max: 8 }), fc.nat({ max: 0xffff_ffff })),
+  ssid: fc.option(fc.nat({ max: 3 }), { nil: undefined }),
+  iova: fc.oneof(word64(), fc.constantFrom(0n, 0x1000n, 0x20_0abcn, 0x4000_1000n)),
+});
+
+function useDump(open: () => ReturnType<typeof openDump>, q: typeof query extends fc.Arbitrary<infer T> ? T : never): void {
+  expectOnly(() => {
+    const dump = open();
+    const m = dumpMachine(dump);
+    expectOnly(() => {
+      const ins = inspect(m, dump.memory, { sid: q.sid, maxMappings: 5000 });
+      assert.ok(inspectionText(ins, dump.memory, dump.notes).length > 0);
+      JSON.stringify(inspectionJson(ins));
+    }, isDumpError);
+    const r = translateOne(m, q.tsid, q.ssid, q.iova);
+    translationText(q.tsid, q.ssid, q.iova, r, dump.memory);
+    JSON.stringify(translationJson(q.tsid, q.ssid, q.iova, r, dump.memory));
+  }, isDumpError);
+}
+
+describe('fuzz: memory dumps', function () {
+  this.timeout(60_000);
+
+  fuzz('dump-elf', 300, fc.tuple(fc.array(edit(), { minLength: 1, maxLength: 5 }), registers, query), ([edits, regs, q]) => {
+    const bytes = applyEdits(CORE, edits);
+    useDump(() => openDump({ core: ['core'], registers: regs }, (p) => bytesSource(p, bytes)), q);
+  });
+
+  fuzz('dump-raw', 300, fc.tuple(
+    fc.array(fc.record({ base: fc.oneof(fc.constant(0x4000_0000), fc.nat({ max: 0xffff_ffff }), fc.nat()).map((b) => b & ~0xfff), size: fc.nat({ max: 0x3_0000 }), from: fc.nat({ max: 0x10_0000 }) }),
+      { minLength: 1, maxLength: 3 }),
+    registers, query,
+  ), ([files, regs, q]) => {
+    // Raw images cut from the fixture's memory (0x4000_0000..0x4010_0000, the core's only segment), at their own bases.
+    const img = CORE.subarray(CORE.length - 0x10_0000);
+    const named = files.map((f, i) => ({ name: `ram${i}.bin`, bytes: img.slice(f.from, f.from + f.size), base: f.base }));
+    useDump(() => openDump({ raw: named.map((f) => `${f.name}@0x${f.base.toString(16)}`), registers: regs },
+      (p) => bytesSource(p, named.find((f) => f.name === p)!.bytes)), q);
+  });
+
+  fuzz('dump-text', 3000, fc.tuple(fc.array(fc.oneof(
+    fc.tuple(fc.constantFrom(...REGISTERS.map((r) => r.name), 'SMMU_CR0', 'EVTQ_BASE', 'CR0ACK', 'nope'), fc.oneof(word64().map((v) => '0x' + v.toString(16)), fc.string({ maxLength: 8 })))
+      .map(([n, v]) => `${n}=${v}`),
+    fc.string({ maxLength: 20 }),
+  ), { maxLength: 4 }), fc.string({ maxLength: 30 }), fc.anything()), ([items, raw, anything]) => {
+    expectOnly(() => parseRegisterList(items), isDumpError);
+    expectOnly(() => parseRawSpec(raw), isDumpError);
+    // A launch configuration's "registers" can be any JSON.
+    expectOnly(() => registerMap(anything), isDumpError);
+  });
+});
