@@ -13,16 +13,21 @@ function reason(e: unknown): string {
 /** A read-only source over a file; throws DumpError when it cannot be opened. */
 export function openFileSource(path: string, name = path): ByteSource {
   let size: number;
+  let regular: boolean;
   try {
     const fd = openSync(path, 'r');
     try {
-      size = fstatSync(fd).size;
+      const st = fstatSync(fd);
+      size = st.size;
+      regular = st.isFile();
     } finally {
       closeSync(fd);
     }
   } catch (e) {
     throw new DumpError(`cannot open ${path}: ${reason(e)}`);
   }
+  // A folder opens but cannot be read; a FIFO or device has no size to read positionally.
+  if (!regular) throw new DumpError(`cannot open ${path}: not a regular file (give the dump file itself)`);
   return {
     name,
     size,
@@ -40,6 +45,8 @@ export function openFileSource(path: string, name = path): ByteSource {
           if (n === 0) return out.subarray(0, done);
           done += n;
         }
+      } catch (e) {
+        throw new DumpError(`cannot read ${path} at offset 0x${offset.toString(16)}: ${reason(e)}`);
       } finally {
         closeSync(fd);
       }

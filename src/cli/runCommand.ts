@@ -1,5 +1,5 @@
 /** `smmu-debug run FILE...`: run scenarios headless and report what they show. */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { dirname, relative, resolve, isAbsolute } from 'node:path';
 import { parseArgs } from 'node:util';
 import { hasErrors, SourceHost } from '../scenario/compiler';
@@ -39,13 +39,9 @@ export const nodeSourceHost: SourceHost = {
     }
   },
   resolve: (from, rel) => resolve(dirname(from), rel),
-  readBinary: (path) => {
-    try {
-      return openFileSource(path);
-    } catch {
-      return undefined;
-    }
-  },
+  // A missing file is the scenario's mistake (the caller says the path is relative); any
+  // other failure (a folder, no permission) is reported with its reason.
+  readBinary: (path) => (existsSync(path) ? openFileSource(path) : undefined),
 };
 
 /**

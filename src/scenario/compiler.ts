@@ -20,7 +20,7 @@ export interface SourceHost {
   resolve(from: string, relative: string): string;
   /** Whether a path may be included (e.g. inside the workspace); a reason when not. */
   allowed?(path: string): string | undefined;
-  /** A binary file (a memory dump for `load`) for positional reads, or undefined when it cannot be opened. */
+  /** A binary file (a memory dump for `load`) for positional reads, undefined when it does not exist; throws a DumpError saying why when it cannot be opened. */
   readBinary?(path: string): ByteSource | undefined;
 }
 

@@ -48,6 +48,18 @@ describe('cli: files and bounds', () => {
     assert.equal((await cli(['run', s, '--root', dir])).status, 0);
   });
 
+  it('a folder given as a dump is refused with a message, never an escaping EISDIR', async () => {
+    // Found by the cli-args fuzz target: `inspect --core=.` threw EISDIR out of the first read.
+    const regs = ['--strtab-base', '0x4000_0000', '--strtab-base-cfg', '0x10210'];
+    const r = await cli(['inspect', '--core', f('common'), ...regs]);
+    assert.equal(r.status, 2);
+    assert.match(r.err, /cannot open .*common: not a regular file/);
+    const s = scenario('proj/folder.smmu', ['load core="lib" strtab_base=0x4000_0000 strtab_base_cfg=0x10210']);
+    const rs = await cli(['run', s]);
+    assert.notEqual(rs.status, 0);
+    assert.match(rs.err + rs.out, /folder\.smmu:1:\d+.*not a regular file/);
+  });
+
   it('run --out writes the report whole, leaves no temporary file, and never writes over an input', async () => {
     const s = scenario('proj/in.smmu', ['include "lib/platform.smmu"', 'dma 5 read 0x1000']);
     const before = readFileSync(s, 'utf8');
