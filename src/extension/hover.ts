@@ -42,7 +42,10 @@ const KIND_PICKS = ['ste', 'cd', 'l1std', 'l1cd', 'pte', 'cmd', 'event', 'pri', 
 
 export function registerHover(context: vscode.ExtensionContext): void {
   context.subscriptions.push(
-    vscode.languages.registerHoverProvider([{ scheme: 'file' }, { scheme: 'untitled' }, { scheme: 'vscode-vfs' }, { scheme: 'vscode-test-web' }], new HexHover()),
+    // Every scheme: local files, but also vscode-remote (VS Code for the Web on a server,
+    // seen from the browser), virtual file systems and git's views. The language setting
+    // decides where hovers appear.
+    vscode.languages.registerHoverProvider('*', new HexHover()),
     vscode.commands.registerCommand('smmuDebug.decodeSelectionAs', async () => {
       const kind = await vscode.window.showQuickPick(KIND_PICKS, { title: 'Decode the selection as' });
       if (kind) await vscode.commands.executeCommand('smmuDebug.decode', kind);

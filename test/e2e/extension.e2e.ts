@@ -9,7 +9,7 @@
 import { strict as assert } from 'node:assert';
 import { Locator, Page } from 'playwright-core';
 import { collapsePane, expandPane, expandRow, goToLine, openFile, row, runCommand, waitForPause, widenSideBar } from './ui';
-import { startWorkbench, Workbench } from './workbench';
+import { DISPLAY_NAME, startWorkbench, Workbench } from './workbench';
 
 const EXAMPLE = '03-cd-table-cacheable-noncoherent.smmu';
 
@@ -41,14 +41,33 @@ async function continueTo(page: Page, reason: RegExp): Promise<string> {
   return waitForPause(page);
 }
 
-describe('end to end in VS Code (code-server)', function () {
+/** The same user journey in each extension host the extension ships for. */
+for (const host of ['node', 'web'] as const) describe(`end to end in VS Code (code-server), ${host === 'node' ? 'Node' : 'web worker'} extension host`, function () {
   this.timeout(600_000);
   let wb: Workbench;
   let page: Page;
 
   before(async () => {
-    wb = await startWorkbench();
+    wb = await startWorkbench(host);
     page = wb.page;
+  });
+
+  it(`runs in the ${host === 'node' ? 'Node' : 'web worker'} extension host`, async () => {
+    // Opening a scenario activates the extension; the Running Extensions editor says where it runs.
+    await openFile(page, EXAMPLE);
+    await runCommand(page, 'Developer: Show Running Extensions');
+    const ours = page.locator('.runtime-extensions-editor .monaco-list-row', { hasText: DISPLAY_NAME }).first();
+    await ours.waitFor({ timeout: 30_000 });
+    // code-server names its own extension host by its address; the browser's is "web worker".
+    const where = host === 'web' ? /web worker/ : /127\.0\.0\.1:\d+/;
+    let text = '';
+    for (let i = 0; i < 60 && !where.test(text); i++) {
+      if (i) await page.waitForTimeout(500);
+      text = await ours.innerText();
+    }
+    assert.match(text, where);
+    assert.match(text, /Activation/);
+    await runCommand(page, 'View: Close Editor');
   });
 
   after(async () => {

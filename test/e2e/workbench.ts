@@ -4,7 +4,7 @@
  * through playwright-core. Everything it starts it stops, by the process ids it got.
  */
 import { ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,6 +12,9 @@ import { Browser, chromium, Page } from 'playwright-core';
 
 export const ROOT = join(__dirname, '..', '..', '..');
 export const SHOTS = join(ROOT, 'test-output', 'e2e');
+const manifest = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { publisher: string; name: string; displayName: string };
+const EXTENSION_ID = `${manifest.publisher}.${manifest.name}`;
+export const DISPLAY_NAME = manifest.displayName;
 
 /** The code-server launcher: $SMMU_E2E_CODE_SERVER, or installed by scripts/install-code-server.sh. */
 function codeServer(): string {
@@ -52,8 +55,16 @@ async function waitForHttp(url: string, ms: number, proc: ChildProcess, log: () 
   throw new Error(`code-server did not answer at ${url} within ${ms} ms:\n${log()}`);
 }
 
+/**
+ * Where the extension runs: `node`, the extension host code-server starts beside it
+ * (`main`, as in desktop VS Code); `web`, the browser's web worker extension host
+ * (`browser`, as in VS Code for the Web), chosen with the `remote.extensionKind` setting.
+ */
+export type ExtensionHost = 'node' | 'web';
+
 export interface Workbench {
   readonly page: Page;
+  readonly host: ExtensionHost;
   readonly workspace: string;
   shot(name: string): Promise<string>;
   close(): Promise<void>;
@@ -72,7 +83,7 @@ function makeWorkspace(dir: string): void {
   ].join('\n'));
 }
 
-export async function startWorkbench(): Promise<Workbench> {
+export async function startWorkbench(host: ExtensionHost = 'node'): Promise<Workbench> {
   const vsix = join(ROOT, 'smmu-debug.vsix');
   if (!existsSync(vsix)) throw new Error(`${vsix} is missing: run npm run package first`);
   const bin = codeServer();
@@ -96,6 +107,7 @@ export async function startWorkbench(): Promise<Workbench> {
     'chat.commandCenter.enabled': false,
     'workbench.secondarySideBar.defaultVisibility': 'hidden',
     'debug.toolBarLocation': 'docked',
+    ...(host === 'web' ? { 'remote.extensionKind': { [EXTENSION_ID]: ['web'] } } : {}),
   }, null, 2));
   execFileSync(bin, ['--user-data-dir', userData, '--extensions-dir', extensions, '--install-extension', vsix], { stdio: 'pipe' });
 
@@ -125,11 +137,12 @@ export async function startWorkbench(): Promise<Workbench> {
     const page = await browser.newPage({ viewport: { width: 1600, height: 1000 } });
     await page.goto(`http://127.0.0.1:${port}/?folder=${encodeURIComponent(workspace)}`);
     await page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
-    mkdirSync(SHOTS, { recursive: true });
+    const shots = host === 'web' ? join(SHOTS, 'web') : SHOTS;
+    mkdirSync(shots, { recursive: true });
     return {
-      page, workspace,
+      page, host, workspace,
       async shot(name) {
-        const path = join(SHOTS, `${name}.png`);
+        const path = join(shots, `${name}.png`);
         await page.screenshot({ path });
         return path;
       },
