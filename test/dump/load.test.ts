@@ -5,7 +5,7 @@ import { ByteSource, bytesSource } from '../../src/dump/source';
 import { hasErrors, SourceHost } from '../../src/scenario/compiler';
 import { Runner } from '../../src/scenario/runner';
 import { fixtureCore, fixtureImage, RAM, RAM_END } from './fixture';
-import { elfCore } from './helpers';
+import { elfCore, Image } from './helpers';
 
 /** Scenario text and binary files in memory; paths resolve relative to the including file. */
 class DumpHost implements SourceHost {
@@ -168,6 +168,42 @@ describe('scenario load', () => {
     const { r } = runChecked(['load raw="a.bin@0x4000_0000 b.bin@0x4008_0000" strtab_base=0x4000_0000 strtab_base_cfg=0x10210',
       'expect dma 2:1 read 0x400_c123 -> 0x1_2345_c123'], h);
     assert.ok(r.expectations[0].ok, r.expectations[0].message);
+  });
+
+  it('smmu adopt takes the dump\'s SMMU over, so attach works on top of it', () => {
+    // A dump in the kernel's layout, built by hand: a 2-level stream table at 0x4000_0000 whose
+    // L1STD 0 points at an L2 table at 0x4001_0000 with Span 9 (SPLIT 8 + 1: 256 STEs), so the
+    // descriptor is 0x4001_0000 | 9; STE 2 at 0x4001_0000 + 2 * 64 is V=1, Config 0b100 (bypass):
+    // (0b100 << 1) | 1 = 0x9. STRTAB_BASE_CFG 0x10210: FMT 1 (2-level), SPLIT 8, LOG2SIZE 16.
+    const img = new Image().q(0x4000_0000, 0x4001_0009n).q(0x4001_0080, 0x9n);
+    const h = host({ 'dir/dumps/kernel.elf': elfCore([{ paddr: 0x4000_0000, data: img.bytes(0x4000_0000, 0x4002_0000) }]) });
+    const { s, r } = runChecked([
+      'load core="dumps/kernel.elf" strtab_base=0x4000_0000 strtab_base_cfg=0x10210',
+      'expect dma 2 read 0x1234 -> 0x1234',
+      'smmu adopt',
+      'domain d9 stage=1',
+      'map d9 0x2000_0000 -> 0x9000_0000 size=4K',
+      // StreamID 0x130 is under L1STD 1 (0x130 >> 8), which the dump left invalid: the driver makes its L2 table.
+      'attach 0x130 s1 d9 asid=9',
+      'expect dma 0x130 read 0x2000_0010 -> 0x9000_0010',
+      // StreamID 2 is the dump's bypass STE, rewritten in place by the entry writer.
+      'attach 2 s1 d9 asid=9',
+      'expect dma 2 read 0x2000_0010 -> 0x9000_0010',
+      'expect ste 2 config == s1_trans',
+    ], h);
+    assert.deepEqual(r.errors.map((e) => e.message), []);
+    assert.deepEqual(r.expectations.filter((e) => !e.ok).map((e) => e.message), []);
+    assert.equal(r.expectations.length, 4);
+    // Only the kernel's own missing dma_wmb() before the new L1 descriptor (see examples/01).
+    assert.deepEqual(s.hazards.map((x) => [x.rule, x.range.start.line]), [['missing-barrier', 6]]);
+  });
+
+  it('smmu adopt refuses a stream table that is not the kernel\'s layout, naming the descriptor', () => {
+    // The fixture's L2 tables are small: its L1 descriptors span 2 (two STEs), not 9.
+    const { r } = runChecked([LOAD, 'smmu adopt']);
+    assert.equal(r.errors.length, 1);
+    assert.equal(r.errors[0].range.start.line, 2);
+    assert.match(r.errors[0].message, /L1STD \d+ has Span 2; an adopted table needs 9 \(256 STEs\)/);
   });
 
   it('says what is wrong, where', () => {
