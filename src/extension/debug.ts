@@ -51,7 +51,7 @@ class InlineFactory implements vscode.DebugAdapterDescriptorFactory {
     const program = String(session.configuration.program ?? '');
     const texts = await prefetch(program, openTexts());
     // The adapter is typed against @vscode/debugadapter's protocol; VS Code's inline API takes the same messages.
-    return new vscode.DebugAdapterInlineImplementation(this.loadEngine().createAdapter(hostFor(texts, this.readBinary)) as unknown as vscode.DebugAdapter);
+    return new vscode.DebugAdapterInlineImplementation(this.loadEngine().createAdapter(hostFor(program, texts, this.readBinary)) as unknown as vscode.DebugAdapter);
   }
 }
 

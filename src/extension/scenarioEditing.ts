@@ -31,7 +31,7 @@ export function registerScenarioEditing(context: vscode.ExtensionContext, loadEn
     const path = toPath(doc.uri);
     const texts = await prefetch(path, openTexts());
     texts.set(path, doc.getText());
-    const program = compileScenario(path, doc.getText(), hostFor(texts), { hazardRules: RULES.map((r) => r.id) });
+    const program = compileScenario(path, doc.getText(), hostFor(path, texts), { hazardRules: RULES.map((r) => r.id) });
     const byFile = new Map<string, vscode.Diagnostic[]>();
     for (const d of program.diagnostics) {
       const diag = new vscode.Diagnostic(toRange(d), d.message, SEVERITY[d.severity]);
@@ -58,7 +58,7 @@ export function registerScenarioEditing(context: vscode.ExtensionContext, loadEn
       void vscode.window.showErrorMessage(`Cannot read ${path}`);
       return;
     }
-    const { program, session } = loadEngine().runHeadless(path, text, hostFor(texts));
+    const { program, session } = loadEngine().runHeadless(path, text, hostFor(path, texts));
     output.clear();
     output.show(true);
     if (!session) {

@@ -2,10 +2,11 @@
  * Scenario files for the inline debug adapter and the diagnostics, read through VS Code's
  * file system (so virtual workspaces and VS Code for the Web work): the scenario and every
  * file it includes are read first, then handed to the engine as a synchronous host.
- * Includes outside the workspace are refused in untrusted workspaces.
+ * Includes and dumps outside the workspace are refused (see filePolicy.ts).
  */
 import * as vscode from 'vscode';
 import type { SourceHost } from '../scenario/compiler';
+import { ALLOW_OUTSIDE_SETTING, fileRefusal } from './filePolicy';
 
 const INCLUDE = /^\s*include\s+"((?:[^"\\]|\\.)*)"/gm;
 const MAX_FILES = 256;
@@ -24,14 +25,13 @@ export function resolveInclude(from: string, rel: string): string {
   return toPath(vscode.Uri.joinPath(toUri(from), '..', rel));
 }
 
-function inWorkspace(uri: vscode.Uri): boolean {
-  return (vscode.workspace.workspaceFolders ?? []).some((f) => uri.toString().startsWith(f.uri.toString() + '/'));
-}
-
-/** Why a path may not be included, if it may not. */
-export function includeRefusal(path: string): string | undefined {
-  if (vscode.workspace.isTrusted) return undefined;
-  return inWorkspace(toUri(path)) ? undefined : 'in an untrusted workspace only files inside the workspace can be included';
+/** Why the scenario `program` may not read `path`, if it may not. */
+export function fileRefusalFor(program: string, path: string): string | undefined {
+  return fileRefusal(toUri(path).toString(), toUri(program).toString(), {
+    trusted: vscode.workspace.isTrusted,
+    allowOutside: vscode.workspace.getConfiguration().get<boolean>(ALLOW_OUTSIDE_SETTING, false),
+    workspaceFolders: (vscode.workspace.workspaceFolders ?? []).map((f) => f.uri.toString()),
+  });
 }
 
 /**
@@ -55,18 +55,18 @@ export async function prefetch(program: string, overrides: ReadonlyMap<string, s
     texts.set(path, text);
     for (const m of text.matchAll(INCLUDE)) {
       const target = resolveInclude(path, m[1].replace(/\\(.)/g, '$1'));
-      if (!includeRefusal(target)) queue.push(target);
+      if (!fileRefusalFor(program, target)) queue.push(target);
     }
   }
   return texts;
 }
 
-/** A synchronous host over prefetched texts, and dump files where the host can read them. */
-export function hostFor(texts: ReadonlyMap<string, string>, readBinary?: SourceHost['readBinary']): SourceHost {
+/** A synchronous host over prefetched texts, and dump files where the host can read them, for the scenario `program`. */
+export function hostFor(program: string, texts: ReadonlyMap<string, string>, readBinary?: SourceHost['readBinary']): SourceHost {
   return {
     read: (path) => texts.get(path),
     resolve: resolveInclude,
-    allowed: includeRefusal,
+    allowed: (path) => fileRefusalFor(program, path),
     readBinary,
   };
 }
