@@ -10,13 +10,14 @@
  * kexec's effect on the machine are the model's (model/kho.ts, model/handover.ts).
  */
 import { decode, hex } from '../arch/codec';
-import { L1STD } from '../arch/ste';
+import { L1STD, STE } from '../arch/ste';
 import { checkStreamTable } from '../arch/registers';
 import { KhoAction, pagesOf, pageAddr } from '../model/kho';
 import { command, issueCommands } from './cmdq';
 import { DriverContext, DriverError, KernelState, PgtableDomain, QueueState, StreamTableState } from './context';
 import { Action, alloc, frame, mmioRead } from './ops';
 import { coherentAttr } from './strtab';
+import { adoptCdTables, LiveCdTable } from './master';
 
 /** The description subtree of the SMMU driver's state, and of a domain. */
 export const SMMU_SUBTREE = 'arm-smmu-v3';
@@ -161,6 +162,34 @@ function regionAt(ctx: DriverContext, addr: number, what: string): string {
   throw new DriverError(`${what} at ${hex(addr)} is in no region the old kernel allocated: nothing to adopt`);
 }
 
+/** STEs looked at, at most, for the CD tables they point at (a linear table of 2^32 STEs is not read whole). */
+const MAX_ADOPT_STES = 1 << 20;
+
+/** The CD tables the valid stage-1 STEs of an adopted stream table point at, one entry per table. */
+function liveCdTables(ctx: DriverContext, st: StreamTableState): LiveCdTable[] {
+  const m = ctx.machine;
+  const byBase = new Map<number, LiveCdTable>();
+  const look = (sid: number, addr: number): void => {
+    const q0 = m.load(addr, 8);
+    // V (bit 0) and Config (bits 3:1) with its stage-1 bit (0b101 stage 1, 0b111 nested).
+    if ((q0 & 1n) === 0n || ((q0 >> 1n) & 0b101n) !== 0b101n) return;
+    const d = decode(STE, [q0, 0n, 0n, 0n, 0n, 0n, 0n, 0n], m.smmu.ctx);
+    const base = Number(d.get('S1ContextPtr'));
+    const t = byBase.get(base);
+    if (t) t.sids.push(sid);
+    else byBase.set(base, { sids: [sid], base, s1Fmt: d.num('S1Fmt'), cdMax: d.num('S1CDMax') });
+  };
+  if (st.fmt === 'linear') {
+    for (let sid = 0; sid < Math.min(2 ** st.log2size, MAX_ADOPT_STES); sid++) look(sid, st.base + sid * 64);
+  } else {
+    for (const l1 of st.l2.keys()) {
+      const base = Number(decode(L1STD, [m.load(st.base + l1 * 8, 8)]).get('L2Ptr'));
+      for (let i = 0; i < 2 ** st.split; i++) look(l1 * 2 ** st.split + i, base + i * 64);
+    }
+  }
+  return [...byBase.values()];
+}
+
 export interface AdoptOptions {
   /** Drop the SMMU's cached configuration and translations once the new queue runs (CFGI_ALL, TLBI). */
   readonly invalidate: boolean;
@@ -221,6 +250,9 @@ function* adoptBody(ctx: DriverContext, opts: AdoptOptions): Action<void> {
   }
   ctx.kernel.strtab = st;
   yield { op: 'note', text: `adopted the live ${fmt} stream table at ${hex(l1Base)}: SMMUEN and STRTAB_BASE stay as they are` };
+  const cds = liveCdTables(ctx, st);
+  yield* adoptCdTables(ctx, cds, (a, what) => regionAt(ctx, a, what), (base, size, what) => kho({ kind: 'use', base, size, what }));
+  if (cds.length) yield { op: 'note', text: `adopted ${cds.length} CD table${cds.length === 1 ? '' : 's'} the STEs point at` };
 
   // New queues: stop them (SMMUEN stays), program the new bases, start them again.
   yield* writeCr0(CR0.SMMUEN);

@@ -84,6 +84,49 @@ function* allocCdTable(ctx: DriverContext, sid: number, cdMax: number, mem: CdMe
   return t;
 }
 
+/** A live CD table the driver takes over: where the STEs of `sids` point (S1ContextPtr, S1Fmt, S1CDMax). */
+export interface LiveCdTable {
+  readonly sids: number[];
+  readonly base: number;
+  /** STE.S1Fmt: 0 linear, 2 two-level with 64KB leaves (the kernel's layouts); 1 (4KB leaves) is not. */
+  readonly s1Fmt: number;
+  readonly cdMax: number;
+}
+
+/**
+ * Take over live CD tables (an adopting kernel): record each as the kernel's own, with its
+ * valid leaf tables, so later CD writes go to the table the SMMU reads instead of a new one.
+ * `regionAt` names the region holding an address (or throws); `use` marks memory taken over.
+ */
+export function* adoptCdTables(ctx: DriverContext, tables: readonly LiveCdTable[],
+  regionAt: (addr: number, what: string) => string, use: (base: number, size: number, what: string) => Action<void>): Action<void> {
+  const m = ctx.machine;
+  for (const live of tables) {
+    const who = `the CD table of StreamID ${live.sids.map(hex).join(', ')}`;
+    if (live.s1Fmt === 1) throw new DriverError(`${who} at ${hex(live.base)} has 4KB leaf tables (S1Fmt 1); the kernel builds and adopts linear or 64KB leaves only`);
+    const twoLevel = live.s1Fmt === 2;
+    const size = twoLevel ? Math.max(2 ** Math.max(live.cdMax - L2_CD_BITS, 0) * 8, 64) : 2 ** live.cdMax * 64;
+    yield* use(live.base, size, `live ${who}`);
+    const region = regionAt(live.base, who);
+    const attr = m.mem.regions.at(live.base)?.attr ?? 'noncacheable';
+    const t: CdTableState = {
+      region, base: live.base, fmt: twoLevel ? '2lvl' : 'linear', cdMax: live.cdMax, l2: new Map(), sids: [...live.sids],
+      // Cacheable CD memory is cleaned after each write, as a correct driver does.
+      memory: { kind: attr === 'cacheable' ? 'cacheable' : 'coherent', clean: true },
+    };
+    if (twoLevel) {
+      for (let i = 0; i < size / 8; i++) {
+        const d = m.load(live.base + i * 8, 8);
+        if ((d & 1n) === 0n) continue;
+        const leaf = Number(d & 0x00ff_ffff_ffff_f000n);
+        yield* use(leaf, 2 ** L2_CD_BITS * 64, `live CD leaf table ${i} of ${who}`);
+        t.l2.set(i, regionAt(leaf, `CD leaf table ${i} of ${who}`));
+      }
+    }
+    for (const sid of live.sids) ctx.kernel.cdTables.set(cdTableName(sid), t);
+  }
+}
+
 /** The address of a CD, allocating its 64KB leaf table first in a 2-level table (arm_smmu_get_cd_ptr). */
 function* cdAddressFor(ctx: DriverContext, t: CdTableState, ssid: number, mem: CdMemory): Action<number> {
   if (ssid >= 2 ** t.cdMax) throw new DriverError(`SubstreamID ${hex(ssid)} is beyond the 2^${t.cdMax} CDs of the table`);

@@ -115,6 +115,66 @@ describe('traffic across a correct handover', () => {
   });
 });
 
+describe('the new kernel adopts the CD tables the live STEs point at', () => {
+  /** Stage 1 with a 2-level CD table: 2^11 CDs is more than the 1024 of a linear table, so 64KB leaves of 1024 CDs. */
+  const S1 = [
+    /* 1 */ 'platform coherent=no',
+    /* 2 */ 'smmu stages=1,2 sidsize=16 ssidsize=16',
+    /* 3 */ 'smmu init',
+    /* 4 */ 'domain d1 stage=1',
+    /* 5 */ 'domain d2 stage=1',
+    /* 6 */ 'const IOVA = 0x1000_0000',
+    /* 7 */ 'map d1 IOVA -> 0x8_0000_0000 size=64K',
+    /* 8 */ 'map d2 IOVA -> 0xa_0000_0000 size=64K',
+    /* 9 */ 'attach 5 s1 d1 ssids=11',
+    // SubstreamID 1500 is in leaf 1 (1500 >> 10).
+    /* 10 */ 'cd 5:1500 <- s1 d2',
+    /* 11 */ 'expect dma 5:1500 read IOVA + 0x10 -> 0xa_0000_0010',
+    /* 12 */ 'kho preserve smmu',
+    /* 13 */ 'kho preserve d1',
+    /* 14 */ 'kho preserve d2',
+    /* 15 */ 'kho finalize',
+    /* 16 */ 'kexec',
+    /* 17 */ 'kho scrub',
+    /* 18 */ 'kho restore smmu',
+    /* 19 */ 'kho restore d1',
+    /* 20 */ 'kho restore d2',
+    /* 21 */ 'smmu adopt',
+  ];
+
+  it('a CD written after adoption goes to the table the SMMU reads, in its leaves, old and new', () => {
+    const program = compileForSession(FILE, [...S1,
+      // The SMMU reads CDs through the STE the old kernel wrote: the new CD must be in that table.
+      /* 22 */ 'cd 5:1500 <- s1 d1',
+      /* 23 */ 'expect dma 5:1500 read IOVA + 0x10 -> 0x8_0000_0010',
+      // SubstreamID 3, in leaf 0 which the old kernel also made (for SubstreamID 0).
+      /* 24 */ 'cd 5:3 <- s1 d2',
+      /* 25 */ 'expect dma 5:3 read IOVA + 0x10 -> 0xa_0000_0010',
+      /* 26 */ 'expect dma 5 read IOVA + 0x10 -> 0x8_0000_0010',
+      /* 27 */ 'kho finish',
+    ].join('\n'), NO_INCLUDES);
+    const session = new Session(program);
+    const r = session.runner.runToEnd();
+    assert.deepEqual(r.errors.map(formatDiagnostic), []);
+    assert.deepEqual(r.expectations.filter((e) => !e.ok).map((e) => e.message), []);
+    assert.equal(r.expectations.length, 4);
+    // No new CD table: the adopted one, with both leaves, is the kernel's.
+    const k = session.runner.state.kernel;
+    const t = k.cdTables.get('cdtab.0x5')!;
+    assert.deepEqual([t.fmt, t.cdMax, [...t.l2.keys()].sort(), t.sids], ['2lvl', 11, [0, 1], [5]]);
+    // Nothing about the handover: everything the adoption took over was restored first.
+    assert.deepEqual(session.hazards.filter((h) => !['missing-barrier'].includes(h.rule)).map((h) => `${h.range.start.line} ${h.rule}`), []);
+  });
+
+  it('taking over a CD table that was not restored is reported', () => {
+    const lines = S1.filter((l) => l !== 'kho restore smmu');
+    const session = new Session(compileForSession(FILE, lines.join('\n'), NO_INCLUDES));
+    session.runner.runToEnd();
+    const restore = session.hazards.filter((h) => h.rule === 'restore-missing').map((h) => h.message);
+    assert.ok(restore.some((m) => /CD table of StreamID 0x5/.test(m)), restore.join('\n'));
+  });
+});
+
 describe('snapshots across kexec', () => {
   it('restore the runner before kexec and replay to the same end', () => {
     const r = runner(HANDOVER);

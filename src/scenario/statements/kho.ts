@@ -209,9 +209,9 @@ export const smmuAdopt = define({
   keyword: 'smmu adopt', section: 'kho',
   summary: 'The new kernel takes over the running SMMU: SMMUEN and STRTAB_BASE stay, the live stream table is validated and adopted, new queues replace the old',
   doc: 'As the kdump adoption does: no GBPA abort, no CR0=0, no rewrite of STRTAB_BASE (read-only while enabled). The 2-level table must ' +
-    'be the kernel\'s own layout (SPLIT 8, Span 9). The queues are stopped with SMMUEN kept, given new memory and started again; then ' +
+    'be the kernel\'s own layout (SPLIT 8, Span 9); the CD tables its stage-1 STEs point at are taken over too (linear or 64KB leaves). The queues are stopped with SMMUEN kept, given new memory and started again; then ' +
     'CFGI_ALL and TLBI_NSNH_ALL drop what the SMMU cached unless invalidate=no. The other way, `smmu init`, resets the SMMU. ' +
-    'After `load` it takes over the dump\'s SMMU the same way, so `attach`, `detach` and the other driver statements work on top of a dump.',
+    'After `load` it takes over the dump\'s SMMU the same way, so `attach`, `ste`, `cd` and the other driver statements work on top of a dump.',
   examples: ['smmu adopt', 'smmu adopt invalidate=no'],
   params: [],
   options: { invalidate: { kind: 'bool', doc: 'invalidate the SMMU\'s configuration cache and TLB after taking over (default yes)' } },
