@@ -172,12 +172,13 @@ export class MissingTlbi {
 
   /** The state, to put back after the run is restored to this point. */
   save(): unknown {
-    return { pending: this.pending.map((i) => ({ ...i })), next: this.nextId, unsynced: this.unsynced };
+    // Items change in place (coverage flags, `seen`); the gap lists are replaced, never changed.
+    return { pending: this.pending.map((i) => ({ ...i, seen: [...i.seen] })), next: this.nextId, unsynced: this.unsynced };
   }
 
   restore(s: unknown): void {
     const st = s as { pending: Item[]; next: number; unsynced: boolean } | undefined;
-    this.pending = st ? st.pending.map((i) => ({ ...i })) : [];
+    this.pending = st ? st.pending.map((i) => ({ ...i, seen: [...i.seen] })) : [];
     this.nextId = st?.next ?? 0;
     this.unsynced = st?.unsynced ?? false;
     this.reindex();

@@ -10,6 +10,11 @@
  * page; the level-2 entry of IOVA 0x1020_0000 covers the 2M region [0x1020_0000, 0x1040_0000).
  */
 import { strict as assert } from 'node:assert';
+import type { CheckHost } from '../../src/check/checker';
+import { MissingTlbi } from '../../src/check/missing-tlbi';
+import type { ReachableTable } from '../../src/check/reach';
+import type { Machine } from '../../src/model/machine';
+import type { TlbiCommand } from '../../src/model/smmu/tlb';
 import { check, Checked, ofRule, summary } from './scenario';
 
 const HEAD = ['platform coherent=no', 'smmu stages=1,2 sidsize=8', 'smmu init strtab=linear'];
@@ -205,5 +210,93 @@ describe('check/missing-tlbi', () => {
     assert.equal(again.checker!.hazards.length, snap.hazards);
     again.checker!.finish();
     assert.equal(again.hazards.filter((h) => h.rule === 'missing-tlbi').length, 1);
+  });
+});
+
+/**
+ * The coverage rules on their own, for regimes the scenario statements do not build (EL2
+ * streams, nested STEs): a level-3 table whose entry 1 maps [0x1000_1000, 0x1000_2000) is
+ * cleared, then commands are fed as the SMMU consumes them.
+ */
+describe('check/missing-tlbi coverage', () => {
+  const PAGE = 0x0060_0008_0000_1f47n; // valid page → 0x8_0000_1000, nG=1
+  const GLOBAL = 0x0060_0008_0000_1747n; // the same with nG=0
+  const host = (e2h = false): CheckHost => ({
+    machine: { smmu: { read: (r: string) => (r === 'CR2' && e2h ? 1n : 0n) } } as unknown as Machine,
+    step: 0, op: 0, traffic: () => [], note: () => undefined,
+  });
+  const table = (t: Partial<ReachableTable>): ReachableTable => ({
+    kind: 'pgtable', base: 0x4000_0000, entrySize: 8, entries: 512, path: 'test', stage: 1, granule: 4, level: 3, inputBase: 0x1000_0000, asid: 1, vmid: 0, ...t,
+  });
+  const va = (op: 'NH_VA' | 'EL2_VA' | 'EL2_VAA' | 'NH_VAA' | 'S2_IPA', f: Record<string, number>): TlbiCommand =>
+    ({ op, vmid: 0, asid: 0, addr: 0x1000_1000n, leaf: true, tg: 0, num: 0, scale: 0, ttl: 0, ...f } as unknown as TlbiCommand);
+
+  /** Clear entry 1 of `t` (old value `old`), feed `cmds`, sync, end: the messages reported. */
+  function after(t: ReachableTable, old: bigint, cmds: TlbiCommand[], e2h = false): string[] {
+    const out: string[] = [];
+    const r = new MissingTlbi({ host: host(e2h), report: (m) => out.push(m), ignored: () => 0n });
+    r.onChange(t, 1, 0x4000_0008, old, 0n);
+    for (const c of cmds) r.onTlbi(c);
+    r.onSync();
+    r.finish();
+    return out;
+  }
+
+  it('stage 1, EL1: NH_VA of its ASID covers it; another ASID, an EL2 command or NH_ASID for a global page do not', () => {
+    assert.deepEqual(after(table({}), PAGE, [va('NH_VA', { asid: 1 })]), []);
+    assert.equal(after(table({}), PAGE, [va('NH_VA', { asid: 2 })]).length, 1);
+    assert.equal(after(table({}), PAGE, [{ op: 'EL2_ALL' }]).length, 1);
+    assert.equal(after(table({}), GLOBAL, [{ op: 'NH_ASID', vmid: 0, asid: 1 }]).length, 1);
+    assert.deepEqual(after(table({}), GLOBAL, [va('NH_VAA', {})]), []);
+    // Another VMID (the STE's S2VMID tags stage-1 entries too).
+    assert.equal(after(table({ vmid: 3 }), PAGE, [va('NH_VA', { asid: 1 })]).length, 1);
+    assert.deepEqual(after(table({ vmid: 3 }), PAGE, [va('NH_VA', { asid: 1, vmid: 3 })]), []);
+  });
+
+  it('a range TLBI covers it only with the granule of its tables and a TTL of its level (or none)', () => {
+    // TG=1 (4K), NUM=0, SCALE=0: one 4K page at 0x1000_1000. TTL 3 is the level of the page; TTL 2 is not.
+    assert.deepEqual(after(table({}), PAGE, [va('NH_VA', { asid: 1, tg: 1, ttl: 3 })]), []);
+    assert.equal(after(table({}), PAGE, [va('NH_VA', { asid: 1, tg: 1, ttl: 2 })]).length, 1);
+    // TG=3 (64K) against 4K tables.
+    assert.equal(after(table({}), PAGE, [va('NH_VA', { asid: 1, tg: 3 })]).length, 1);
+  });
+
+  it('an EL2 stream without E2H has no ASIDs: EL2_VA of any ASID covers it, NH_VA does not', () => {
+    const t = table({ el2: true });
+    assert.deepEqual(after(t, PAGE, [va('EL2_VA', { asid: 7 })]), []);
+    assert.equal(after(t, PAGE, [va('NH_VA', { asid: 1 })]).length, 1);
+    const m = after(t, PAGE, [])[0];
+    assert.ok(m.includes('(stage 1, EL2)') && m.includes('CMD_TLBI_EL2_VAA'), m);
+    // With E2H the entries are ASID 1's: EL2_VA of ASID 7 does not cover it, of ASID 1 it does.
+    assert.equal(after(t, PAGE, [va('EL2_VA', { asid: 7 })], true).length, 1);
+    assert.deepEqual(after(t, PAGE, [va('EL2_VA', { asid: 1 })], true), []);
+  });
+
+  it('stage 2 of a nested STE also needs the combined entries dropped (NH_ALL or S12_VMALL of its VMID)', () => {
+    const t = table({ stage: 2, asid: undefined, vmid: 3, nested: true });
+    const ipa = va('S2_IPA', { vmid: 3 });
+    const m = after(t, PAGE, [ipa]);
+    assert.equal(m.length, 1);
+    assert.ok(m[0].includes('the combined stage-1+2 entries'), m[0]);
+    assert.deepEqual(after(t, PAGE, [ipa, { op: 'NH_ALL', vmid: 3 }]), []);
+    assert.equal(after(t, PAGE, [ipa, { op: 'NH_ALL', vmid: 4 }]).length, 1);
+    assert.deepEqual(after(t, PAGE, [{ op: 'S12_VMALL', vmid: 3 }]), []);
+    // Not nested: TLBI_S2_IPA alone is enough.
+    assert.deepEqual(after(table({ stage: 2, asid: undefined, vmid: 3 }), PAGE, [ipa]), []);
+  });
+
+  it('a TLBI consumed before the change does not count; one after it, completed by a later CMD_SYNC, does', () => {
+    const out: string[] = [];
+    const r = new MissingTlbi({ host: host(), report: (m) => out.push(m), ignored: () => 0n });
+    r.onTlbi(va('NH_VA', { asid: 1 }));
+    r.onChange(table({}), 1, 0x4000_0008, PAGE, 0n);
+    r.onSync();
+    assert.equal(r.size, 1);
+    r.onTlbi(va('NH_VA', { asid: 1 }));
+    assert.equal(r.size, 1, 'pending until the CMD_SYNC');
+    r.onSync();
+    assert.equal(r.size, 0);
+    r.finish();
+    assert.deepEqual(out, []);
   });
 });
