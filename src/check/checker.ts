@@ -12,6 +12,15 @@
  *  - Uses of cached configuration and translations are compared with memory (`stale-cache`);
  *    frees with what is reachable or cached (`table-reuse`, `sync-missing`); invalidate CMOs
  *    with live data (`lost-dirty`); ignored register writes (`illegal-reprogram`).
+ *  - A store that changes a valid translation of a reachable page table leaves it pending
+ *    until a TLBI covering it is completed by a CMD_SYNC: the SMMU could have cached it even
+ *    if this run's traffic never did (`missing-tlbi`, missing-tlbi.ts). It is reported once, at
+ *    the first of: a DMA in a later statement that walks through the changed entry and gets
+ *    something else than the old entry gives; a store re-mapping the entry to another
+ *    translation; a free or allocation of the old output range (or old table); the end. When
+ *    this run's TLB does hold the translation, `stale-cache` reports it instead (with the DMA
+ *    that uses it), and neither rule reports an item the other already has; an item covered
+ *    by TLBIs that only wait for their CMD_SYNC is `sync-missing`'s at a free and at the end.
  */
 import { decode, findField, hex } from '../arch/codec';
 import { commandByName } from '../arch/commands';
@@ -22,8 +31,10 @@ import { STE } from '../arch/ste';
 import { GRANULE } from '../model/history';
 import { Machine, Tagged } from '../model/machine';
 import { TranslateResult } from '../model/smmu/smmu';
+import { tlbiCommandFrom } from '../model/smmu/tlb';
 import { Transaction } from '../model/smmu/types';
 import { KhoRules } from './kho';
+import { MissingTlbi } from './missing-tlbi';
 import { observable, torn } from './observable';
 import { Reachability, ReachableTable } from './reach';
 import { HazardSeverity, ruleInfo } from './rules';
@@ -73,6 +84,8 @@ export interface CheckHost {
   traffic(): Iterable<Transaction>;
   /** A line for the run's trace. */
   note(text: string): void;
+  /** Where a statement is, for messages that point back at an earlier one ("line 12"). */
+  where?(step: number): string;
 }
 
 /** Is this value of an entry invalid in itself (V=0, or an invalid descriptor)? */
@@ -151,8 +164,17 @@ function tableKindText(t: ReachableTable): string {
   }
 }
 
+/** Masks already worked out, per layout and qword: layouts are shared constants. */
+const IGNORED = new WeakMap<Layout, bigint[]>();
+
 /** Bits the SMMU ignores (software, IGNORED) in a layout, per qword. */
 function ignoredMask(layout: Layout, qword: number): bigint {
+  let known = IGNORED.get(layout);
+  if (!known) IGNORED.set(layout, (known = []));
+  return (known[qword] ??= ignoredBits(layout, qword));
+}
+
+function ignoredBits(layout: Layout, qword: number): bigint {
   let m = 0n;
   for (const f of layout.fields) {
     if (f.kind !== 'reserved' || (f.reserved !== 'IGNORED' && f.reserved !== 'SOFTWARE')) continue;
@@ -252,11 +274,17 @@ export class Checker {
   private enabling = false;
   /** The live-update rules (kho.ts). */
   private readonly kho: KhoRules;
+  /** Changed translations the SMMU could have cached, until a TLBI + CMD_SYNC covers them (missing-tlbi.ts). */
+  private readonly tlbi: MissingTlbi;
 
   constructor(private readonly host: CheckHost, private readonly opts: CheckOptions = DEFAULT_CHECK_OPTIONS) {
     this.kho = new KhoRules({
       host, report: (rule, message, key, extra) => this.report(rule, message, key, extra),
       reachable: () => this.reachable(), entryText: tableText, significant: significantDiff,
+    });
+    this.tlbi = new MissingTlbi({
+      host, report: (message, key) => this.report('missing-tlbi', message, key),
+      ignored: (fmt, a, b) => ignoredMask(pteLayoutFor(a, fmt), 0) & ignoredMask(pteLayoutFor(b, fmt), 0),
     });
   }
 
@@ -264,8 +292,14 @@ export class Checker {
     return this.host.machine;
   }
 
-  /** Forget derived state (after the run is restored to an earlier point). */
-  reset(hazards: number): void {
+  /** What `reset` needs to put back besides the hazards: the rules that follow changes over time. */
+  saveState(): unknown {
+    return { tlbi: this.tlbi.save() };
+  }
+
+  /** Forget derived state (after the run is restored to an earlier point, whose `saveState` is `state`). */
+  reset(hazards: number, state?: unknown): void {
+    this.tlbi.restore((state as { tlbi?: unknown } | undefined)?.tlbi);
     this.hazards.length = hazards;
     this.reach = undefined;
     this.judged.clear();
@@ -322,6 +356,10 @@ export class Checker {
         break;
       case 'free':
         this.onFree(a.region.name, a.region.base, a.region.size);
+        this.tlbi.onRelease(a.region.name, a.region.base, a.region.size, 'freed');
+        break;
+      case 'alloc':
+        this.tlbi.onRelease(a.region.name, a.region.base, a.region.size, 'allocated');
         break;
       case 'cmo':
         for (const lost of a.result.lost) {
@@ -345,6 +383,7 @@ export class Checker {
     this.lastStore = { addr, size };
     const hits = this.reachable().find(addr, size);
     if (hits.length === 0) return;
+    for (const x of hits) if (x.table.kind === 'pgtable') this.pteChanged(x.table, x.index, x.entry, addr, size, value, before);
     const h = hits[0];
     // A store that changes a single part, in the bits the SMMU can see, has no half-written
     // state it could tell from the old or the new value.
@@ -361,6 +400,22 @@ export class Checker {
     for (const t of after.all) {
       if (!old.has(`${t.kind}:${t.base}`)) this.checkLook(t, `the store at ${hex(addr)} makes it reachable`, true);
     }
+  }
+
+  /** A store changed a descriptor of a reachable page table: the whole qword before and after, for missing-tlbi. */
+  private pteChanged(t: ReachableTable, index: number, entry: number, addr: number, size: number, value: bigint, before: bigint): void {
+    // The common case, a whole descriptor written at once, needs no reading back.
+    if (size === 8 && addr === entry) {
+      this.tlbi.onChange(t, index, entry, before, value);
+      return;
+    }
+    const now = this.m.load(entry, 8);
+    let old = now;
+    for (let b = Math.max(addr, entry); b < Math.min(addr + size, entry + 8); b++) {
+      const shift = BigInt((b - entry) * 8);
+      old = (old & ~(0xffn << shift)) | (((before >> BigInt((b - addr) * 8)) & 0xffn) << shift);
+    }
+    this.tlbi.onChange(t, index, entry, old, now);
   }
 
   /**
@@ -527,6 +582,8 @@ export class Checker {
       const id = (f: string): number | undefined => (d && findField(layout, f) ? Number(d.get(f)) : undefined);
       const stage = /^TLBI_(NH|EL2)_/.test(n) ? 1 : n === 'TLBI_S2_IPA' ? 2 : undefined;
       this.pendingInvalidations.push({ name: n, stage, asid: id('ASID'), vmid: id('VMID') });
+      const cmd = layout && tlbiCommandFrom(n, decode(layout, words, this.m.smmu.ctx));
+      if (cmd) this.tlbi.onTlbi(cmd);
       return;
     }
     const sid = Number(words[0] >> 32n);
@@ -547,6 +604,7 @@ export class Checker {
 
   /** A CMD_SYNC completed: the SMMU now uses what memory holds for everything invalidated. */
   private onSync(): void {
+    this.tlbi.onSync();
     const inv = this.pendingInvalidations;
     this.pendingInvalidations = [];
     if (inv.length === 0) return;
@@ -630,6 +688,7 @@ export class Checker {
   }
 
   private onTranslate(tx: Transaction, r: TranslateResult): void {
+    this.tlbi.onTranslate(tx, r);
     this.translated.set(txKey(tx), tx);
     if (r.tlbHit || r.config.some((c) => c.source === 'cache')) this.usedCaches.set(txKey(tx), tx);
   }
@@ -820,6 +879,7 @@ export class Checker {
     const streams = new Map(this.usedCaches);
     for (const tx of this.host.traffic()) streams.set(txKey(tx), tx);
     this.usedCaches.clear();
+    this.tlbi.endStatement();
     for (const tx of streams.values()) {
       const cached = this.m.smmu.probe(tx, new Map(), true);
       const fresh = this.m.smmu.probe(tx, new Map());
@@ -831,6 +891,8 @@ export class Checker {
       // Reported once while it stays stale, not again at every later statement.
       if (this.staleNow.has(k)) continue;
       this.staleNow.add(k);
+      // A translation missing-tlbi already reported (it could be cached) is not reported again now that it is.
+      if (cached.tlbHit && this.tlbi.claim(fresh)) continue;
       const used = cached.tlbHit ? 'a cached translation (TLB)' : `cached configuration (${cached.config.filter((c) => c.source === 'cache').map((c) => c.what.toUpperCase()).join(', ')})`;
       this.report('stale-cache', `after this statement the SMMU would still use ${used} for DMA ${tx.access} SID ${hex(tx.sid)} IOVA ${hex(tx.iova)} ` +
         `and give ${outcomeText(cached)}, while memory now says ${outcomeText(fresh)}: invalidate it (CFGI/TLBI) and CMD_SYNC`, `${txKey(tx)}`);
@@ -922,10 +984,13 @@ export class Checker {
       if (!cached.tlbHit && l1.length === 0) continue;
       const fresh = smmu.probe(tx, new Map());
       if (outcomeKey(cached) === outcomeKey(fresh)) continue;
+      if (cached.tlbHit && this.tlbi.claim(fresh)) continue;
       const used = cached.tlbHit ? 'a cached translation (TLB)' : `a cached ${l1.map((c) => c.what.toUpperCase()).join(', ')}`;
       this.report('stale-cache', `at the end, the SMMU still holds ${used} for DMA ${tx.access} SID ${hex(tx.sid)} IOVA ${hex(tx.iova)} ` +
         `giving ${outcomeText(cached)}, while memory now says ${outcomeText(fresh)}: no invalidation completed by CMD_SYNC followed the change`, `end:${k}`);
     }
+    // After stale-cache: a translation this run's TLB holds is reported there, with the DMA that uses it.
+    this.tlbi.finish();
     if (this.pendingInvalidations.length) {
       this.report('sync-missing', `the scenario ends after ${this.pendingInvalidations.map((i) => 'CMD_' + i.name).join(', ')} with no CMD_SYNC completing them`, 'end:sync');
     }

@@ -33,6 +33,10 @@ export interface ReachableTable {
   readonly inputBase?: number;
   readonly asid?: number;
   readonly vmid?: number;
+  /** Stage-1 tables of an STE with StreamWorld EL2: the TLB tags what they translate for the EL2 regime. */
+  readonly el2?: boolean;
+  /** Stage-2 tables of a nested STE: what they translate is also cached combined with stage 1. */
+  readonly nested?: boolean;
 }
 
 export interface Located {
@@ -171,9 +175,9 @@ export class Reachability {
   }
 
   /** `n` CDs in one bulk read; only valid ones (V, bit 31) are followed. */
-  private walkCds(base: number, n: number, sid: number, firstSsid: number, vmid: number, view: View): void {
+  private walkCds(base: number, n: number, sid: number, firstSsid: number, vmid: number, el2: boolean, view: View): void {
     const bytes = this.bulk(base, this.take(n) * 64, view);
-    for (let s = 0; s * 64 < bytes.length; s++) if ((bytes[s * 64 + 3] & 0x80) !== 0) this.walkCd(base + s * 64, sid, firstSsid + s, vmid, view);
+    for (let s = 0; s * 64 < bytes.length; s++) if ((bytes[s * 64 + 3] & 0x80) !== 0) this.walkCd(base + s * 64, sid, firstSsid + s, vmid, el2, view);
   }
 
   /**
@@ -204,7 +208,10 @@ export class Reachability {
       const sl0 = Number((w2 >> 38n) & 3n);
       if (granule && inputBits > 12 && inputBits <= 52) {
         const start = granule === 4 ? 2 - sl0 : 3 - sl0;
-        if (start >= 0 && start <= 3) this.walkTable(Number(w3 & 0x00ff_ffff_ffff_fff0n), 2, granule, inputBits, start, 0, `${where} → S2TTB`, undefined, vmid, true);
+        if (start >= 0 && start <= 3) {
+          this.walkTable(Number(w3 & 0x00ff_ffff_ffff_fff0n), 2, granule, inputBits, start, 0, `${where} → S2TTB`, undefined, vmid, true, true,
+            config === 0b111 ? { nested: true } : {});
+        }
       }
     }
     if (config === 0b101 || config === 0b111) {
@@ -215,9 +222,11 @@ export class Reachability {
       const fmt = Number((w0 >> 4n) & 3n);
       const w2 = this.rd(addr + 16, view);
       const s1Vmid = Number(w2 & 0xffffn);
+      // STRW (STE[95:94]) = EL2: the stream's stage-1 translations belong to the EL2 regime.
+      const el2 = ((this.rd(addr + 8, view) >> 30n) & 3n) === 2n;
       if (cdMax === 0 || fmt === 0 || fmt === 3) {
         this.add({ kind: 'cd', base: cdBase, entrySize: 64, entries: 2 ** cdMax, path: `${where} → S1ContextPtr`, sid, firstSsid: 0 });
-        this.walkCds(cdBase, 2 ** cdMax, sid, 0, s1Vmid, view);
+        this.walkCds(cdBase, 2 ** cdMax, sid, 0, s1Vmid, el2, view);
         return;
       }
       const leafBits = fmt === 1 ? 6 : 10;
@@ -228,12 +237,12 @@ export class Reachability {
         if ((d & 1n) === 0n) continue;
         const leaf = Number(d & 0x00ff_ffff_ffff_f000n);
         this.add({ kind: 'cd', base: leaf, entrySize: 64, entries: 2 ** leafBits, path: `${where} → L1CD ${i}`, sid, firstSsid: i * 2 ** leafBits });
-        this.walkCds(leaf, 2 ** leafBits, sid, i * 2 ** leafBits, s1Vmid, view);
+        this.walkCds(leaf, 2 ** leafBits, sid, i * 2 ** leafBits, s1Vmid, el2, view);
       }
     }
   }
 
-  private walkCd(addr: number, sid: number, ssid: number, vmid: number, view: View): void {
+  private walkCd(addr: number, sid: number, ssid: number, vmid: number, el2: boolean, view: View): void {
     const w0 = this.rd(addr, view);
     if (((w0 >> 31n) & 1n) === 0n) return;
     const asid = Number(w0 >> 48n);
@@ -253,12 +262,12 @@ export class Reachability {
         continue;
       }
       this.walkTable(ttb, 1, granule, inputBits, start, half === 1 ? -(2 ** inputBits) : 0,
-        `STE ${hex(sid)} → CD ${ssid} → TTB${half}`, asid, vmid, false);
+        `STE ${hex(sid)} → CD ${ssid} → TTB${half}`, asid, vmid, false, true, el2 ? { el2 } : {});
     }
   }
 
   private walkTable(base: number, stage: 1 | 2, granule: Granule, inputBits: number, level: number, inputBase: number, path: string,
-    asid: number | undefined, vmid: number | undefined, concat: boolean, first = true): void {
+    asid: number | undefined, vmid: number | undefined, concat: boolean, first: boolean, tags: { el2?: boolean; nested?: boolean }): void {
     let g;
     try {
       g = levelGeometry(granule, level as 0 | 1 | 2 | 3);
@@ -269,7 +278,7 @@ export class Reachability {
     // Stage-2 concatenation gives the starting level more than a full table's index bits.
     const entries = 2 ** (concat || !first ? bits : Math.min(bits, g.indexBits));
     const here = `${path} → level ${level} table at ${hex(base)}`;
-    if (!this.add({ kind: 'pgtable', base, entrySize: 8, entries, path: here, stage, granule, level, inputBase, asid, vmid })) return;
+    if (!this.add({ kind: 'pgtable', base, entrySize: 8, entries, path: here, stage, granule, level, inputBase, asid, vmid, ...tags })) return;
     if (level === 3) return;
     const views = this.views.map((v) => (v === 'cpu' ? this.m.mem.cpuRead(base, entries * 8) : this.m.mem.smmuRead(base, entries * 8)));
     const dv = views.map((b) => new DataView(b.buffer));
@@ -283,7 +292,7 @@ export class Reachability {
         const next = outputAddress(d, fmt);
         if (next === undefined) continue;
         this.walkTable(Number(next), stage, granule, inputBits, level + 1, inputBase + i * 2 ** g.indexLo,
-          `${here}[${i}]`, asid, vmid, false, false);
+          `${here}[${i}]`, asid, vmid, false, false, tags);
       }
     }
   }

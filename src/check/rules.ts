@@ -42,6 +42,13 @@ export const RULES: readonly RuleInfo[] = [
     description: 'The SMMU uses (or still holds at the end) a cached STE, CD or translation that no longer matches memory, with no invalidation completed by CMD_SYNC.',
   },
   {
+    id: 'missing-tlbi', severity: 'error', title: 'Translation changed with no TLBI + CMD_SYNC',
+    description: 'A valid page-table entry the SMMU can reach was cleared or changed (another output or table, fewer permissions), so a ' +
+      'translation the SMMU could have cached (it may walk at any time) is stale, and no TLBI covering it (regime, address, Leaf=0 for ' +
+      'a table descriptor) was completed by a CMD_SYNC before it could matter: a later DMA walking through the entry, a re-map of the ' +
+      'entry, a free or reuse of the old page or table, or the end. When the TLB of the run does hold it, stale-cache reports it instead.',
+  },
+  {
     id: 'sync-missing', severity: 'error', title: 'Invalidation without CMD_SYNC',
     description: 'Invalidation commands were issued but the CPU went on (freed or reused memory, or the scenario ended) without a CMD_SYNC completing them.',
   },

@@ -31,6 +31,8 @@ export function compileForSession(file: string, text: string, host: SourceHost, 
 export interface SessionSnapshot {
   readonly run: RunSnapshot;
   readonly hazards: number;
+  /** What the checker follows over time (pending changes), to put back with the run. */
+  readonly checker?: unknown;
 }
 
 export class Session {
@@ -49,6 +51,10 @@ export class Session {
         for (const src of runner.state.scenario.traffic.values()) {
           for (const iova of src.iovas) yield { sid: src.sid, ssid: src.ssid, iova, access: src.access, priv: src.priv };
         }
+      },
+      where: (step) => {
+        const r = program.steps[step]?.range;
+        return r ? `line ${r.start.line}${r.file !== program.file ? ` of ${r.file}` : ''}` : 'a statement';
       },
       note: (text) => runner.results.trace.push({ step: runner.current?.index ?? -1, op: runner.ops, kind: 'error', text, stack: runner.stack }),
     }, {
@@ -71,11 +77,11 @@ export class Session {
   }
 
   snapshot(): SessionSnapshot {
-    return { run: this.runner.snapshot(), hazards: this.checker?.hazards.length ?? 0 };
+    return { run: this.runner.snapshot(), hazards: this.checker?.hazards.length ?? 0, checker: this.checker?.saveState() };
   }
 
   restore(s: SessionSnapshot): void {
     this.runner.restore(s.run);
-    this.checker?.reset(s.hazards);
+    this.checker?.reset(s.hazards, s.checker);
   }
 }

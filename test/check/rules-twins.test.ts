@@ -155,6 +155,9 @@ const STALE_TLB = [...S1,
   'expect dma 5 read 0x1000_0080 -> 0x8_0000_0080',
 ];
 
+/** Page 0x1000_1000 mapped, its PTE cleared, cleaned and followed by a TLBI of the wrong ASID (2; d1 has 1) and a CMD_SYNC. */
+const MISSING_TLBI = [...S1, 'map d1 0x1000_1000 -> 0x8_0000_1000', 'store PTE 0', 'clean PTE 8', 'dsb', 'tlbi va 0x1000_1000 asid=2 leaf', 'sync'];
+
 const CASES: Case[] = [
   {
     title: 'an STE written in place while DMA runs: a mix the SMMU can read does what neither end does',
@@ -233,6 +236,17 @@ const CASES: Case[] = [
     good: [...S1, 'expect dma 5 read 0x1000_0040 -> 0x8_0000_0040', 'unmap d1 0x1000_0000', 'expect dma 5 read 0x1000_0080 -> F_TRANSLATION'],
   },
   {
+    title: 'a PTE cleared by hand and a TLBI of another ASID: the translation the SMMU could have cached is never invalidated',
+    rule: 'missing-tlbi', severity: 'error', bad: MISSING_TLBI, at: 'sync',
+    // The level-3 entry of IOVA 0x1000_1000 covers one 4K page: [0x1000_1000, 0x1000_2000), which
+    // mapped 0x8_0000_1000. d1 has ASID 1 (attach's default) and VMID 0; TLBI_NH_VA of ASID 2 does
+    // not drop ASID 1's non-global entry. Reported at the end: the last statement.
+    says: (c) => ['IOVA [0x10001000, 0x10002000) (stage 1, ASID 1, VMID 0) translated → 0x800001000 (4K page)',
+      `line ${lineOf(MISSING_TLBI, 'store PTE 0')} changed the stage-1 level-3 descriptor at ${hex(constant(c, 'PTE'))} (cleared)`,
+      'do not cover it', 'the scenario ends', 'CMD_TLBI_NH_VA ASID 1 VMID 0 0x10001000 Leaf=1', 'iommu_iotlb_sync'],
+    good: edit(MISSING_TLBI, 'tlbi va 0x1000_1000 asid=2 leaf', 'tlbi va 0x1000_1000 asid=1 leaf'),
+  },
+  {
     title: 'an invalidation never completed by a CMD_SYNC',
     rule: 'sync-missing', severity: 'error', bad: [...HEAD, 'attach 5 bypass', 'cfgi ste 5 leaf'], at: 'cfgi ste 5 leaf',
     says: () => ['CMD_CFGI_STE', 'no CMD_SYNC'],
@@ -263,7 +277,8 @@ const CASES: Case[] = [
     // Page 0x1000_1000 mapped, then its PTE cleared by hand (an unmap without io-pgtable) and invalidated instead of cleaned.
     bad: [...S1, 'map d1 0x1000_1000 -> 0x8_0000_1000', 'store PTE 0', 'inval PTE 8', 'dsb'], at: 'inval PTE 8',
     says: (c) => [`8 dirty bytes at ${hex(constant(c, 'PTE'))}`, 'stage-1 level-3 descriptor 1', 'Clean (DC CVAC/CIVAC) instead of invalidating'],
-    good: [...S1, 'map d1 0x1000_1000 -> 0x8_0000_1000', 'store PTE 0', 'clean_inv PTE 8', 'dsb'],
+    // (With the TLBI the clear needs anyway: without it the page stays translatable, missing-tlbi.)
+    good: [...S1, 'map d1 0x1000_1000 -> 0x8_0000_1000', 'store PTE 0', 'clean_inv PTE 8', 'dsb', 'tlbi va 0x1000_1000 asid=1 leaf', 'sync'],
   },
   {
     title: 'STRTAB_BASE reprogrammed while the SMMU is enabled',

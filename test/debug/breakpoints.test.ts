@@ -189,6 +189,7 @@ describe('debug adapter: hazard filters', () => {
     'cmo-incomplete': 8, // the STE pointing at a CD whose clean no DSB completed
     'missing-barrier': 5, // the attach's new L2 stream table
     'stale-cache': 8, // the DMA after the in-place STE change
+    'missing-tlbi': 9, // the DMA walking the PTE cleared with no TLBI
     'sync-missing': 6, // the last statement: the run ends without a CMD_SYNC
     'table-reuse': 7, // the free
     'lost-dirty': 8, // the inval

@@ -229,7 +229,7 @@ function checkEntry(e: TlbEntry): void {
 // Invalidation scopes
 
 /** Which addresses an address-based command covers, and its TG / TTL filters. */
-interface AddressScope {
+export interface AddressScope {
   readonly start: number;
   /** Exclusive end; equal to start for a single address (TG = 0). */
   readonly end: number;
@@ -244,7 +244,7 @@ function signedVa(addr: bigint): number {
   return (low >> 55n) === 1n ? Number(low) - POW2[56] : Number(low);
 }
 
-function addressScope(a: TlbiAddress, ipa: boolean): AddressScope {
+export function addressScope(a: TlbiAddress, ipa: boolean): AddressScope {
   const start = ipa ? Number(BigInt.asUintN(56, a.addr)) : signedVa(a.addr);
   const tg = a.tg ?? 0;
   if (tg === 0) return { start, end: start, granule: 0, ttl: 0, leaf: a.leaf };
@@ -276,7 +276,8 @@ function walkInScope(s: AddressScope, w: WalkCacheEntry): boolean {
   return w.granule === s.granule && (s.ttl === 0 || w.level < s.ttl);
 }
 
-interface Scope {
+/** What a TLBI drops: which TLB entries and which walk-cache entries. */
+export interface Scope {
   readonly tlb: (e: TlbEntry) => boolean;
   readonly walk: (w: WalkCacheEntry) => boolean;
 }
@@ -285,7 +286,7 @@ interface Scope {
 const isEl1S1 = (e: TlbEntry): boolean => !e.el2 && e.stage !== 's2';
 const isEl1S1Walk = (w: WalkCacheEntry): boolean => !w.el2 && w.stage === 1;
 
-function scopeOf(cmd: TlbiCommand): Scope {
+export function scopeOf(cmd: TlbiCommand): Scope {
   switch (cmd.op) {
     case 'NH_ALL':
       return { tlb: (e) => isEl1S1(e) && e.vmid === cmd.vmid, walk: (w) => isEl1S1Walk(w) && w.vmid === cmd.vmid };
