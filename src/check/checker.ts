@@ -243,6 +243,16 @@ interface PathEntry {
   readonly text: string;
 }
 
+/** What a checker carries from one point of a run to a later restore of it (see `saveState`). */
+interface SavedState {
+  readonly tlbi: unknown;
+  readonly pendingInvalidations: readonly Invalidation[];
+  readonly staleNow: readonly string[];
+  readonly translated: readonly (readonly [string, Transaction])[];
+  readonly lastProd: number;
+  readonly doorbells: number;
+}
+
 export class Checker {
   readonly hazards: Hazard[] = [];
   private reach?: Reachability;
@@ -294,18 +304,31 @@ export class Checker {
 
   /** What `reset` needs to put back besides the hazards: the rules that follow changes over time. */
   saveState(): unknown {
-    return { tlbi: this.tlbi.save() };
+    const saved: SavedState = {
+      tlbi: this.tlbi.save(), pendingInvalidations: [...this.pendingInvalidations], staleNow: [...this.staleNow],
+      translated: [...this.translated], lastProd: this.lastProd, doorbells: this.doorbells,
+    };
+    return saved;
   }
 
   /** Forget derived state (after the run is restored to an earlier point, whose `saveState` is `state`). */
   reset(hazards: number, state?: unknown): void {
-    this.tlbi.restore((state as { tlbi?: unknown } | undefined)?.tlbi);
+    const saved = state as Partial<SavedState> | undefined;
+    this.tlbi.restore(saved?.tlbi);
     this.hazards.length = hazards;
     this.reach = undefined;
     this.judged.clear();
     this.reported.clear();
     for (const h of this.hazards) this.reported.add(h.key);
-    this.pendingInvalidations = [];
+    // Invalidations issued before that point and not yet synchronised are still pending there:
+    // a free or the end after stepping back must still be judged against them.
+    this.pendingInvalidations = [...(saved?.pendingInvalidations ?? [])];
+    this.staleNow.clear();
+    for (const k of saved?.staleNow ?? []) this.staleNow.add(k);
+    this.translated.clear();
+    for (const [k, tx] of saved?.translated ?? []) this.translated.set(k, tx);
+    this.lastProd = saved?.lastProd ?? 0;
+    this.doorbells = saved?.doorbells ?? 0;
     this.episodes.clear();
     this.usedCaches.clear();
   }
