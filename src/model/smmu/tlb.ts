@@ -26,7 +26,11 @@
 import { FieldReader, Granule } from '../../arch/field';
 import { Level } from '../../arch/pte';
 import { tlbiRange } from '../../arch/commands';
-import { TlbEntry, TlbTag, WalkResult, WalkStep, WalkStepDetail } from './types';
+import { Permissions, TlbEntry, TlbTag, WalkResult, WalkStep, WalkStepDetail } from './types';
+import { permBits, permissionsOf } from './walk';
+import {
+  STEP_TYPES, stepDescAddr, stepGranule, stepHigh, stepInput, stepLevel, stepLow, stepNext, stepStage, WalkLog,
+} from './walkLog';
 
 /** One cached table descriptor. */
 export interface WalkCacheEntry {
@@ -105,6 +109,35 @@ function asidKey(e: TlbEntry): number {
 
 // ---------------------------------------------------------------------------------------
 // Storage: shared between snapshots until one of them changes it
+//
+// Entries are rows of typed arrays, not objects: a TLB filled by a run of misses then holds
+// no object per entry for the garbage collector to move and trace (a young entry stored
+// into an old table is what made a miss slow). Views get `TlbEntry` objects built from a
+// row when they ask (`entryAt`); an entry inserted as an object is kept as that object.
+
+/** `keys[slot * 4 + 1]` of a free slot: a held key always has a size class (shift >= 12) in it. */
+const FREE = 0;
+
+const STAGES: readonly TlbTag['stage'][] = ['s1', 's2', 'nested'];
+const GRANULES: readonly Granule[] = [4, 16, 64];
+
+// The packed attributes of a row: bit positions (and what each field needs).
+const A_LEVEL = 0; // 2 bits
+const A_GRANULE = 2; // 2 bits, index into GRANULES
+const A_PERMS = 4; // 5 bits, walk.ts `permBits`
+const A_SH = 9; // 2 bits
+const A_ATTRINDX = 11; // 3 bits, and bit 14 set when there is one
+const A_MEMATTR = 15; // 4 bits, and bit 19 set when there is one
+const A_GLOBAL = 20;
+const A_EL2 = 21;
+const A_STAGE = 22; // 2 bits, index into STAGES
+
+function packAttributes(e: TlbEntry): number {
+  return (e.level << A_LEVEL) | (GRANULES.indexOf(e.granule) << A_GRANULE) | (permBits(e.perms) << A_PERMS) | ((e.sh & 3) << A_SH) |
+    (e.attrIndx === undefined ? 0 : ((e.attrIndx & 7) | 8) << A_ATTRINDX) |
+    (e.memAttr === undefined ? 0 : ((e.memAttr & 15) | 16) << A_MEMATTR) |
+    ((e.global ? 1 : 0) << A_GLOBAL) | ((e.el2 ? 1 : 0) << A_EL2) | (stageIndex(e.stage) << A_STAGE);
+}
 
 class Store {
   refs = 1;
@@ -112,18 +145,25 @@ class Store {
   mask: number;
   /** Four int32 keys per slot: regime, asidKey | shift << 17, page-number high, low. */
   keys: Int32Array;
-  vals: (TlbEntry | undefined)[];
+  /** Per slot: input base, output base, and (nested entries) the IPA base. */
+  addrs: Float64Array;
+  /** Per slot: VMID, ASID, the packed attributes. */
+  tags: Int32Array;
+  /** Per slot: the entry as an object, where one was inserted or built; none until needed. */
+  objs?: (TlbEntry | undefined)[];
   /** Entries per size class (log2 bytes), and the classes present, ascending. */
   perShift: Int32Array;
   shifts: number[];
   walks: Map<string, WalkCacheEntry>;
-  /** The walk-cache entry last stored per stage and level (index level + 4 * (stage - 1)). */
+  /** The walk-cache entry last stored per stage and level (index level + 4 * (stage - 1)), and its descriptor's halves. */
   lastWalks: (WalkCacheEntry | undefined)[] = new Array<WalkCacheEntry | undefined>(8).fill(undefined);
+  lastDescs = new Float64Array(16);
 
   constructor(capacity = 64) {
     this.mask = capacity - 1;
     this.keys = new Int32Array(capacity * 4);
-    this.vals = new Array<TlbEntry | undefined>(capacity).fill(undefined);
+    this.addrs = new Float64Array(capacity * 3);
+    this.tags = new Int32Array(capacity * 3);
     this.perShift = new Int32Array(64);
     this.shifts = [];
     this.walks = new Map();
@@ -133,7 +173,9 @@ class Store {
     const s = new Store(this.mask + 1);
     s.count = this.count;
     s.keys.set(this.keys);
-    s.vals = this.vals.slice();
+    s.addrs.set(this.addrs);
+    s.tags.set(this.tags);
+    s.objs = this.objs?.slice();
     s.perShift.set(this.perShift);
     s.shifts = this.shifts.slice();
     s.walks = new Map(this.walks);
@@ -143,71 +185,115 @@ class Store {
   /** The slot holding the key, or -1. */
   find(k0: number, k1: number, k2: number, k3: number): number {
     const keys = this.keys;
-    const vals = this.vals;
     const mask = this.mask;
     let i = hash(k0, k1, k2, k3) & mask;
     for (;;) {
-      if (vals[i] === undefined) return -1;
       const j = i << 2;
+      if (keys[j + 1] === FREE) return -1;
       if (keys[j] === k0 && keys[j + 1] === k1 && keys[j + 2] === k2 && keys[j + 3] === k3) return i;
       i = (i + 1) & mask;
     }
   }
 
-  put(e: TlbEntry): void {
-    const shift = Math.log2(e.size);
+  /** Store an entry's row (replacing one with the same key); `obj` is the object to keep for it, if any. */
+  put(e: TlbEntry, shift: number, obj: TlbEntry | undefined): void {
     const page = e.inputBase / e.size;
     const hi = Math.floor(page / TWO32);
-    const k0 = regimeKey(e.stage, e.el2, e.vmid);
-    const k1 = asidKey(e) | (shift << 17);
-    const k2 = hi | 0;
-    const k3 = (page - hi * TWO32) | 0;
+    const i = this.claim(regimeKey(e.stage, e.el2, e.vmid), asidKey(e) | (shift << 17), hi | 0, (page - hi * TWO32) | 0, shift);
+    const a = i * 3;
+    this.addrs[a] = e.inputBase;
+    this.addrs[a + 1] = e.outputBase;
+    this.addrs[a + 2] = e.ipaBase ?? 0;
+    this.tags[a] = e.vmid;
+    this.tags[a + 1] = e.asid;
+    this.tags[a + 2] = packAttributes(e);
+    if (obj !== undefined || this.objs !== undefined) this.objects()[i] = obj;
+  }
+
+  /** The slot for a key: the one holding it, or a free one it is written into (and counted). */
+  private claim(k0: number, k1: number, k2: number, k3: number, shift: number): number {
+    if ((this.count + 1) * 2 > this.mask + 1) this.grow();
+    const keys = this.keys;
     let i = hash(k0, k1, k2, k3) & this.mask;
     for (;;) {
-      const old = this.vals[i];
-      if (old === undefined) break;
       const j = i << 2;
-      if (this.keys[j] === k0 && this.keys[j + 1] === k1 && this.keys[j + 2] === k2 && this.keys[j + 3] === k3) {
-        this.vals[i] = e;
-        return;
-      }
+      if (keys[j + 1] === FREE) break;
+      if (keys[j] === k0 && keys[j + 1] === k1 && keys[j + 2] === k2 && keys[j + 3] === k3) return i;
       i = (i + 1) & this.mask;
     }
-    this.fill(i, k0, k1, k2, k3, e);
+    const j = i << 2;
+    keys[j] = k0;
+    keys[j + 1] = k1;
+    keys[j + 2] = k2;
+    keys[j + 3] = k3;
     this.count++;
     if (this.perShift[shift]++ === 0) this.shifts = [...this.shifts, shift].sort((a, b) => a - b);
-    if (this.count * 2 > this.mask + 1) this.grow();
+    return i;
   }
 
-  /** Twice the slots, each entry moved with the keys it already has (counts are unchanged). */
+  /** Twice the slots, each row moved with the keys it already has (counts are unchanged). */
   private grow(): void {
-    const oldVals = this.vals;
-    const oldKeys = this.keys;
-    this.mask = this.mask * 2 + 1;
-    this.keys = new Int32Array((this.mask + 1) * 4);
-    this.vals = new Array<TlbEntry | undefined>(this.mask + 1).fill(undefined);
-    for (let o = 0; o < oldVals.length; o++) {
-      const e = oldVals[o];
-      if (e === undefined) continue;
+    const old = { keys: this.keys, addrs: this.addrs, tags: this.tags, objs: this.objs };
+    const capacity = (this.mask + 1) * 2;
+    this.mask = capacity - 1;
+    this.keys = new Int32Array(capacity * 4);
+    this.addrs = new Float64Array(capacity * 3);
+    this.tags = new Int32Array(capacity * 3);
+    this.objs = old.objs && new Array<TlbEntry | undefined>(capacity).fill(undefined);
+    for (let o = 0; o < old.keys.length >> 2; o++) {
       const j0 = o << 2;
-      const k0 = oldKeys[j0];
-      const k1 = oldKeys[j0 + 1];
-      const k2 = oldKeys[j0 + 2];
-      const k3 = oldKeys[j0 + 3];
-      let i = hash(k0, k1, k2, k3) & this.mask;
-      while (this.vals[i] !== undefined) i = (i + 1) & this.mask;
-      this.fill(i, k0, k1, k2, k3, e);
+      if (old.keys[j0 + 1] === FREE) continue;
+      let i = hash(old.keys[j0], old.keys[j0 + 1], old.keys[j0 + 2], old.keys[j0 + 3]) & this.mask;
+      while (this.keys[(i << 2) + 1] !== FREE) i = (i + 1) & this.mask;
+      for (let k = 0; k < 4; k++) this.keys[(i << 2) + k] = old.keys[j0 + k];
+      for (let k = 0; k < 3; k++) {
+        this.addrs[i * 3 + k] = old.addrs[o * 3 + k];
+        this.tags[i * 3 + k] = old.tags[o * 3 + k];
+      }
+      if (this.objs) this.objs[i] = old.objs![o];
     }
   }
 
-  /** Store an entry and its keys in slot `i`. */
-  private fill(i: number, k0: number, k1: number, k2: number, k3: number, e: TlbEntry): void {
-    const j = i << 2;
-    this.keys[j] = k0;
-    this.keys[j + 1] = k1;
-    this.keys[j + 2] = k2;
-    this.keys[j + 3] = k3;
-    this.vals[i] = e;
+  private objects(): (TlbEntry | undefined)[] {
+    return (this.objs ??= new Array<TlbEntry | undefined>(this.mask + 1).fill(undefined));
+  }
+
+  /** Whether a slot holds an entry. */
+  held(i: number): boolean {
+    return this.keys[(i << 2) + 1] !== FREE;
+  }
+
+  /** The entry in a slot as an object: the one inserted, or one built from the row (and kept). */
+  entryAt(i: number): TlbEntry {
+    const kept = this.objs?.[i];
+    if (kept) return kept;
+    const e = this.build(i);
+    this.objects()[i] = e;
+    return e;
+  }
+
+  /** The entry in a slot as an object, built from its row unless one is kept (not kept here). */
+  build(i: number): TlbEntry {
+    const e = ROW;
+    const a = i * 3;
+    const t = this.tags[a + 2];
+    e.vmid = this.tags[a];
+    e.asid = this.tags[a + 1];
+    e.global = ((t >>> A_GLOBAL) & 1) === 1;
+    e.el2 = ((t >>> A_EL2) & 1) === 1;
+    e.stage = STAGES[(t >>> A_STAGE) & 3];
+    e.inputBase = this.addrs[a];
+    e.size = POW2[(this.keys[(i << 2) + 1] >>> 17) & 63];
+    e.outputBase = this.addrs[a + 1];
+    e.level = ((t >>> A_LEVEL) & 3) as Level;
+    e.granule = GRANULES[(t >>> A_GRANULE) & 3];
+    e.perms = permissionsOf(t >>> A_PERMS);
+    e.attrIndx = (t >>> A_ATTRINDX) & 8 ? (t >>> A_ATTRINDX) & 7 : undefined;
+    e.memAttr = (t >>> A_MEMATTR) & 16 ? (t >>> A_MEMATTR) & 15 : undefined;
+    e.sh = (t >>> A_SH) & 3;
+    e.ipaBase = e.stage === 'nested' ? this.addrs[a + 2] : undefined;
+    e.ipaSize = e.stage === 'nested' ? e.size : undefined;
+    return { ...e };
   }
 }
 
@@ -219,10 +305,53 @@ function hash(k0: number, k1: number, k2: number, k3: number): number {
   return h ^ (h >>> 12);
 }
 
-function checkEntry(e: TlbEntry): void {
-  const shift = Math.log2(e.size);
-  if (!Number.isInteger(shift) || shift < 12 || shift > 52) throw new RangeError(`TLB entry size ${e.size} is not a power of two from 4KB to 2^52`);
-  if (e.inputBase % e.size !== 0) throw new RangeError(`TLB entry input base ${e.inputBase} is not aligned to its size ${e.size}`);
+/**
+ * An entry's fields on their way into or out of a row, so a walk's entry is stored without
+ * an object for it; its literal is the shape every entry object has (copied with a spread).
+ */
+const ROW: { -readonly [K in keyof TlbEntry]: TlbEntry[K] } = {
+  vmid: 0, asid: 0, global: false, el2: false, stage: 's1', inputBase: 0, size: 0, outputBase: 0, level: 0, granule: 4,
+  perms: permissionsOf(0), attrIndx: undefined, memAttr: undefined, sh: 0, ipaBase: undefined, ipaSize: undefined,
+};
+
+/** The TLB entry for a walk's result in a regime (ASID -1 for stage 2), in ROW. */
+function rowFor(r: WalkResult, tag: { readonly vmid: number; readonly asid: number; readonly el2: boolean }): TlbEntry {
+  const e = ROW;
+  e.vmid = tag.vmid;
+  e.asid = r.stage === 's2' ? -1 : tag.asid;
+  e.global = r.stage === 's2' || r.global;
+  e.el2 = tag.el2;
+  e.stage = r.stage;
+  e.inputBase = r.inputBase;
+  e.size = r.size;
+  e.outputBase = r.outputBase;
+  e.level = r.level;
+  e.granule = r.granule;
+  e.perms = r.perms;
+  e.attrIndx = r.attrIndx;
+  e.memAttr = r.memAttr;
+  e.sh = r.sh;
+  e.ipaBase = r.stage === 'nested' ? r.ipaBase : undefined;
+  e.ipaSize = r.stage === 'nested' ? r.size : undefined;
+  return e;
+}
+
+/**
+ * log2 of a power of two below 2^64, in integer operations (Math.log2 and a floating-point
+ * remainder cost more than the rest of an insert); other sizes give a class whose power of
+ * two is not them.
+ */
+function sizeClass(size: number): number {
+  return size >= TWO32 ? 63 - Math.clz32(size / TWO32) : 31 - Math.clz32(size);
+}
+
+/** An entry's size class (log2 of its size); throws unless it is a power of two from 4KB, aligned. */
+function checkEntry(e: TlbEntry): number {
+  const shift = sizeClass(e.size);
+  if (shift < 12 || shift > 52 || POW2[shift] !== e.size) throw new RangeError(`TLB entry size ${e.size} is not a power of two from 4KB to 2^52`);
+  // Exact: a division by a power of two only changes the exponent.
+  if (!Number.isInteger(e.inputBase / e.size)) throw new RangeError(`TLB entry input base ${e.inputBase} is not aligned to its size ${e.size}`);
+  return shift;
 }
 
 // ---------------------------------------------------------------------------------------
@@ -396,9 +525,17 @@ export class Tlb {
   /**
    * The entry translating `input` (walker form: signed VA, or IPA for stage 2) in a regime.
    * ASID-tagged entries of `asid` are tried before global ones, smaller sizes first.
-   * Allocation-free on a hit and on a miss.
    */
   lookup(vmid: number, asid: number, stage: TlbTag['stage'], el2: boolean, input: number): TlbEntry | undefined {
+    const i = this.find(vmid, asid, stage, el2, input);
+    return i < 0 ? undefined : this.s.entryAt(i);
+  }
+
+  /**
+   * Where `lookup` would find its entry: a slot for `outputAt` and `permissionsAt`, or -1.
+   * Allocation-free on a hit and on a miss (the DMA path); the slot is good until the TLB changes.
+   */
+  find(vmid: number, asid: number, stage: TlbTag['stage'], el2: boolean, input: number): number {
     const s = this.s;
     const shifts = s.shifts;
     const k0 = regimeKey(stage, el2, vmid);
@@ -412,24 +549,44 @@ export class Tlb {
       const k1 = shift << 17;
       if (own >= 0) {
         const i = s.find(k0, own | k1, k2, k3);
-        if (i >= 0) return s.vals[i];
+        if (i >= 0) return i;
       }
       const i = s.find(k0, ANY_ASID | k1, k2, k3);
-      if (i >= 0) return s.vals[i];
+      if (i >= 0) return i;
     }
-    return undefined;
+    return -1;
+  }
+
+  /** The output address of `input` through the entry in a slot `find` gave. */
+  outputAt(slot: number, input: number): number {
+    const a = slot * 3;
+    return this.s.addrs[a + 1] + (input - this.s.addrs[a]);
+  }
+
+  /** The permissions of the entry in a slot `find` gave. */
+  permissionsAt(slot: number): Permissions {
+    return permissionsOf(this.s.tags[slot * 3 + 2] >>> A_PERMS);
   }
 
   /** Insert (or replace the entry with the same regime, ASID, size and base). */
   insert(entry: TlbEntry): void {
-    checkEntry(entry);
-    this.own().put(entry);
+    this.own().put(entry, checkEntry(entry), entry);
+  }
+
+  /**
+   * Insert the entry for a walk's result in a regime (ASID -1 for stage 2), as a row only:
+   * no object is made for it unless a view asks (`entries`, `lookup`).
+   */
+  insertWalk(r: WalkResult, tag: { readonly vmid: number; readonly asid: number; readonly el2: boolean }): void {
+    const e = rowFor(r, tag);
+    this.own().put(e, checkEntry(e), undefined);
   }
 
   /** Every entry, by regime then input address: for views and the checker. */
   entries(): TlbEntry[] {
+    const s = this.s;
     const out: TlbEntry[] = [];
-    for (const e of this.s.vals) if (e) out.push(e);
+    for (let i = 0; i <= s.mask; i++) if (s.held(i)) out.push(s.entryAt(i));
     return out.sort((a, b) => regimeKey(a.stage, a.el2, a.vmid) - regimeKey(b.stage, b.el2, b.vmid) ||
       a.asid - b.asid || a.inputBase - b.inputBase || a.size - b.size);
   }
@@ -446,34 +603,57 @@ export class Tlb {
    * Returns how many table descriptors were recorded.
    */
   recordWalk(tag: { readonly vmid: number; readonly asid: number; readonly el2: boolean }, steps: readonly WalkStep[]): number {
-    let n = 0;
-    let s: Store | undefined;
+    const log = new WalkLog(steps.length + 1);
     for (const step of steps) {
       const d = step as WalkStepDetail;
       if (step.type !== 'table' || d.input === undefined || d.next === undefined) continue;
-      const asid = step.stage === 2 ? -1 : tag.asid;
-      const el2 = step.stage === 2 ? false : tag.el2;
+      const desc = BigInt.asUintN(64, step.desc);
+      log.record(step.stage, step.level, step.descAddr, Number(desc & 0xffffffffn), Number(desc >> 32n), STEP_TYPES.indexOf('table'),
+        d.input, d.granule, d.forTable ?? false, d.descIpa, d.next);
+    }
+    return this.recordLoggedWalk(tag, log.chunk, 0, log.length);
+  }
+
+  /** `recordWalk` for the steps [start, end) of a walk log's chunk, read in place. */
+  recordLoggedWalk(tag: { readonly vmid: number; readonly asid: number; readonly el2: boolean }, chunk: Float64Array, start: number, end: number): number {
+    let n = 0;
+    let s: Store | undefined;
+    for (let i = start; i < end; i++) {
+      // Only table steps have a next-level table.
+      const next = stepNext(chunk, i);
+      if (next === undefined) continue;
+      const stage = stepStage(chunk, i);
+      const level = stepLevel(chunk, i);
+      const input = stepInput(chunk, i);
+      const descAddr = stepDescAddr(chunk, i);
+      const asid = stage === 2 ? -1 : tag.asid;
+      const el2 = stage === 2 ? false : tag.el2;
       n++;
       s ??= this.own();
       // Consecutive walks mostly share their upper tables: an entry equal to the last one
       // recorded at this stage and level (same descriptor, regime, and span holding this
       // input) is already held — nothing removes an entry from a store — so it is not
       // keyed and stored again.
-      const slot = step.level + (step.stage - 1) * 4;
+      const slot = level + (stage - 1) * 4;
       const last = s.lastWalks[slot];
-      if (last && last.descAddr === step.descAddr && last.desc === step.desc && last.tableAddr === d.next && last.granule === d.granule &&
-        last.vmid === tag.vmid && last.asid === asid && last.el2 === el2 && d.input >= last.inputBase && d.input < last.inputBase + last.size) continue;
-      const g = GRANULE_SHIFT[d.granule];
-      const size = POW2[g + (g - 3) * (3 - step.level)];
-      const inputBase = d.input - (((d.input % size) + size) % size);
+      const lo = stepLow(chunk, i);
+      const hi = stepHigh(chunk, i);
+      const granule = stepGranule(chunk, i);
+      if (last && last.descAddr === descAddr && input >= last.inputBase && input < last.inputBase + last.size &&
+        s.lastDescs[slot * 2] === lo && s.lastDescs[slot * 2 + 1] === hi && last.tableAddr === next &&
+        last.granule === granule && last.vmid === tag.vmid && last.asid === asid && last.el2 === el2) continue;
+      const g = GRANULE_SHIFT[granule];
+      const size = POW2[g + (g - 3) * (3 - level)];
+      const inputBase = input - (((input % size) + size) % size);
       const w: WalkCacheEntry = {
-        stage: step.stage, vmid: tag.vmid, asid, el2,
-        level: step.level, granule: d.granule, inputBase, size,
-        descAddr: step.descAddr, desc: step.desc, tableAddr: d.next,
+        stage, vmid: tag.vmid, asid, el2, level, granule, inputBase, size,
+        descAddr, desc: (BigInt(hi) << 32n) | BigInt(lo), tableAddr: next,
       };
       const key = `${w.stage}/${w.el2 ? 1 : 0}/${w.vmid}/${w.asid}/${w.granule}/${w.level}/${w.inputBase}`;
       s.walks.set(key, w);
       s.lastWalks[slot] = w;
+      s.lastDescs[slot * 2] = lo;
+      s.lastDescs[slot * 2 + 1] = hi;
     }
     return n;
   }
@@ -482,15 +662,18 @@ export class Tlb {
   invalidate(cmd: TlbiCommand): Invalidated {
     const scope = scopeOf(cmd);
     const s = this.s;
+    // The entries as objects once, without keeping the ones built (a TLBI can be over many).
+    const held: { slot: number; e: TlbEntry }[] = [];
+    for (let i = 0; i <= s.mask; i++) if (s.held(i)) held.push({ slot: i, e: s.objs?.[i] ?? s.build(i) });
     let entries = 0;
-    for (const e of s.vals) if (e && scope.tlb(e)) entries++;
+    for (const { e } of held) if (scope.tlb(e)) entries++;
     let walks = 0;
     for (const w of s.walks.values()) if (scope.walk(w)) walks++;
     if (entries === 0 && walks === 0) return { entries, walks };
     // Rebuild without the dropped entries: simpler than deleting in place, and it leaves
     // any snapshot sharing the old storage untouched.
     const next = new Store();
-    for (const e of s.vals) if (e && !(entries && scope.tlb(e))) next.put(e);
+    for (const { slot, e } of held) if (!(entries && scope.tlb(e))) next.put(e, sizeClass(e.size), s.objs?.[slot]);
     for (const [k, w] of s.walks) if (!(walks && scope.walk(w))) next.walks.set(k, w);
     s.refs--;
     this.s = next;
@@ -515,12 +698,7 @@ export class Tlb {
 
   /** A TLB entry for a walk's result in a regime (ASID -1 for stage 2). */
   static entryFor(r: WalkResult, tag: { readonly vmid: number; readonly asid: number; readonly el2: boolean }): TlbEntry {
-    return {
-      vmid: tag.vmid, asid: r.stage === 's2' ? -1 : tag.asid, global: r.stage === 's2' || r.global, el2: tag.el2,
-      stage: r.stage, inputBase: r.inputBase, size: r.size, outputBase: r.outputBase, level: r.level, granule: r.granule,
-      perms: r.perms, attrIndx: r.attrIndx, memAttr: r.memAttr, sh: r.sh,
-      ipaBase: r.stage === 'nested' ? r.ipaBase : undefined, ipaSize: r.stage === 'nested' ? r.size : undefined,
-    };
+    return { ...rowFor(r, tag) };
   }
 
   /** Storage private to this TLB, copied first if a snapshot shares it. */

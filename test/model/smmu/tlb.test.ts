@@ -270,6 +270,38 @@ describe('model/smmu/tlb', () => {
       assert.equal(t.lookup(0, 3, 's1', false, 0x80_8060_4abc)?.outputBase, 0x8765_4000);
     });
 
+    it('keeps a walk\'s entry as numbers: views get it as an object with every field, snapshots stay apart', () => {
+      const t = new Tlb();
+      const { r } = walkA();
+      t.insertWalk(r, { vmid: 0, asid: 3, el2: false });
+      // The leaf 0x8765_4f47 (level 3, 4K): AttrIndx 1 (0x4) | AP 0b01 (0x40: read/write at EL0 and EL1)
+      //   | SH 3 (0x300) | AF (0x400) | nG (0x800: not global). Writable at EL0, so not privileged-executable.
+      const perms = { read: true, write: true, execPriv: false, execUnpriv: true, user: true };
+      const e = {
+        vmid: 0, asid: 3, global: false, el2: false, stage: 's1', inputBase: 0x80_8060_4000, size: 0x1000, outputBase: 0x8765_4000,
+        level: 3, granule: 4, perms, attrIndx: 1, memAttr: undefined, sh: 3, ipaBase: undefined, ipaSize: undefined,
+      };
+      assert.deepEqual(t.entries(), [e]);
+      assert.equal(t.lookup(0, 3, 's1', false, 0x80_8060_4abc), t.entries()[0], 'built once, then the same object');
+      // The DMA path reads the row itself: 0x80_8060_4abc is 0xabc into the page at 0x8765_4000.
+      const slot = t.find(0, 3, 's1', false, 0x80_8060_4abc);
+      assert.equal(t.outputAt(slot, 0x80_8060_4abc), 0x8765_4abc);
+      assert.deepEqual(t.permissionsAt(slot), perms);
+      assert.equal(t.find(0, 3, 's1', false, 0x80_8060_5abc), -1); // the next page
+      assert.equal(t.find(0, 4, 's1', false, 0x80_8060_4abc), -1); // another ASID (the entry is not global)
+
+      const snap = t.snapshot();
+      t.insertWalk(r, { vmid: 0, asid: 4, el2: false });
+      assert.equal(t.size, 2);
+      assert.equal(snap.size, 1);
+      assert.equal(snap.find(0, 4, 's1', false, 0x80_8060_4abc), -1);
+      assert.deepEqual(snap.entries(), [e]);
+      assert.deepEqual(t.entries().map((x) => x.asid), [3, 4]);
+      // A TLBI keeps the other ASID's entry as it was.
+      assert.deepEqual(t.invalidate({ op: 'NH_ASID', vmid: 0, asid: 3 }), { entries: 1, walks: 0 });
+      assert.deepEqual(t.entries(), [{ ...e, asid: 4 }]);
+    });
+
     it('Leaf=1 keeps the walk cache; Leaf=0 drops it, above the TTL level with a level hint', () => {
       const fill = (): Tlb => {
         const t = new Tlb();
