@@ -29,7 +29,7 @@ import { tlbiRange } from '../../arch/commands';
 import { Permissions, TlbEntry, TlbTag, WalkResult, WalkStep, WalkStepDetail } from './types';
 import { permBits, permissionsOf } from './walk';
 import {
-  STEP_TYPES, stepDescAddr, stepGranule, stepHigh, stepInput, stepLevel, stepLow, stepNext, stepStage, WalkLog,
+  metaGranule, metaHasNext, metaLevel, metaStage, stepDescAddr, stepHigh, stepInput, stepLow, stepMeta, stepNext, STEP_TYPES, WalkLog,
 } from './walkLog';
 
 /** One cached table descriptor. */
@@ -117,6 +117,9 @@ function asidKey(e: TlbEntry): number {
 
 /** `keys[slot * 4 + 1]` of a free slot: a held key always has a size class (shift >= 12) in it. */
 const FREE = 0;
+/** Consecutive pages whose entries go to consecutive slots (see `hash`). */
+const GROUP_BITS = 3;
+const GROUP = 1 << GROUP_BITS;
 
 const STAGES: readonly TlbTag['stage'][] = ['s1', 's2', 'nested'];
 const GRANULES: readonly Granule[] = [4, 16, 64];
@@ -139,6 +142,19 @@ function packAttributes(e: TlbEntry): number {
     ((e.global ? 1 : 0) << A_GLOBAL) | ((e.el2 ? 1 : 0) << A_EL2) | (stageIndex(e.stage) << A_STAGE);
 }
 
+/** Numbers per stage and level in `Store.lastSeen`: the last walk-cache entry stored there (NaN: none). */
+const SEEN = 10;
+const SEEN_DESC_ADDR = 0;
+const SEEN_LOW = 1;
+const SEEN_HIGH = 2;
+const SEEN_NEXT = 3;
+const SEEN_BASE = 4;
+const SEEN_END = 5;
+const SEEN_GRANULE = 6;
+const SEEN_VMID = 7;
+const SEEN_ASID = 8;
+const SEEN_EL2 = 9;
+
 class Store {
   refs = 1;
   count = 0;
@@ -154,10 +170,11 @@ class Store {
   /** Entries per size class (log2 bytes), and the classes present, ascending. */
   perShift: Int32Array;
   shifts: number[];
+  /** Entries keyed for any ASID (global, stage 2): while there are none, a lookup need not try that key. */
+  anyAsid = 0;
   walks: Map<string, WalkCacheEntry>;
-  /** The walk-cache entry last stored per stage and level (index level + 4 * (stage - 1)), and its descriptor's halves. */
-  lastWalks: (WalkCacheEntry | undefined)[] = new Array<WalkCacheEntry | undefined>(8).fill(undefined);
-  lastDescs = new Float64Array(16);
+  /** The walk-cache entry last stored per stage and level, as numbers (SEEN of them at SEEN * (level + 4 * (stage - 1))). */
+  lastSeen = new Float64Array(8 * SEEN).fill(NaN);
 
   constructor(capacity = 64) {
     this.mask = capacity - 1;
@@ -178,6 +195,7 @@ class Store {
     s.objs = this.objs?.slice();
     s.perShift.set(this.perShift);
     s.shifts = this.shifts.slice();
+    s.anyAsid = this.anyAsid;
     s.walks = new Map(this.walks);
     return s;
   }
@@ -227,6 +245,7 @@ class Store {
     keys[j + 2] = k2;
     keys[j + 3] = k3;
     this.count++;
+    if ((k1 & ANY_ASID) !== 0) this.anyAsid++;
     if (this.perShift[shift]++ === 0) this.shifts = [...this.shifts, shift].sort((a, b) => a - b);
     return i;
   }
@@ -297,12 +316,17 @@ class Store {
   }
 }
 
+/**
+ * Where a key's probe sequence starts. Pages of one size class go in runs of GROUP
+ * consecutive pages to consecutive slots: DMA mostly walks through consecutive pages, and
+ * their entries then share cache lines of the table instead of each taking a random one.
+ */
 function hash(k0: number, k1: number, k2: number, k3: number): number {
-  let h = Math.imul(k3, 0x9e3779b1) ^ Math.imul(k2 ^ 0x7f4a7c15, 0x85ebca77);
+  let h = Math.imul(k3 >>> GROUP_BITS, 0x9e3779b1) ^ Math.imul(k2 ^ 0x7f4a7c15, 0x85ebca77);
   h ^= Math.imul(k0 ^ (k1 << 5), 0xc2b2ae3d);
   h ^= h >>> 15;
   h = Math.imul(h, 0x2c1b3c6d);
-  return h ^ (h >>> 12);
+  return ((h ^ (h >>> 12)) << GROUP_BITS) | (k3 & (GROUP - 1));
 }
 
 /**
@@ -551,8 +575,10 @@ export class Tlb {
         const i = s.find(k0, own | k1, k2, k3);
         if (i >= 0) return i;
       }
-      const i = s.find(k0, ANY_ASID | k1, k2, k3);
-      if (i >= 0) return i;
+      if (s.anyAsid > 0) {
+        const i = s.find(k0, ANY_ASID | k1, k2, k3);
+        if (i >= 0) return i;
+      }
     }
     return -1;
   }
@@ -619,13 +645,17 @@ export class Tlb {
     let n = 0;
     let s: Store | undefined;
     for (let i = start; i < end; i++) {
+      const m = stepMeta(chunk, i);
       // Only table steps have a next-level table.
-      const next = stepNext(chunk, i);
-      if (next === undefined) continue;
-      const stage = stepStage(chunk, i);
-      const level = stepLevel(chunk, i);
-      const input = stepInput(chunk, i);
+      if (!metaHasNext(m)) continue;
+      const stage = metaStage(m);
+      const level = metaLevel(m);
+      const granule = metaGranule(m);
       const descAddr = stepDescAddr(chunk, i);
+      const input = stepInput(chunk, i);
+      const low = stepLow(chunk, i);
+      const high = stepHigh(chunk, i);
+      const next = stepNext(chunk, i);
       const asid = stage === 2 ? -1 : tag.asid;
       const el2 = stage === 2 ? false : tag.el2;
       n++;
@@ -633,27 +663,31 @@ export class Tlb {
       // Consecutive walks mostly share their upper tables: an entry equal to the last one
       // recorded at this stage and level (same descriptor, regime, and span holding this
       // input) is already held — nothing removes an entry from a store — so it is not
-      // keyed and stored again.
-      const slot = level + (stage - 1) * 4;
-      const last = s.lastWalks[slot];
-      const lo = stepLow(chunk, i);
-      const hi = stepHigh(chunk, i);
-      const granule = stepGranule(chunk, i);
-      if (last && last.descAddr === descAddr && input >= last.inputBase && input < last.inputBase + last.size &&
-        s.lastDescs[slot * 2] === lo && s.lastDescs[slot * 2 + 1] === hi && last.tableAddr === next &&
-        last.granule === granule && last.vmid === tag.vmid && last.asid === asid && last.el2 === el2) continue;
+      // keyed and stored again. The comparison reads numbers only.
+      const q = s.lastSeen;
+      const o = (level + (stage - 1) * 4) * SEEN;
+      if (q[o + SEEN_DESC_ADDR] === descAddr && input >= q[o + SEEN_BASE] && input < q[o + SEEN_END] && q[o + SEEN_LOW] === low &&
+        q[o + SEEN_HIGH] === high && q[o + SEEN_NEXT] === next && q[o + SEEN_GRANULE] === granule && q[o + SEEN_VMID] === tag.vmid &&
+        q[o + SEEN_ASID] === asid && q[o + SEEN_EL2] === (el2 ? 1 : 0)) continue;
       const g = GRANULE_SHIFT[granule];
       const size = POW2[g + (g - 3) * (3 - level)];
       const inputBase = input - (((input % size) + size) % size);
       const w: WalkCacheEntry = {
         stage, vmid: tag.vmid, asid, el2, level, granule, inputBase, size,
-        descAddr, desc: (BigInt(hi) << 32n) | BigInt(lo), tableAddr: next,
+        descAddr, desc: (BigInt(high) << 32n) | BigInt(low), tableAddr: next,
       };
       const key = `${w.stage}/${w.el2 ? 1 : 0}/${w.vmid}/${w.asid}/${w.granule}/${w.level}/${w.inputBase}`;
       s.walks.set(key, w);
-      s.lastWalks[slot] = w;
-      s.lastDescs[slot * 2] = lo;
-      s.lastDescs[slot * 2 + 1] = hi;
+      q[o + SEEN_DESC_ADDR] = descAddr;
+      q[o + SEEN_LOW] = low;
+      q[o + SEEN_HIGH] = high;
+      q[o + SEEN_NEXT] = next;
+      q[o + SEEN_BASE] = inputBase;
+      q[o + SEEN_END] = inputBase + size;
+      q[o + SEEN_GRANULE] = granule;
+      q[o + SEEN_VMID] = tag.vmid;
+      q[o + SEEN_ASID] = asid;
+      q[o + SEEN_EL2] = el2 ? 1 : 0;
     }
     return n;
   }

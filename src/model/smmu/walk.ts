@@ -177,9 +177,12 @@ function combineSh(a: number, b: number): number {
  */
 export function stage1Input(va: bigint, cfg: Stage1Regime): number | WalkFault {
   const el2Only = cfg.el2 && !cfg.e2h;
-  if (va >= 0n && va < BIG_POW2[52]) {
+  // In [0, 2^52) the number is the VA exactly (conversion is exact below 2^53, and monotonic),
+  // and compares without bigint arithmetic: the common case, on every translation.
+  const x = Number(va);
+  if (x >= 0 && x < POW2[52]) {
     const r = cfg.ttb0;
-    if (r && va < BIG_POW2[r.inputBits]) return Number(va);
+    if (r && x < POW2[r.inputBits]) return x;
     if (!r) return epdFault(va, 0, el2Only);
     return rangeFault(va, r, 0, cfg.tbi0, el2Only);
   }
@@ -223,7 +226,8 @@ function rangeFault(va: bigint, r: S1Range, half: number, tbi: boolean, el2Only:
 export function inputAddress(va: bigint, s1: Stage1Regime | undefined, ias = 52): number | WalkFault {
   if (s1) return stage1Input(va, s1);
   const bits = Math.min(ias, 52);
-  if (va >= 0n && va < BIG_POW2[bits]) return Number(va);
+  const x = Number(va); // exact where it is returned (see stage1Input)
+  if (x >= 0 && x < POW2[bits]) return x;
   return fault('F_ADDR_SIZE', 1, 0, 'IN',
     `input address ${hex(BigInt.asUintN(64, va))} is beyond the ${bits}-bit IAS (stage 1 bypassed: the input is the IPA)`);
 }

@@ -114,33 +114,34 @@ export class WalkLog {
   }
 }
 
-// ---- reading steps in place (the walk cache) ------------------------------------------
+// ---- reading steps in place (the walk cache): a step's bits once, then what it needs ------
 
-const meta = (c: Float64Array, i: number): number => c[i * STEP + META];
+/** Step `i`'s META bits, for the `meta*` readers. */
+export const stepMeta = (c: Float64Array, i: number): number => c[i * STEP + META] | 0;
+export const metaStage = (m: number): 1 | 2 => ((m & M_STAGE2) + 1) as 1 | 2;
+export const metaLevel = (m: number): Level => ((m >> M_LEVEL) & 3) as Level;
+export const metaType = (m: number): (typeof STEP_TYPES)[number] => STEP_TYPES[(m >> M_TYPE) & 7];
+export const metaGranule = (m: number): Granule => GRANULES[(m >> M_GRANULE) & 3];
+/** Whether the step has a next-level table (table steps do). */
+export const metaHasNext = (m: number): boolean => (m & M_NEXT) !== 0;
 
-export const stepStage = (c: Float64Array, i: number): 1 | 2 => ((meta(c, i) & M_STAGE2) + 1) as 1 | 2;
-export const stepLevel = (c: Float64Array, i: number): Level => ((meta(c, i) >> M_LEVEL) & 3) as Level;
-export const stepType = (c: Float64Array, i: number): (typeof STEP_TYPES)[number] => STEP_TYPES[(meta(c, i) >> M_TYPE) & 7];
-export const stepGranule = (c: Float64Array, i: number): Granule => GRANULES[(meta(c, i) >> M_GRANULE) & 3];
 export const stepDescAddr = (c: Float64Array, i: number): number => c[i * STEP + DESC_ADDR];
 /** The descriptor's 32-bit halves. */
 export const stepLow = (c: Float64Array, i: number): number => c[i * STEP + LO];
 export const stepHigh = (c: Float64Array, i: number): number => c[i * STEP + HI];
 export const stepInput = (c: Float64Array, i: number): number => c[i * STEP + INPUT];
-/** The next-level table (table steps), or undefined. */
-export const stepNext = (c: Float64Array, i: number): number | undefined => (meta(c, i) & M_NEXT ? c[i * STEP + NEXT] : undefined);
+/** The next-level table, where `metaHasNext`. */
+export const stepNext = (c: Float64Array, i: number): number => c[i * STEP + NEXT];
 
 /** Steps [start, end) of a chunk as the objects the walker's callers have always been given. */
 export function stepsIn(c: Float64Array, start: number, end: number): WalkStepDetail[] {
   const out: WalkStepDetail[] = [];
   for (let i = start; i < end; i++) {
-    const m = meta(c, i);
-    const at = i * STEP;
+    const m = stepMeta(c, i);
     out.push({
-      stage: stepStage(c, i), level: stepLevel(c, i), descAddr: c[at + DESC_ADDR],
-      desc: (BigInt(c[at + HI]) << 32n) | BigInt(c[at + LO]), type: stepType(c, i), source: 'memory',
-      forTable: (m & M_FOR_TABLE) !== 0, input: c[at + INPUT], granule: stepGranule(c, i),
-      descIpa: m & M_DESC_IPA ? c[at + DESC_IPA] : undefined, next: stepNext(c, i),
+      stage: metaStage(m), level: metaLevel(m), descAddr: stepDescAddr(c, i), desc: (BigInt(stepHigh(c, i)) << 32n) | BigInt(stepLow(c, i)),
+      type: metaType(m), source: 'memory', forTable: (m & M_FOR_TABLE) !== 0, input: stepInput(c, i), granule: metaGranule(m),
+      descIpa: m & M_DESC_IPA ? c[i * STEP + DESC_IPA] : undefined, next: metaHasNext(m) ? stepNext(c, i) : undefined,
     });
   }
   return out;
