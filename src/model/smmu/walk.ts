@@ -485,7 +485,8 @@ function s1Denied(
   perms: number, access: Access, priv: boolean, pan: boolean, ap: number, noWrite: boolean,
   pageWrite: boolean, pxn: boolean, pxnTable: boolean, uxn: boolean, uxnTable: boolean, el2Only: boolean,
 ): string | undefined {
-  const apText = `AP=${AP_NAME[ap]}`;
+  // Text only for a denial: this runs on every walk that checks an access.
+  const apText = (): string => `AP=${AP_NAME[ap]}`;
   if (access === 'exec') {
     if ((perms & (priv ? P_XPRIV : P_XUNPRIV)) !== 0) return undefined;
     const who = el2Only ? 'instruction fetch' : `${priv ? 'privileged' : 'unprivileged'} instruction fetch`;
@@ -493,7 +494,7 @@ function s1Denied(
     if (priv) {
       if (pxn) return `${who} from a PXN page`;
       if (pxnTable) return `${who} from a page under a table descriptor with PXNTable=1`;
-      if ((perms & P_USER) !== 0 && (perms & P_WRITE) !== 0) return `${who} from a page writable by unprivileged accesses (${apText} implies PXN)`;
+      if ((perms & P_USER) !== 0 && (perms & P_WRITE) !== 0) return `${who} from a page writable by unprivileged accesses (${apText()} implies PXN)`;
       return `${who} from a writable page with WXN=1`;
     }
     if (uxn) return `${who} from a UXN page`;
@@ -503,14 +504,14 @@ function s1Denied(
   const user = (perms & P_USER) !== 0;
   if (!priv && !user) {
     return (ap & 1) === 0
-      ? `unprivileged ${access} from a privileged-only page (${apText})`
+      ? `unprivileged ${access} from a privileged-only page (${apText()})`
       : `unprivileged ${access} from a page under a table descriptor forbidding unprivileged access (APTable[0]=1)`;
   }
-  if (priv && pan && user) return `privileged ${access} from a page accessible to unprivileged accesses (${apText}) with PAN=1`;
+  if (priv && pan && user) return `privileged ${access} from a page accessible to unprivileged accesses (${apText()}) with PAN=1`;
   if (access === 'write' && (perms & P_WRITE) === 0) {
     return pageWrite && noWrite
       ? 'write to a page made read-only by a table descriptor (APTable[1]=1)'
-      : `write to a read-only page (${apText})`;
+      : `write to a read-only page (${apText()})`;
   }
   return undefined;
 }
