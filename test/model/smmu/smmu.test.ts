@@ -459,6 +459,13 @@ describe('model/smmu/smmu', () => {
       for (let i = 0; i < 3000; i++) assert.equal(dma(r, 0x105, 0x1234_6abcn).outcome, 'fault');
       assert.deepEqual(shape(t), IOVA_WALK);
       assert.equal(t.walk, t.walk);
+      // The leaf: the level-3 page 0x9_8765_4000 for IOVA page 0x1234_5000 (descriptor 0x9_8765_4f47:
+      // AttrIndx 1, SH 3, nG), and the same object each read.
+      const { pa, inputBase, outputBase, size, level, attrIndx, sh } = t.translation!;
+      assert.deepEqual({ pa, inputBase, outputBase, size, level, attrIndx, sh },
+        { pa: PA, inputBase: 0x1234_5000, outputBase: PAGE, size: 0x1000, level: 3, attrIndx: 1, sh: 3 });
+      assert.equal(t.translation, t.translation);
+      assert.equal(dma(r, 0x105).translation, undefined, 'a TLB hit has no walk');
       assert.deepEqual(JSON.parse(JSON.stringify(t, (_, v) => (typeof v === 'bigint' ? v.toString(16) : v))).walk.map((s: { descAddr: number }) => s.descAddr),
         [0x4902_0000, 0x4902_1488, 0x4902_2a28]);
     });
