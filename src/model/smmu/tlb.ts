@@ -110,12 +110,21 @@ function asidKey(e: TlbEntry): number {
 // ---------------------------------------------------------------------------------------
 // Storage: shared between snapshots until one of them changes it
 //
-// Entries are rows of typed arrays, not objects: a TLB filled by a run of misses then holds
-// no object per entry for the garbage collector to move and trace (a young entry stored
-// into an old table is what made a miss slow). Views get `TlbEntry` objects built from a
-// row when they ask (`entryAt`); an entry inserted as an object is kept as that object.
+// Entries are rows of numbers, not objects: a TLB filled by a run of misses then holds no
+// object per entry for the garbage collector to move and trace (a young entry stored into
+// an old table is what made a miss slow). A row is 32 bytes, half a cache line, holding
+// what a lookup reads (the key, the output base, the permissions), so a hit or an insert
+// touches one line of the table. Views get `TlbEntry` objects built from a row when they
+// ask (`entryAt`); an entry inserted as an object is kept as that object.
 
-/** `keys[slot * 4 + 1]` of a free slot: a held key always has a size class (shift >= 12) in it. */
+/** Int32s per row; the first four are the key: regime, asidKey | shift << 17, page-number high, low. */
+const ROW_INTS = 8;
+/** VMID | ASID << 16 (stage-2 rows have no ASID: -1). */
+const R_IDS = 4;
+const R_ATTRS = 5;
+/** The output base is the row's fourth double (int32s 6 and 7). */
+const R_OUT = 3;
+/** The second key of a free row: a held key always has a size class (shift >= 12) in it. */
 const FREE = 0;
 /** Consecutive pages whose entries go to consecutive slots (see `hash`). */
 const GROUP_BITS = 3;
@@ -159,12 +168,11 @@ class Store {
   refs = 1;
   count = 0;
   mask: number;
-  /** Four int32 keys per slot: regime, asidKey | shift << 17, page-number high, low. */
-  keys: Int32Array;
-  /** Per slot: input base, output base, and (nested entries) the IPA base. */
-  addrs: Float64Array;
-  /** Per slot: VMID, ASID, the packed attributes. */
-  tags: Int32Array;
+  /** The rows, as int32s and as doubles (two views of one buffer). */
+  ints: Int32Array;
+  nums: Float64Array;
+  /** Per slot: the IPA base of nested entries; none until there is one. */
+  ipas?: Float64Array;
   /** Per slot: the entry as an object, where one was inserted or built; none until needed. */
   objs?: (TlbEntry | undefined)[];
   /** Entries per size class (log2 bytes), and the classes present, ascending. */
@@ -178,9 +186,8 @@ class Store {
 
   constructor(capacity = 64) {
     this.mask = capacity - 1;
-    this.keys = new Int32Array(capacity * 4);
-    this.addrs = new Float64Array(capacity * 3);
-    this.tags = new Int32Array(capacity * 3);
+    this.ints = new Int32Array(capacity * ROW_INTS);
+    this.nums = new Float64Array(this.ints.buffer);
     this.perShift = new Int32Array(64);
     this.shifts = [];
     this.walks = new Map();
@@ -189,9 +196,8 @@ class Store {
   clone(): Store {
     const s = new Store(this.mask + 1);
     s.count = this.count;
-    s.keys.set(this.keys);
-    s.addrs.set(this.addrs);
-    s.tags.set(this.tags);
+    s.ints.set(this.ints);
+    s.ipas = this.ipas?.slice();
     s.objs = this.objs?.slice();
     s.perShift.set(this.perShift);
     s.shifts = this.shifts.slice();
@@ -202,13 +208,13 @@ class Store {
 
   /** The slot holding the key, or -1. */
   find(k0: number, k1: number, k2: number, k3: number): number {
-    const keys = this.keys;
+    const ints = this.ints;
     const mask = this.mask;
     let i = hash(k0, k1, k2, k3) & mask;
     for (;;) {
-      const j = i << 2;
-      if (keys[j + 1] === FREE) return -1;
-      if (keys[j] === k0 && keys[j + 1] === k1 && keys[j + 2] === k2 && keys[j + 3] === k3) return i;
+      const r = i * ROW_INTS;
+      if (ints[r + 1] === FREE) return -1;
+      if (ints[r] === k0 && ints[r + 1] === k1 && ints[r + 2] === k2 && ints[r + 3] === k3) return i;
       i = (i + 1) & mask;
     }
   }
@@ -218,57 +224,55 @@ class Store {
     const page = e.inputBase / e.size;
     const hi = Math.floor(page / TWO32);
     const i = this.claim(regimeKey(e.stage, e.el2, e.vmid), asidKey(e) | (shift << 17), hi | 0, (page - hi * TWO32) | 0, shift);
-    const a = i * 3;
-    this.addrs[a] = e.inputBase;
-    this.addrs[a + 1] = e.outputBase;
-    this.addrs[a + 2] = e.ipaBase ?? 0;
-    this.tags[a] = e.vmid;
-    this.tags[a + 1] = e.asid;
-    this.tags[a + 2] = packAttributes(e);
+    const r = i * ROW_INTS;
+    this.ints[r + R_IDS] = (e.vmid & 0xffff) | (e.asid << 16);
+    this.ints[r + R_ATTRS] = packAttributes(e);
+    this.nums[i * (ROW_INTS / 2) + R_OUT] = e.outputBase;
+    if (e.ipaBase !== undefined || this.ipas !== undefined) {
+      this.ipas ??= new Float64Array(this.mask + 1);
+      this.ipas[i] = e.ipaBase ?? 0;
+    }
     if (obj !== undefined || this.objs !== undefined) this.objects()[i] = obj;
   }
 
   /** The slot for a key: the one holding it, or a free one it is written into (and counted). */
   private claim(k0: number, k1: number, k2: number, k3: number, shift: number): number {
     if ((this.count + 1) * 2 > this.mask + 1) this.grow();
-    const keys = this.keys;
+    const ints = this.ints;
     let i = hash(k0, k1, k2, k3) & this.mask;
     for (;;) {
-      const j = i << 2;
-      if (keys[j + 1] === FREE) break;
-      if (keys[j] === k0 && keys[j + 1] === k1 && keys[j + 2] === k2 && keys[j + 3] === k3) return i;
+      const r = i * ROW_INTS;
+      if (ints[r + 1] === FREE) break;
+      if (ints[r] === k0 && ints[r + 1] === k1 && ints[r + 2] === k2 && ints[r + 3] === k3) return i;
       i = (i + 1) & this.mask;
     }
-    const j = i << 2;
-    keys[j] = k0;
-    keys[j + 1] = k1;
-    keys[j + 2] = k2;
-    keys[j + 3] = k3;
+    const r = i * ROW_INTS;
+    ints[r] = k0;
+    ints[r + 1] = k1;
+    ints[r + 2] = k2;
+    ints[r + 3] = k3;
     this.count++;
     if ((k1 & ANY_ASID) !== 0) this.anyAsid++;
     if (this.perShift[shift]++ === 0) this.shifts = [...this.shifts, shift].sort((a, b) => a - b);
     return i;
   }
 
-  /** Twice the slots, each row moved with the keys it already has (counts are unchanged). */
+  /** Twice the slots, each row moved whole (counts are unchanged). */
   private grow(): void {
-    const old = { keys: this.keys, addrs: this.addrs, tags: this.tags, objs: this.objs };
+    const old = { ints: this.ints, ipas: this.ipas, objs: this.objs };
     const capacity = (this.mask + 1) * 2;
     this.mask = capacity - 1;
-    this.keys = new Int32Array(capacity * 4);
-    this.addrs = new Float64Array(capacity * 3);
-    this.tags = new Int32Array(capacity * 3);
+    this.ints = new Int32Array(capacity * ROW_INTS);
+    this.nums = new Float64Array(this.ints.buffer);
+    this.ipas = old.ipas && new Float64Array(capacity);
     this.objs = old.objs && new Array<TlbEntry | undefined>(capacity).fill(undefined);
-    for (let o = 0; o < old.keys.length >> 2; o++) {
-      const j0 = o << 2;
-      if (old.keys[j0 + 1] === FREE) continue;
-      let i = hash(old.keys[j0], old.keys[j0 + 1], old.keys[j0 + 2], old.keys[j0 + 3]) & this.mask;
-      while (this.keys[(i << 2) + 1] !== FREE) i = (i + 1) & this.mask;
-      for (let k = 0; k < 4; k++) this.keys[(i << 2) + k] = old.keys[j0 + k];
-      for (let k = 0; k < 3; k++) {
-        this.addrs[i * 3 + k] = old.addrs[o * 3 + k];
-        this.tags[i * 3 + k] = old.tags[o * 3 + k];
-      }
+    for (let o = 0; o < old.ints.length / ROW_INTS; o++) {
+      const from = o * ROW_INTS;
+      if (old.ints[from + 1] === FREE) continue;
+      let i = hash(old.ints[from], old.ints[from + 1], old.ints[from + 2], old.ints[from + 3]) & this.mask;
+      while (this.ints[i * ROW_INTS + 1] !== FREE) i = (i + 1) & this.mask;
+      for (let k = 0; k < ROW_INTS; k++) this.ints[i * ROW_INTS + k] = old.ints[from + k];
+      if (this.ipas) this.ipas[i] = old.ipas![o];
       if (this.objs) this.objs[i] = old.objs![o];
     }
   }
@@ -279,7 +283,27 @@ class Store {
 
   /** Whether a slot holds an entry. */
   held(i: number): boolean {
-    return this.keys[(i << 2) + 1] !== FREE;
+    return this.ints[i * ROW_INTS + 1] !== FREE;
+  }
+
+  private shiftAt(i: number): number {
+    return (this.ints[i * ROW_INTS + 1] >>> 17) & 63;
+  }
+
+  /** The input base of the entry in a slot: its page number times its size. */
+  inputBaseAt(i: number): number {
+    const r = i * ROW_INTS;
+    return (this.ints[r + 2] * TWO32 + (this.ints[r + 3] >>> 0)) * POW2[this.shiftAt(i)];
+  }
+
+  /** The output address of `input` through the entry in a slot. */
+  outputAt(i: number, input: number): number {
+    return this.nums[i * (ROW_INTS / 2) + R_OUT] + (input - this.inputBaseAt(i));
+  }
+
+  /** The packed attributes of the entry in a slot. */
+  attributesAt(i: number): number {
+    return this.ints[i * ROW_INTS + R_ATTRS];
   }
 
   /** The entry in a slot as an object: the one inserted, or one built from the row (and kept). */
@@ -294,23 +318,23 @@ class Store {
   /** The entry in a slot as an object, built from its row unless one is kept (not kept here). */
   build(i: number): TlbEntry {
     const e = ROW;
-    const a = i * 3;
-    const t = this.tags[a + 2];
-    e.vmid = this.tags[a];
-    e.asid = this.tags[a + 1];
+    const t = this.attributesAt(i);
+    const ids = this.ints[i * ROW_INTS + R_IDS];
+    e.stage = STAGES[(t >>> A_STAGE) & 3];
+    e.vmid = ids & 0xffff;
+    e.asid = e.stage === 's2' ? -1 : ids >>> 16;
     e.global = ((t >>> A_GLOBAL) & 1) === 1;
     e.el2 = ((t >>> A_EL2) & 1) === 1;
-    e.stage = STAGES[(t >>> A_STAGE) & 3];
-    e.inputBase = this.addrs[a];
-    e.size = POW2[(this.keys[(i << 2) + 1] >>> 17) & 63];
-    e.outputBase = this.addrs[a + 1];
+    e.inputBase = this.inputBaseAt(i);
+    e.size = POW2[this.shiftAt(i)];
+    e.outputBase = this.nums[i * (ROW_INTS / 2) + R_OUT];
     e.level = ((t >>> A_LEVEL) & 3) as Level;
     e.granule = GRANULES[(t >>> A_GRANULE) & 3];
     e.perms = permissionsOf(t >>> A_PERMS);
     e.attrIndx = (t >>> A_ATTRINDX) & 8 ? (t >>> A_ATTRINDX) & 7 : undefined;
     e.memAttr = (t >>> A_MEMATTR) & 16 ? (t >>> A_MEMATTR) & 15 : undefined;
     e.sh = (t >>> A_SH) & 3;
-    e.ipaBase = e.stage === 'nested' ? this.addrs[a + 2] : undefined;
+    e.ipaBase = e.stage === 'nested' ? this.ipas![i] : undefined;
     e.ipaSize = e.stage === 'nested' ? e.size : undefined;
     return { ...e };
   }
@@ -585,13 +609,12 @@ export class Tlb {
 
   /** The output address of `input` through the entry in a slot `find` gave. */
   outputAt(slot: number, input: number): number {
-    const a = slot * 3;
-    return this.s.addrs[a + 1] + (input - this.s.addrs[a]);
+    return this.s.outputAt(slot, input);
   }
 
   /** The permissions of the entry in a slot `find` gave. */
   permissionsAt(slot: number): Permissions {
-    return permissionsOf(this.s.tags[slot * 3 + 2] >>> A_PERMS);
+    return permissionsOf(this.s.attributesAt(slot) >>> A_PERMS);
   }
 
   /** Insert (or replace the entry with the same regime, ASID, size and base). */
