@@ -194,6 +194,22 @@ export class PhysicalMemory {
     return p ? p.view.getUint32(off, true) : 0;
   }
 
+  /**
+   * Little-endian 64-bit read as its [low, high] 32-bit halves into `out`, finding the page
+   * once (a descriptor read: the walker's every step).
+   */
+  readU64Parts(addr: number, out: Uint32Array | number[]): void {
+    const off = addr & PAGE_MASK;
+    if (off > PAGE_SIZE - 8) {
+      out[0] = this.readU32(addr);
+      out[1] = this.readU32(addr + 4);
+      return;
+    }
+    const p = this.pageForRead(Math.floor(addr / PAGE_SIZE));
+    out[0] = p ? p.view.getUint32(off, true) : 0;
+    out[1] = p ? p.view.getUint32(off + 4, true) : 0;
+  }
+
   /** Little-endian 64-bit read as a bigint. */
   readU64(addr: number): bigint {
     const off = addr & PAGE_MASK;

@@ -327,8 +327,7 @@ export class MemorySystem {
         return;
       }
     }
-    out[0] = this.poc.readU32(addr);
-    out[1] = this.poc.readU32(addr + 4);
+    this.poc.readU64Parts(addr, out);
   }
 
   smmuReadU64(addr: number): bigint {

@@ -20,7 +20,8 @@ import { archContext, idRegisters, SmmuFeatures } from './features';
 import { advance, entryAddress, indexOf, isEmpty, isFull, QueueGeometry } from './queue';
 import { Tlb } from './tlb';
 import { Access, DescriptorReader, Stage1Config, Stage2Config, Transaction, Translation, WalkFault, WalkStep } from './types';
-import { inputAddress, permissionFault, translate as walkTranslate, walkStage2 } from './walk';
+import { inputAddress, permissionFault, translateInput, walkStage2 } from './walk';
+import { RESERVE, stepsIn, WalkLog } from './walkLog';
 
 /** A structure fetched for a translation, or found in the configuration cache. */
 export interface ConfigStep {
@@ -127,33 +128,49 @@ const NO_WALK: readonly WalkStep[] = Object.freeze([]);
 
 /**
  * A translation's result: its explanation is made only when read, as formatting the
- * addresses costs more than the translation itself and most results are never explained.
+ * addresses costs more than the translation itself and most results are never explained;
+ * so are the objects of its walk's steps, which stay numbers in the SMMU's walk log until then.
  */
 class OkResult implements TranslateResult {
   readonly outcome: 'ok';
   readonly pa: number;
   readonly translation?: Translation;
   readonly config: readonly ConfigStep[];
-  readonly walk: readonly WalkStep[];
   readonly tlbHit: boolean;
   readonly #iova: bigint;
+  /** The walk's steps once read; until then, where they are in a walk log's chunk. */
+  #walk: readonly WalkStep[] | undefined;
+  #chunk: Float64Array | undefined;
+  readonly #start: number;
+  readonly #end: number;
 
-  /** A TLB hit when there is no walk's `translation`. */
-  constructor(pa: number, iova: bigint, config: readonly ConfigStep[], walk: readonly WalkStep[], translation?: Translation) {
+  /** A TLB hit when there is no walk's `translation`; its steps are [start, end) of `chunk`. */
+  constructor(pa: number, iova: bigint, config: readonly ConfigStep[], translation?: Translation, chunk?: Float64Array, start = 0, end = 0) {
     this.outcome = 'ok';
     this.pa = pa;
     if (translation) this.translation = translation;
     this.config = config;
-    this.walk = walk;
     this.tlbHit = translation === undefined;
     this.#iova = iova;
+    this.#walk = chunk ? undefined : NO_WALK;
+    this.#chunk = chunk;
+    this.#start = start;
+    this.#end = end;
+  }
+
+  get walk(): readonly WalkStep[] {
+    if (this.#walk === undefined) {
+      this.#walk = stepsIn(this.#chunk!, this.#start, this.#end);
+      this.#chunk = undefined;
+    }
+    return this.#walk;
   }
 
   get reason(): string {
     return `${this.tlbHit ? 'TLB hit: ' : ''}${hex(this.#iova)} → ${hex(this.pa)}`;
   }
 
-  /** As a plain result would be written (the explanation is not an own property here). */
+  /** As a plain result would be written (the explanation and the walk are not own properties here). */
   toJSON(): object {
     return { outcome: this.outcome, pa: this.pa, reason: this.reason, translation: this.translation, config: this.config, walk: this.walk, tlbHit: this.tlbHit };
   }
@@ -185,6 +202,8 @@ export class Smmu {
   private routes = new Map<number, Route>();
   /** Bumped by every MMIO write: a route resolved before may no longer hold. */
   private regGen = 0;
+  /** Where translations record their walks' steps (results make objects of them when read). */
+  private readonly log = new WalkLog();
 
   /** Changes whenever the CPU writes a register (what translations depend on besides memory). */
   get registerGeneration(): number {
@@ -472,9 +491,9 @@ export class Smmu {
   }
 
   /** The address of a configuration structure the STE locates, through stage 2 when nested. */
-  private structureAddress(ipaOrPa: number, s2: Stage2Config | undefined, walk: WalkStep[], input: bigint): number {
+  private structureAddress(ipaOrPa: number, s2: Stage2Config | undefined, log: WalkLog, input: bigint): number {
     if (!s2) return ipaOrPa;
-    const r = walkStage2(ipaOrPa, s2, this.reader, walk, true);
+    const r = walkStage2(ipaOrPa, s2, this.reader, log, true);
     if ('type' in r) {
       // The record names the transaction's address, the CD's IPA, and is recorded per STE.S2R.
       const f = this.walkFault({ ...r, ipa: ipaOrPa }, input, 'CD');
@@ -485,7 +504,7 @@ export class Smmu {
   }
 
   /** The CD for a SubstreamID (0 for transactions without one that use CD 0). */
-  private cd(sid: number, ssid: number, s1: S1Stream, s2: Stage2Config | undefined, steps: ConfigStep[], walk: WalkStep[], input: bigint): CachedCd {
+  private cd(sid: number, ssid: number, s1: S1Stream, s2: Stage2Config | undefined, steps: ConfigStep[], log: WalkLog, input: bigint): CachedCd {
     const key = cdKey(sid, ssid);
     const cached = this.lookups ? this.cdCache.get(key) : undefined;
     if (cached) {
@@ -503,7 +522,7 @@ export class Smmu {
       if (entry) {
         steps.push({ what: 'l1cd', addr: entry.addr, words: [entry.word], source: 'cache' });
       } else {
-        const l1Addr = this.structureAddress(s1.cdBase + l1 * 8, s2, walk, input);
+        const l1Addr = this.structureAddress(s1.cdBase + l1 * 8, s2, log, input);
         const word = this.readWords(l1Addr, 1, 'F_CD_FETCH')[0];
         entry = { addr: l1Addr, word };
         this.report({ kind: 'fetch', what: 'l1cd', addr: l1Addr, words: [word], sid, ssid });
@@ -517,7 +536,7 @@ export class Smmu {
       const leafBase = Number(entry.word & 0x00ff_ffff_ffff_f000n);
       cdAddr = leafBase + (ssid % 2 ** leafBits) * 64;
     }
-    const addr = this.structureAddress(cdAddr, s2, walk, input);
+    const addr = this.structureAddress(cdAddr, s2, log, input);
     const words = this.readWords(addr, 8, 'F_CD_FETCH');
     const cd: CachedCd = { addr, words, config: this.decoded(`cd:${s1.vmid}:${s1.el2}:${s1.stalld}`, words, () => cdConfig(words, this.ctx, s1)) };
     this.report({ kind: 'fetch', what: 'cd', addr, words, sid, ssid });
@@ -568,7 +587,7 @@ export class Smmu {
    * From the STE and CD (cached or fetched) to what the walk needs; an outcome when the
    * transaction ends here (abort, bypass); throws Fault.
    */
-  private resolve(tx: Transaction, config: ConfigStep[], walk: WalkStep[]): Route | Outcome {
+  private resolve(tx: Transaction, config: ConfigStep[], log: WalkLog): Route | Outcome {
     const ste = this.ste(tx.sid, config);
     const c = ste.config;
     if (c.kind === 'invalid') throw new Fault('C_BAD_STE', `STE of StreamID ${hex(tx.sid)} at ${hex(ste.addr)}: ${c.reason}`);
@@ -584,7 +603,7 @@ export class Smmu {
     if (c.s1) {
       const useS1 = this.selectCd(tx, c.s1);
       if (useS1 !== undefined) {
-        cd = this.cd(tx.sid, useS1, c.s1, c.s2, config, walk, tx.iova);
+        cd = this.cd(tx.sid, useS1, c.s1, c.s2, config, log, tx.iova);
         key = cdKey(tx.sid, useS1);
         if (cd.config.kind === 'invalid') {
           throw new Fault('C_BAD_CD', `CD ${useS1} of StreamID ${hex(tx.sid)} at ${hex(cd.addr)}: ${cd.config.reason}`);
@@ -614,6 +633,20 @@ export class Smmu {
     return route;
   }
 
+  /**
+   * A result other than a translation (abort, bypass, fault), completed with what was
+   * fetched and walked, and reported. `r` is always a literal made for this: completed in
+   * place (a spread with more properties after it costs microseconds on the V8 of Node 20).
+   */
+  private finish(tx: Transaction, log: WalkLog, start: number, config: readonly ConfigStep[], r: Outcome): TranslateResult {
+    const result = r as { -readonly [K in keyof TranslateResult]: TranslateResult[K] };
+    result.config = config;
+    result.walk = stepsIn(log.chunk, start, log.length);
+    result.tlbHit = false;
+    this.report({ kind: 'translate', tx, result });
+    return result;
+  }
+
   private ok(tx: Transaction, result: OkResult): TranslateResult {
     this.report({ kind: 'translate', tx, result });
     return result;
@@ -621,24 +654,25 @@ export class Smmu {
 
   /** Translate one transaction, recording what was fetched and any event. */
   translate(tx: Transaction): TranslateResult {
+    // A translation made while another is recording (by a listener of its activity) gets a
+    // log of its own, so the steps of the two do not mix.
+    const log = this.log.recording ? new WalkLog(RESERVE) : this.log;
+    const start = log.begin();
+    try {
+      return this.translateLogged(tx, log, start);
+    } finally {
+      log.end();
+    }
+  }
+
+  /** `translate`, the walk's steps recorded in `log` from `start`. */
+  private translateLogged(tx: Transaction, log: WalkLog, start: number): TranslateResult {
     let config: readonly ConfigStep[] = [];
-    const walk: WalkStep[] = [];
-    let tlbHit = false;
     let recordFaults = true;
-    // `r` is always a literal made for this call: completed in place (a spread with more
-    // properties after it costs microseconds on the V8 of Node 20, and this is the DMA path).
-    const done = (r: Outcome): TranslateResult => {
-      const result = r as { -readonly [K in keyof TranslateResult]: TranslateResult[K] };
-      result.config = config;
-      result.walk = walk;
-      result.tlbHit = tlbHit;
-      this.report({ kind: 'translate', tx, result });
-      return result;
-    };
     const fast = this.overlay ? undefined : this.cachedRoute(tx);
     if (!fast && !this.enabled) {
-      if (this.field('GBPA', 'ABORT') === 1) return done({ outcome: 'abort', reason: 'SMMUEN=0 and GBPA.ABORT=1: the transaction is aborted, no event' });
-      return done({ outcome: 'bypass', pa: Number(BigInt.asUintN(52, tx.iova)), reason: 'SMMUEN=0: GBPA lets the transaction bypass' });
+      if (this.field('GBPA', 'ABORT') === 1) return this.finish(tx, log, start, config, { outcome: 'abort', reason: 'SMMUEN=0 and GBPA.ABORT=1: the transaction is aborted, no event' });
+      return this.finish(tx, log, start, config, { outcome: 'bypass', pa: Number(BigInt.asUintN(52, tx.iova)), reason: 'SMMUEN=0: GBPA lets the transaction bypass' });
     }
     try {
       let route: Route;
@@ -648,33 +682,32 @@ export class Smmu {
       } else {
         const steps: ConfigStep[] = [];
         config = steps;
-        const r = this.resolve(tx, steps, walk);
-        if ('outcome' in r) return done(r);
+        const r = this.resolve(tx, steps, log);
+        if ('outcome' in r) return this.finish(tx, log, start, config, r);
         route = r;
       }
       recordFaults = route.recordFaults;
       const { s1, s2, stage, tag, ias } = route;
       const input = inputAddress(tx.iova, s1, ias);
       if (typeof input === 'number' && this.lookups) {
-        const hit = this.tlb.lookup(tag.vmid, tag.asid, stage, tag.el2, input);
+        const hit = this.tlb.find(tag.vmid, tag.asid, stage, tag.el2, input);
         // A denied hit walks again below, so the fault names the stage and level that deny it.
-        if (hit && !permissionFault(hit.perms, tx.access, tx.priv, s1 !== undefined && s1.pan && !s1.el2)) {
-          tlbHit = true;
-          const pa = hit.outputBase + (input - hit.inputBase);
-          return this.ok(tx, new OkResult(pa, tx.iova, config, NO_WALK));
+        if (hit >= 0 && !permissionFault(this.tlb.permissionsAt(hit), tx.access, tx.priv, s1 !== undefined && s1.pan && !s1.el2)) {
+          return this.ok(tx, new OkResult(this.tlb.outputAt(hit, input), tx.iova, config));
         }
       }
-      const r = walkTranslate(tx.iova, s1, s2, this.reader, walk, tx.access, tx.priv, ias);
+      // The walk from the input the lookup used (an input out of range is the walk's fault).
+      const r = typeof input === 'number' ? translateInput(input, s1, s2, this.reader, log, tx.access, tx.priv) : input;
       if ('type' in r) {
         if (r.stage === 2 && s1) recordFaults = s2!.record;
         throw this.walkFault(r, tx.iova);
       }
       // Enabled here (checked above, or implied by a route): only a probe leaves the caches alone.
       if (!this.overlay) {
-        this.tlb.insert(Tlb.entryFor(r, tag));
-        this.tlb.recordWalk(tag, walk);
+        this.tlb.insertWalk(r, tag);
+        this.tlb.recordLoggedWalk(tag, log.chunk, start, log.length);
       }
-      return this.ok(tx, new OkResult(r.pa, tx.iova, config, walk, r));
+      return this.ok(tx, new OkResult(r.pa, tx.iova, config, r, log.chunk, start, log.length));
     } catch (e) {
       if (!(e instanceof Fault)) throw e;
       const translationFault = e.event.startsWith('F_') && e.event !== 'F_WALK_EABT' && e.event !== 'F_STREAM_DISABLED';
@@ -691,7 +724,7 @@ export class Smmu {
       };
       const words = eventRecord(e.event, fields);
       const recorded = record && !this.overlay && this.recordEvent(e.event, words);
-      return done({ outcome: 'fault', event: { name: e.event, words, recorded }, reason: e.reason });
+      return this.finish(tx, log, start, config, { outcome: 'fault', event: { name: e.event, words, recorded }, reason: e.reason });
     }
   }
 

@@ -6,7 +6,8 @@
  *
  * Pure and fast: no state between calls except two module-level scratch areas (the
  * descriptor buffer and the leaf of the stage being walked); when `steps` is not given
- * nothing is allocated but the returned object (faults allocate their reason text).
+ * nothing is allocated but the returned object (faults allocate their reason text). Steps
+ * are recorded as numbers into a `WalkLog` (walkLog.ts), or as objects into an array.
  * Descriptors are decoded from their 32-bit halves with double arithmetic, which is exact
  * for the 52-bit addresses involved; bigints appear only for VAs outside [0, 2^52).
  *
@@ -41,8 +42,9 @@ import { Granule } from '../../arch/field';
 import { granuleShift, Level } from '../../arch/pte';
 import {
   Access, DescriptorReader, FaultClass, FaultType, Permissions, S1Range, Stage1Config, Stage2Config, Translation,
-  WalkFault, WalkResult, WalkStep, WalkStepDetail,
+  WalkFault, WalkResult, WalkStep,
 } from './types';
+import { WalkLog } from './walkLog';
 
 /** A stage-1 regime; `e2h` marks StreamWorld EL2-E2H when `el2` is set (absent: plain EL2). */
 export type Stage1Regime = Stage1Config & { readonly e2h?: boolean };
@@ -70,12 +72,12 @@ const PERMS: readonly Permissions[] = Array.from({ length: 32 }, (_, b) => Objec
   execUnpriv: (b & P_XUNPRIV) !== 0, user: (b & P_USER) !== 0,
 }));
 
+/** Descriptor types: the codes walkLog.ts `STEP_TYPES` names. */
 const T_INVALID = 0;
 const T_TABLE = 1;
 const T_BLOCK = 2;
 const T_PAGE = 3;
 const T_RESERVED = 4;
-const TYPE_NAME = ['invalid', 'table', 'block', 'page', 'reserved'] as const;
 const AP_NAME = ['RW_PRIV', 'RW', 'RO_PRIV', 'RO'];
 const S2AP_NAME = ['NONE', 'RO', 'WO', 'RW'];
 
@@ -144,15 +146,9 @@ function descText(lo: number, hi: number): string {
   return hex((BigInt(hi) << 32n) | BigInt(lo));
 }
 
-function pushStep(
-  steps: WalkStep[], stage: 1 | 2, level: Level, descAddr: number, lo: number, hi: number, type: number,
-  input: number, granule: Granule, forTable: boolean, descIpa: number | undefined, next: number | undefined,
-): void {
-  const step: WalkStepDetail = {
-    stage, level, descAddr, desc: (BigInt(hi) << 32n) | BigInt(lo), type: TYPE_NAME[type], source: 'memory',
-    forTable, input, granule, descIpa, next,
-  };
-  steps.push(step);
+/** Where a public walk records its steps: the caller's log, or one appending to the caller's array. */
+function logFor(steps: WalkStep[] | WalkLog | undefined): WalkLog | undefined {
+  return steps === undefined || steps instanceof WalkLog ? steps : WalkLog.into(steps);
 }
 
 function fault(type: FaultType, stage: 1 | 2, level: Level, cls: FaultClass, reason: string, ipa?: number): WalkFault {
@@ -181,9 +177,12 @@ function combineSh(a: number, b: number): number {
  */
 export function stage1Input(va: bigint, cfg: Stage1Regime): number | WalkFault {
   const el2Only = cfg.el2 && !cfg.e2h;
-  if (va >= 0n && va < BIG_POW2[52]) {
+  // In [0, 2^52) the number is the VA exactly (conversion is exact below 2^53, and monotonic),
+  // and compares without bigint arithmetic: the common case, on every translation.
+  const x = Number(va);
+  if (x >= 0 && x < POW2[52]) {
     const r = cfg.ttb0;
-    if (r && va < BIG_POW2[r.inputBits]) return Number(va);
+    if (r && x < POW2[r.inputBits]) return x;
     if (!r) return epdFault(va, 0, el2Only);
     return rangeFault(va, r, 0, cfg.tbi0, el2Only);
   }
@@ -227,7 +226,8 @@ function rangeFault(va: bigint, r: S1Range, half: number, tbi: boolean, el2Only:
 export function inputAddress(va: bigint, s1: Stage1Regime | undefined, ias = 52): number | WalkFault {
   if (s1) return stage1Input(va, s1);
   const bits = Math.min(ias, 52);
-  if (va >= 0n && va < BIG_POW2[bits]) return Number(va);
+  const x = Number(va); // exact where it is returned (see stage1Input)
+  if (x >= 0 && x < POW2[bits]) return x;
   return fault('F_ADDR_SIZE', 1, 0, 'IN',
     `input address ${hex(BigInt.asUintN(64, va))} is beyond the ${bits}-bit IAS (stage 1 bypassed: the input is the IPA)`);
 }
@@ -237,7 +237,7 @@ export function inputAddress(va: bigint, s1: Stage1Regime | undefined, ias = 52)
 
 /** Walk stage 2 for `ipa`, filling s2Out; the fault, or undefined. */
 function s2Core(
-  ipa: number, cfg: Stage2Config, reader: DescriptorReader, steps: WalkStep[] | undefined,
+  ipa: number, cfg: Stage2Config, reader: DescriptorReader, steps: WalkLog | undefined,
   forTable: boolean, access: Access | undefined, priv: boolean,
 ): WalkFault | undefined {
   const cls: FaultClass = forTable ? 'TT' : 'IN';
@@ -269,7 +269,7 @@ function s2Core(
     const hi = desc[1];
     const type = typeOf(lo, granule, level, ds, pa52);
     const next = type === T_TABLE ? addressOf(lo, hi, g, ds, pa52) : undefined;
-    if (steps) pushStep(steps, 2, level as Level, addr, lo, hi, type, ipa, granule, forTable, undefined, next);
+    if (steps) steps.record(2, level as Level, addr, lo, hi, type, ipa, granule, forTable, undefined, next);
     if (type === T_INVALID) {
       return fault('F_TRANSLATION', 2, level as Level, cls,
         `stage-2 level-${level} descriptor at ${hex(addr)} is invalid (${descText(lo, hi)})`, ipa);
@@ -358,7 +358,7 @@ function reservedText(stage: 1 | 2, level: number, addr: number, lo: number, hi:
  * undefined. Each table address goes through stage 2 first when `s2` or `s2fn` is given.
  */
 function s1Core(
-  x: number, r: S1Range, cfg: Stage1Regime, reader: DescriptorReader, steps: WalkStep[] | undefined,
+  x: number, r: S1Range, cfg: Stage1Regime, reader: DescriptorReader, steps: WalkLog | undefined,
   s2: Stage2Config | undefined, s2fn: Stage2Walk | undefined, access: Access | undefined, privIn: boolean,
 ): WalkFault | undefined {
   const granule = r.granule;
@@ -402,7 +402,7 @@ function s1Core(
     const hi = desc[1];
     const type = typeOf(lo, granule, level, ds, pa52);
     const next = type === T_TABLE ? addressOf(lo, hi, g, ds, pa52) : undefined;
-    if (steps) pushStep(steps, 1, level as Level, addr, lo, hi, type, x, granule, false, s2 || s2fn ? ipaAddr : undefined, next);
+    if (steps) steps.record(1, level as Level, addr, lo, hi, type, x, granule, false, s2 || s2fn ? ipaAddr : undefined, next);
     if (type === T_INVALID) {
       return fault('F_TRANSLATION', 1, level as Level, 'IN', `level-${level} descriptor at ${hex(addr)} is invalid (${descText(lo, hi)})`);
     }
@@ -485,7 +485,8 @@ function s1Denied(
   perms: number, access: Access, priv: boolean, pan: boolean, ap: number, noWrite: boolean,
   pageWrite: boolean, pxn: boolean, pxnTable: boolean, uxn: boolean, uxnTable: boolean, el2Only: boolean,
 ): string | undefined {
-  const apText = `AP=${AP_NAME[ap]}`;
+  // Text only for a denial: this runs on every walk that checks an access.
+  const apText = (): string => `AP=${AP_NAME[ap]}`;
   if (access === 'exec') {
     if ((perms & (priv ? P_XPRIV : P_XUNPRIV)) !== 0) return undefined;
     const who = el2Only ? 'instruction fetch' : `${priv ? 'privileged' : 'unprivileged'} instruction fetch`;
@@ -493,7 +494,7 @@ function s1Denied(
     if (priv) {
       if (pxn) return `${who} from a PXN page`;
       if (pxnTable) return `${who} from a page under a table descriptor with PXNTable=1`;
-      if ((perms & P_USER) !== 0 && (perms & P_WRITE) !== 0) return `${who} from a page writable by unprivileged accesses (${apText} implies PXN)`;
+      if ((perms & P_USER) !== 0 && (perms & P_WRITE) !== 0) return `${who} from a page writable by unprivileged accesses (${apText()} implies PXN)`;
       return `${who} from a writable page with WXN=1`;
     }
     if (uxn) return `${who} from a UXN page`;
@@ -503,14 +504,14 @@ function s1Denied(
   const user = (perms & P_USER) !== 0;
   if (!priv && !user) {
     return (ap & 1) === 0
-      ? `unprivileged ${access} from a privileged-only page (${apText})`
+      ? `unprivileged ${access} from a privileged-only page (${apText()})`
       : `unprivileged ${access} from a page under a table descriptor forbidding unprivileged access (APTable[0]=1)`;
   }
-  if (priv && pan && user) return `privileged ${access} from a page accessible to unprivileged accesses (${apText}) with PAN=1`;
+  if (priv && pan && user) return `privileged ${access} from a page accessible to unprivileged accesses (${apText()}) with PAN=1`;
   if (access === 'write' && (perms & P_WRITE) === 0) {
     return pageWrite && noWrite
       ? 'write to a page made read-only by a table descriptor (APTable[1]=1)'
-      : `write to a read-only page (${apText})`;
+      : `write to a read-only page (${apText()})`;
   }
   return undefined;
 }
@@ -550,7 +551,8 @@ function s2Result(): WalkResult {
     undefined, undefined, undefined);
 }
 
-function permBits(p: Permissions): number {
+/** Permissions as five bits (the interned objects' index): how the TLB stores them. */
+export function permBits(p: Permissions): number {
   return (p.read ? P_READ : 0) | (p.write ? P_WRITE : 0) | (p.execPriv ? P_XPRIV : 0) | (p.execUnpriv ? P_XUNPRIV : 0) | (p.user ? P_USER : 0);
 }
 
@@ -563,10 +565,10 @@ function permBits(p: Permissions): number {
  * memory. `access`/`priv` check the permissions of a transaction (none checked without).
  */
 export function walkStage2(
-  ipa: number, cfg: Stage2Config, reader: DescriptorReader, steps?: WalkStep[], forTable = false,
+  ipa: number, cfg: Stage2Config, reader: DescriptorReader, steps?: WalkStep[] | WalkLog, forTable = false,
   access?: Access, priv = false,
 ): WalkResult | WalkFault {
-  const f = s2Core(ipa, cfg, reader, steps, forTable, access, priv);
+  const f = s2Core(ipa, cfg, reader, logFor(steps), forTable, access, priv);
   return f ?? s2Result();
 }
 
@@ -575,12 +577,12 @@ export function walkStage2(
  * `access`/`priv` check the permissions of a transaction (none checked without).
  */
 export function walkStage1(
-  va: bigint, cfg: Stage1Regime, reader: DescriptorReader, s2?: Stage2Walk, steps?: WalkStep[],
+  va: bigint, cfg: Stage1Regime, reader: DescriptorReader, s2?: Stage2Walk, steps?: WalkStep[] | WalkLog,
   access?: Access, priv = false,
 ): WalkResult | WalkFault {
   const x = stage1Input(va, cfg);
   if (typeof x !== 'number') return x;
-  const f = s1Core(x, (x < 0 ? cfg.ttb1 : cfg.ttb0)!, cfg, reader, steps, undefined, s2, access, priv);
+  const f = s1Core(x, (x < 0 ? cfg.ttb1 : cfg.ttb0)!, cfg, reader, logFor(steps), undefined, s2, access, priv);
   if (f) return f;
   if (!s2) return s1Result();
   const t = s2(s1Out.out, false);
@@ -596,16 +598,28 @@ export function walkStage1(
  */
 export function translate(
   va: bigint, s1: Stage1Regime | undefined, s2: Stage2Config | undefined, reader: DescriptorReader,
-  steps?: WalkStep[], access?: Access, priv = false, ias = 52,
+  steps?: WalkStep[] | WalkLog, access?: Access, priv = false, ias = 52,
 ): WalkResult | WalkFault {
   if (!s1 && !s2) throw new RangeError('translate needs stage 1 or stage 2: with neither the transaction bypasses');
   const x = inputAddress(va, s1, ias);
   if (typeof x !== 'number') return x;
-  if (!s1) return s2Core(x, s2!, reader, steps, false, access, priv) ?? s2Result();
-  const f = s1Core(x, (x < 0 ? s1.ttb1 : s1.ttb0)!, s1, reader, steps, s2, undefined, access, priv);
+  return translateInput(x, s1, s2, reader, steps, access, priv);
+}
+
+/**
+ * `translate` for an input already made a number by `inputAddress` (the SMMU has it from
+ * its TLB lookup): the same walk, without checking the VA again.
+ */
+export function translateInput(
+  x: number, s1: Stage1Regime | undefined, s2: Stage2Config | undefined, reader: DescriptorReader,
+  steps?: WalkStep[] | WalkLog, access?: Access, priv = false,
+): WalkResult | WalkFault {
+  const log = logFor(steps);
+  if (!s1) return s2Core(x, s2!, reader, log, false, access, priv) ?? s2Result();
+  const f = s1Core(x, (x < 0 ? s1.ttb1 : s1.ttb0)!, s1, reader, log, s2, undefined, access, priv);
   if (f) return f;
   if (!s2) return s1Result();
-  const f2 = s2Core(s1Out.out, s2, reader, steps, false, access, priv);
+  const f2 = s2Core(s1Out.out, s2, reader, log, false, access, priv);
   if (f2) return f2;
   return nestedResult(s2Out.pa, s2Out.size, s2Out.perms, s2Out.level, s2Out.memAttr, s2Out.sh, s2Out.granule);
 }
@@ -630,3 +644,8 @@ export function permissionFault(perms: Permissions, access: Access, priv: boolea
 
 /** All permissions (for bypass and for tests). */
 export const ALL_PERMISSIONS: Permissions = PERMS[P_ALL];
+
+/** The shared Permissions object for the bits `permBits` gives. */
+export function permissionsOf(bits: number): Permissions {
+  return PERMS[bits & P_ALL];
+}

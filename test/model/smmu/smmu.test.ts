@@ -447,6 +447,49 @@ describe('model/smmu/smmu', () => {
     });
   });
 
+  describe('walk steps kept as numbers until read', () => {
+    // The stage-1 walk of IOVA (see world): L1[0] at PGD, L2[0x91] at 0x4902_1488, L3[0x145] at 0x4902_2a28.
+    const IOVA_WALK = [[1, 1, 0x4902_0000, 0x4902_1003n, 'table'], [1, 2, 0x4902_1488, 0x4902_2003n, 'table'], [1, 3, 0x4902_2a28, 0x9_8765_4f47n, 'page']];
+    const shape = (t: TranslateResult): unknown[] => t.walk.map((s) => [s.stage, s.level, s.descAddr, s.desc, s.type]);
+
+    it('a result read after thousands of later walks still gives its own steps, the same array each time', () => {
+      const r = world();
+      const t = dma(r, 0x105);
+      // Each fault at 0x1234_6abc walks three levels again (faults are not cached): 9,000 steps.
+      for (let i = 0; i < 3000; i++) assert.equal(dma(r, 0x105, 0x1234_6abcn).outcome, 'fault');
+      assert.deepEqual(shape(t), IOVA_WALK);
+      assert.equal(t.walk, t.walk);
+      // The leaf: the level-3 page 0x9_8765_4000 for IOVA page 0x1234_5000 (descriptor 0x9_8765_4f47:
+      // AttrIndx 1, SH 3, nG), and the same object each read.
+      const { pa, inputBase, outputBase, size, level, attrIndx, sh } = t.translation!;
+      assert.deepEqual({ pa, inputBase, outputBase, size, level, attrIndx, sh },
+        { pa: PA, inputBase: 0x1234_5000, outputBase: PAGE, size: 0x1000, level: 3, attrIndx: 1, sh: 3 });
+      assert.equal(t.translation, t.translation);
+      assert.equal(dma(r, 0x105).translation, undefined, 'a TLB hit has no walk');
+      assert.deepEqual(JSON.parse(JSON.stringify(t, (_, v) => (typeof v === 'bigint' ? v.toString(16) : v))).walk.map((s: { descAddr: number }) => s.descAddr),
+        [0x4902_0000, 0x4902_1488, 0x4902_2a28]);
+    });
+
+    it('a translation a listener makes in the middle of another keeps its steps apart', () => {
+      const r = world();
+      let inner: TranslateResult | undefined;
+      r.m.setListener((t) => {
+        // The nested stream's CD fetch comes after the three stage-2 steps that located it.
+        if (t.activity.kind === 'fetch' && t.activity.what === 'cd' && !inner) {
+          inner = r.m.smmu.probe({ sid: 0x120, iova: 0x80_4020_3abcn, access: 'read', priv: false }, new Map());
+        }
+      });
+      const outer = dma(r, 0x122);
+      assert.equal(outer.outcome, 'ok', outer.reason);
+      // 3 stage-2 steps for the CD, then 3 x (3 + 1) for stage 1 through stage 2, then 3 for the output (as in
+      // the nested test above); the probe's walk is the stage-2 one of the test before it.
+      assert.equal(outer.walk.length, 3 + 12 + 3);
+      assert.deepEqual(outer.walk.slice(0, 4).map((s) => [s.stage, s.level, s.descAddr]),
+        [[2, 1, 0x4903_1008], [2, 2, 0x4903_2008], [2, 3, 0x4903_3000], [2, 1, 0x4903_1008]]);
+      assert.deepEqual(inner?.walk.map((s) => [s.stage, s.level, s.descAddr]), [[2, 1, 0x4903_1008], [2, 2, 0x4903_2008], [2, 3, 0x4903_3018]]);
+    });
+  });
+
   describe('faults and event records', () => {
     it('F_TRANSLATION on an invalid PTE is recorded with CD.R=1, with the fields of the event table', () => {
       const r = world();

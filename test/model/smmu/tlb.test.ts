@@ -270,6 +270,67 @@ describe('model/smmu/tlb', () => {
       assert.equal(t.lookup(0, 3, 's1', false, 0x80_8060_4abc)?.outputBase, 0x8765_4000);
     });
 
+    it('keeps a walk\'s entry as numbers: views get it as an object with every field, snapshots stay apart', () => {
+      const t = new Tlb();
+      const { r } = walkA();
+      t.insertWalk(r, { vmid: 0, asid: 3, el2: false });
+      // The leaf 0x8765_4f47 (level 3, 4K): AttrIndx 1 (0x4) | AP 0b01 (0x40: read/write at EL0 and EL1)
+      //   | SH 3 (0x300) | AF (0x400) | nG (0x800: not global). Writable at EL0, so not privileged-executable.
+      const perms = { read: true, write: true, execPriv: false, execUnpriv: true, user: true };
+      const e = {
+        vmid: 0, asid: 3, global: false, el2: false, stage: 's1', inputBase: 0x80_8060_4000, size: 0x1000, outputBase: 0x8765_4000,
+        level: 3, granule: 4, perms, attrIndx: 1, memAttr: undefined, sh: 3, ipaBase: undefined, ipaSize: undefined,
+      };
+      assert.deepEqual(t.entries(), [e]);
+      assert.equal(t.lookup(0, 3, 's1', false, 0x80_8060_4abc), t.entries()[0], 'built once, then the same object');
+      // The DMA path reads the row itself: 0x80_8060_4abc is 0xabc into the page at 0x8765_4000.
+      const slot = t.find(0, 3, 's1', false, 0x80_8060_4abc);
+      assert.equal(t.outputAt(slot, 0x80_8060_4abc), 0x8765_4abc);
+      assert.deepEqual(t.permissionsAt(slot), perms);
+      assert.equal(t.find(0, 3, 's1', false, 0x80_8060_5abc), -1); // the next page
+      assert.equal(t.find(0, 4, 's1', false, 0x80_8060_4abc), -1); // another ASID (the entry is not global)
+
+      const snap = t.snapshot();
+      t.insertWalk(r, { vmid: 0, asid: 4, el2: false });
+      assert.equal(t.size, 2);
+      assert.equal(snap.size, 1);
+      assert.equal(snap.find(0, 4, 's1', false, 0x80_8060_4abc), -1);
+      assert.deepEqual(snap.entries(), [e]);
+      assert.deepEqual(t.entries().map((x) => x.asid), [3, 4]);
+      // A TLBI keeps the other ASID's entry as it was.
+      assert.deepEqual(t.invalidate({ op: 'NH_ASID', vmid: 0, asid: 3 }), { entries: 1, walks: 0 });
+      assert.deepEqual(t.entries(), [{ ...e, asid: 4 }]);
+    });
+
+    it('rows keep every field of a walk\'s entry: a TTB1 input, a 16-bit ASID, a nested IPA, a stage-2 entry', () => {
+      const t = new Tlb();
+      const leaf = (more: Partial<WalkResult>): WalkResult => ({
+        pa: 0, inputBase: 0x1000, outputBase: 0x8000_0000, size: 0x1000, level: 3, perms: ALL_PERMISSIONS, attrIndx: 1,
+        memAttr: undefined, sh: 3, stage: 's1', granule: 4, global: false, ipaBase: undefined, ...more,
+      });
+      // TTB1: VA 0xffff_ffc0_4020_3000 in a 39-bit range is -2^39 + 0x40_4020_3000 = -0x3f_bfdf_d000.
+      t.insertWalk(leaf({ inputBase: -0x3f_bfdf_d000 }), { vmid: 1, asid: 0xabcd, el2: false });
+      // A 2 MiB nested block whose IPA is 0x80_4020_0000, stage-2 MemAttr 0xf, 16K granule at stage 1.
+      t.insertWalk(leaf({ stage: 'nested', inputBase: 0x4000_0000, size: 0x20_0000, level: 2, outputBase: 0x9_8760_0000, memAttr: 0xf,
+        granule: 16, ipaBase: 0x80_4020_0000 }), { vmid: 2, asid: 7, el2: false });
+      // Stage 2: ASID -1 and global whatever the tag says; 64K granule, level 3.
+      t.insertWalk(leaf({ stage: 's2', inputBase: 0x5_0000, size: 0x1_0000, attrIndx: undefined, memAttr: 5, granule: 64, global: true }),
+        { vmid: 3, asid: 9, el2: false });
+      const none = { ipaBase: undefined, ipaSize: undefined };
+      assert.deepEqual(t.entries(), [
+        { vmid: 1, asid: 0xabcd, global: false, el2: false, stage: 's1', inputBase: -0x3f_bfdf_d000, size: 0x1000, outputBase: 0x8000_0000,
+          level: 3, granule: 4, perms: ALL_PERMISSIONS, attrIndx: 1, memAttr: undefined, sh: 3, ...none },
+        { vmid: 3, asid: -1, global: true, el2: false, stage: 's2', inputBase: 0x5_0000, size: 0x1_0000, outputBase: 0x8000_0000,
+          level: 3, granule: 64, perms: ALL_PERMISSIONS, attrIndx: undefined, memAttr: 5, sh: 3, ...none },
+        { vmid: 2, asid: 7, global: false, el2: false, stage: 'nested', inputBase: 0x4000_0000, size: 0x20_0000, outputBase: 0x9_8760_0000,
+          level: 2, granule: 16, perms: ALL_PERMISSIONS, attrIndx: 1, memAttr: 0xf, sh: 3, ipaBase: 0x80_4020_0000, ipaSize: 0x20_0000 },
+      ]);
+      // -0x3f_bfdf_d000 + 0x123 is 0x123 into the TTB1 page; 0x4012_3456 is 0x12_3456 into the block.
+      assert.equal(t.outputAt(t.find(1, 0xabcd, 's1', false, -0x3f_bfdf_d000 + 0x123), -0x3f_bfdf_d000 + 0x123), 0x8000_0123);
+      assert.equal(t.outputAt(t.find(2, 7, 'nested', false, 0x4012_3456), 0x4012_3456), 0x9_8772_3456);
+      assert.equal(t.outputAt(t.find(3, 0, 's2', false, 0x5_4321), 0x5_4321), 0x8000_4321);
+    });
+
     it('Leaf=1 keeps the walk cache; Leaf=0 drops it, above the TTL level with a level hint', () => {
       const fill = (): Tlb => {
         const t = new Tlb();
