@@ -235,10 +235,10 @@ export class Inspector {
     const fatal = this.outside(st.base, l1Count * 8, `the L1 stream table (STRTAB_BASE, ${l1Count} descriptors)`);
     if (fatal) throw new DumpError(`${fatal}: check STRTAB_BASE, or add the file that holds that memory`);
     const [first, last] = opts.sid === undefined ? [0, l1Count] : [Math.floor(opts.sid / span), Math.floor(opts.sid / span) + 1];
+    const l1Ctx = { ...this.ctx, split: st.split };
     for (let i = first; i < last && this.slot(problems); i++) {
       const l1Addr = st.base + i * 8;
       const word = read64(this.m, l1Addr, 'cpu');
-      const decoded = decode(L1STD, [word], { ...this.ctx, split: st.split });
       const s = Number(word & 0x1fn);
       const sids = `StreamIDs ${hex(i * span)}..${hex((i + 1) * span - 1)}`;
       if (s === 0) {
@@ -256,6 +256,8 @@ export class Inspector {
         problems.push(out);
         continue;
       }
+      // Decoded only here: most descriptors of a sparse L1 table are invalid.
+      const decoded = decode(L1STD, [word], l1Ctx);
       const [lo, hi] = only(i * span, i * span + n);
       if (opts.sid !== undefined && lo >= hi) problems.push(`StreamID ${hex(opts.sid)} is beyond the ${n} STEs of L1STD ${i} (Span ${s})`);
       for (let sid = lo; sid < hi && this.slot(problems); sid++) {

@@ -8,6 +8,7 @@ import { inspect } from '../../src/dump/inspect';
 import { dumpMachine, openDump } from '../../src/dump/load';
 import { bytesSource } from '../../src/dump/source';
 import { elfCore } from '../dump/helpers';
+import { fixtureCoreBytes } from './machines';
 import { steAddress } from '../../src/model/locate';
 import { DEFAULT_PLATFORM, Machine } from '../../src/model/machine';
 import { compileForSession, Session } from '../../src/debug/session';
@@ -208,6 +209,23 @@ describe('fuzz regressions', () => {
   });
 
   describe('dump inspector: bounded work', () => {
+    it('a 2-level table of 2^18 L1 descriptors over zero-filled memory is read, each invalid one without decoding it', function () {
+      this.timeout(20_000);
+      // Found by dump-elf (a case took 21 s on a loaded machine): the fixture core with its second program header's
+      // p_memsz raised (byte 162 = 0x3f) and e_phnum 2, so a large zero-filled segment covers the L1 table.
+      // STRTAB_BASE_CFG 0x18157: FMT [17:16] = 1 (2-level), SPLIT [10:6] = 5, LOG2SIZE [5:0] = 0x17 = 23,
+      // so 2^(23-5) = 2^18 L1 descriptors of 32 STEs each.
+      const b = fixtureCoreBytes().slice();
+      b[162] = 0x3f;
+      new DataView(b.buffer).setUint16(56, 2, true);
+      const regs = new Map([['STRTAB_BASE', 0x4000_0000n], ['STRTAB_BASE_CFG', 0x18157n], ['CR0', 1n]]);
+      const dump = openDump({ core: ['core'], registers: regs }, (p) => bytesSource(p, b));
+      const ins = inspect(dumpMachine(dump), dump.memory);
+      assert.deepEqual(ins.strtab, { base: 0x4000_0000, fmt: '2-level', split: 5, log2size: 23 });
+      // Whatever the fixture's bytes make of the descriptors, each finding is one of the two kinds a bad L1 gives.
+      for (const p of ins.problems) assert.match(p, /^L1STD \d+ at 0x[0-9a-f]+ .* a reserved value|^the L2 stream table of L1STD \d+ .* is not in the dump/);
+    });
+
     it('a linear stream table of 2^21 STEs in a zero-filled segment stops with a message naming --sid', function () {
       this.timeout(20_000);
       // Found with LOG2SIZE 32 and IDR1.SIDSIZE 32: 2^32 STEs, half an hour of reading zeros.
