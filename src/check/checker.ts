@@ -124,16 +124,45 @@ function regimeOf(r: TranslateResult): { vmid?: number; asid?: number } {
  * Outcomes compared by what a device would see — the result, the output address, the event —
  * and, for a translation, the VMID and ASID its TLB entries are tagged with.
  */
-function outcomeKey(r: TranslateResult): string {
-  const g = regimeOf(r);
-  return `${r.outcome}:${r.pa ?? ''}:${r.event?.name ?? ''}:${g.vmid ?? ''}:${g.asid ?? ''}`;
+/** What a translation grants beyond its address: permissions, memory type and shareability. */
+function grantKey(r: TranslateResult): string {
+  const t = r.translation;
+  if (!t || r.outcome !== 'ok') return '';
+  const p = t.perms;
+  const perms = `${p.read ? 'r' : '-'}${p.write ? 'w' : '-'}${p.execPriv ? 'x' : '-'}${p.execUnpriv ? 'X' : '-'}${p.user ? 'u' : '-'}`;
+  return `${perms}/${t.attrIndx ?? ''}.${t.memAttr ?? ''}/${t.sh}`;
 }
 
-function outcomeText(r: TranslateResult): string {
+/**
+ * Two results are the same outcome when the SMMU would do the same with the transaction:
+ * the same address in the same regime, and for a translation the same permissions and
+ * memory attributes, which a torn or stale descriptor can change without moving the address.
+ */
+function outcomeKey(r: TranslateResult): string {
+  const g = regimeOf(r);
+  return `${r.outcome}:${r.pa ?? ''}:${r.event?.name ?? ''}:${g.vmid ?? ''}:${g.asid ?? ''}:${grantKey(r)}`;
+}
+
+/** What a translation grants, in words: its permissions and memory attributes. */
+function grantText(r: TranslateResult): string {
+  const t = r.translation!;
+  const p = t.perms;
+  const perms = [p.read && 'read', p.write && 'write', p.execPriv && 'privileged execute', p.execUnpriv && 'unprivileged execute', p.user && 'unprivileged access']
+    .filter((x): x is string => typeof x === 'string');
+  const attr = t.attrIndx !== undefined ? `AttrIndx ${t.attrIndx}` : t.memAttr !== undefined ? `MemAttr ${hex(t.memAttr)}` : '';
+  return `${perms.length ? perms.join(', ') : 'no access'}; ${attr ? attr + ', ' : ''}SH ${t.sh}`;
+}
+
+/**
+ * A result in words. Given the results it is compared with, a translation to the same
+ * address that grants differently also says what it grants, so the difference shows.
+ */
+function outcomeText(r: TranslateResult, ...others: TranslateResult[]): string {
   if (r.outcome === 'ok') {
     const g = regimeOf(r);
     const tags = [g.vmid !== undefined ? `VMID ${g.vmid}` : '', g.asid !== undefined ? `ASID ${g.asid}` : ''].filter((x) => x);
-    return `→ ${hex(r.pa!)}${tags.length ? ` (${tags.join(', ')})` : ''}`;
+    const grants = r.translation && others.some((o) => o.outcome === 'ok' && o.pa === r.pa && o.translation && grantKey(o) !== grantKey(r));
+    return `→ ${hex(r.pa!)}${tags.length ? ` (${tags.join(', ')})` : ''}${grants ? ` granting ${grantText(r)}` : ''}`;
   }
   if (r.outcome === 'bypass') return `bypass → ${hex(r.pa!)}`;
   if (r.outcome === 'abort') return 'abort';
@@ -848,7 +877,8 @@ export class Checker {
       const allowed = new Set([outcomeKey(ep.before), outcomeKey(after)]);
       const tx = ep.tx;
       const dma = `DMA ${tx.access} SID ${hex(tx.sid)}${tx.ssid !== undefined ? ':' + hex(tx.ssid) : ''} IOVA ${hex(tx.iova)}`;
-      const ends = `the entry before gives ${outcomeText(ep.before)} and after ${outcomeText(after)}`;
+      const ends = (torn: TranslateResult): string =>
+        `the entry before gives ${outcomeText(ep.before, torn)} and after ${outcomeText(after, torn)}`;
       const extra = (v: readonly bigint[]): Partial<Hazard> => ({ entry: { kind: e.kind, addr: e.addr, description: e.text }, values: v });
       // An invalid entry on the way (V=0, an invalid descriptor) is the break of break-before-make:
       // the update is not hitless, and traffic meanwhile faults. Anything else that neither end
@@ -877,7 +907,7 @@ export class Checker {
         const others = g.values.length > 1 ? ` (${g.values.length - 1} other value${g.values.length === 2 ? ' of the entry gives' : 's of the entry give'} the same)` : '';
         if (g.invalid) {
           this.report('torn-update', `the update is not hitless: the SMMU can read ${e.text} as the invalid [${vk}]${g.written ? ', which the CPU writes on the way' : ''}, ` +
-            `and then gives ${outcomeText(g.result)} for ${dma}, where ${ends}${others}. Traffic during the update faults ` +
+            `and then gives ${outcomeText(g.result, ep.before, after)} for ${dma}, where ${ends(g.result)}${others}. Traffic during the update faults ` +
             '(the break of break-before-make, as the writer\'s breaking path does)', `${e.addr}:${gk}`, { severity: 'warning', ...extra(v) });
           continue;
         }
@@ -893,7 +923,7 @@ export class Checker {
         }
         this.report('torn-update', `the SMMU could read ${e.text} as [${vk}]` +
           (g.written ? ' — a state the CPU writes on the way — ' : ' — a mix of the old and the new entry the CPU never wrote whole — ') +
-          `and then give ${outcomeText(g.result)} for ${dma}, where ${ends}${this.usedBitsNote(e, v, ep.oldest, newest)}${others}. ${remedy(e.kind)}`,
+          `and then give ${outcomeText(g.result, ep.before, after)} for ${dma}, where ${ends(g.result)}${this.usedBitsNote(e, v, ep.oldest, newest)}${others}. ${remedy(e.kind)}`,
         `${e.addr}:${gk}`, extra(v));
       }
     }
@@ -918,7 +948,7 @@ export class Checker {
       if (cached.tlbHit && this.tlbi.claim(fresh)) continue;
       const used = cached.tlbHit ? 'a cached translation (TLB)' : `cached configuration (${cached.config.filter((c) => c.source === 'cache').map((c) => c.what.toUpperCase()).join(', ')})`;
       this.report('stale-cache', `after this statement the SMMU would still use ${used} for DMA ${tx.access} SID ${hex(tx.sid)} IOVA ${hex(tx.iova)} ` +
-        `and give ${outcomeText(cached)}, while memory now says ${outcomeText(fresh)}: invalidate it (CFGI/TLBI) and CMD_SYNC`, `${txKey(tx)}`);
+        `and give ${outcomeText(cached, fresh)}, while memory now says ${outcomeText(fresh, cached)}: invalidate it (CFGI/TLBI) and CMD_SYNC`, `${txKey(tx)}`);
     }
   }
 
@@ -1010,7 +1040,7 @@ export class Checker {
       if (cached.tlbHit && this.tlbi.claim(fresh)) continue;
       const used = cached.tlbHit ? 'a cached translation (TLB)' : `a cached ${l1.map((c) => c.what.toUpperCase()).join(', ')}`;
       this.report('stale-cache', `at the end, the SMMU still holds ${used} for DMA ${tx.access} SID ${hex(tx.sid)} IOVA ${hex(tx.iova)} ` +
-        `giving ${outcomeText(cached)}, while memory now says ${outcomeText(fresh)}: no invalidation completed by CMD_SYNC followed the change`, `end:${k}`);
+        `giving ${outcomeText(cached, fresh)}, while memory now says ${outcomeText(fresh, cached)}: no invalidation completed by CMD_SYNC followed the change`, `end:${k}`);
     }
     // After stale-cache: a translation this run's TLB holds is reported there, with the DMA that uses it.
     this.tlbi.finish();

@@ -19,7 +19,7 @@ import { cdConfig, CdConfig, S1Stream, StreamConfig, streamConfig } from './conf
 import { archContext, idRegisters, SmmuFeatures } from './features';
 import { advance, entryAddress, indexOf, isEmpty, isFull, QueueGeometry } from './queue';
 import { Tlb } from './tlb';
-import { Access, DescriptorReader, Stage1Config, Stage2Config, Transaction, Translation, WalkFault, WalkStep } from './types';
+import { Access, DescriptorReader, Stage1Config, Stage2Config, TlbEntry, Transaction, Translation, WalkFault, WalkStep } from './types';
 import { inputAddress, permissionFault, translateInput, walkStage2 } from './walk';
 import { RESERVE, stepsIn, WalkLog } from './walkLog';
 
@@ -126,6 +126,11 @@ function eventRecord(name: string, fields: Record<string, bigint | number | bool
 
 const NO_WALK: readonly WalkStep[] = Object.freeze([]);
 
+/** What a TLB entry grants, as a walk's translation says it. */
+function cachedTranslation(e: TlbEntry, pa: number): Translation {
+  return { pa, inputBase: e.inputBase, outputBase: e.outputBase, size: e.size, level: e.level, perms: e.perms, attrIndx: e.attrIndx, memAttr: e.memAttr, sh: e.sh };
+}
+
 /**
  * A translation's result: its explanation is made only when read, as formatting the
  * addresses costs more than the translation itself and most results are never explained;
@@ -144,13 +149,16 @@ class OkResult implements TranslateResult {
   readonly #start: number;
   readonly #end: number;
 
-  /** A TLB hit when there is no walk's `translation`; its steps are [start, end) of `chunk`. */
+  /**
+   * A TLB hit when there is no walk (`chunk`); its steps are [start, end) of `chunk`. A hit's
+   * `translation`, when given, is what the cached entry grants (for the checker's probes).
+   */
   constructor(pa: number, iova: bigint, config: readonly ConfigStep[], translation?: Translation, chunk?: Float64Array, start = 0, end = 0) {
     this.outcome = 'ok';
     this.pa = pa;
     if (translation) this.translation = translation;
     this.config = config;
-    this.tlbHit = translation === undefined;
+    this.tlbHit = chunk === undefined;
     this.#iova = iova;
     this.#walk = chunk ? undefined : NO_WALK;
     this.#chunk = chunk;
@@ -693,7 +701,10 @@ export class Smmu {
         const hit = this.tlb.find(tag.vmid, tag.asid, stage, tag.el2, input);
         // A denied hit walks again below, so the fault names the stage and level that deny it.
         if (hit >= 0 && !permissionFault(this.tlb.permissionsAt(hit), tx.access, tx.priv, s1 !== undefined && s1.pan && !s1.el2)) {
-          return this.ok(tx, new OkResult(this.tlb.outputAt(hit, input), tx.iova, config));
+          const pa = this.tlb.outputAt(hit, input);
+          // A probe (the checker comparing what the SMMU caches with memory) also learns what the
+          // entry grants; DMA stays allocation-free.
+          return this.ok(tx, new OkResult(pa, tx.iova, config, this.overlay ? cachedTranslation(this.tlb.entryAt(hit), pa) : undefined));
         }
       }
       // The walk from the input the lookup used (an input out of range is the walk's fault).

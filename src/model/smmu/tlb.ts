@@ -613,6 +613,11 @@ export class Tlb {
     return this.s.outputAt(slot, input);
   }
 
+  /** The entry in a slot `find` gave, as an object (built on demand). */
+  entryAt(slot: number): TlbEntry {
+    return this.s.entryAt(slot);
+  }
+
   /** The permissions of the entry in a slot `find` gave. */
   permissionsAt(slot: number): Permissions {
     return permissionsOf(this.s.attributesAt(slot) >>> A_PERMS);
