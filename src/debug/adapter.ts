@@ -586,11 +586,30 @@ export class SmmuDebugSession extends DebugSession {
     return new Source(file.split(/[\\/]/).pop() ?? file, file);
   }
 
+  /**
+   * Integer arguments (indices, counts, offsets) checked before use: another client may send a
+   * fraction or a negative count, which is refused by name rather than tripping the handler.
+   * `counts` must be ≥ 0; `offsets` may be negative.
+   */
+  private integers(response: DebugProtocol.Response, args: object, counts: readonly string[], offsets: readonly string[] = []): boolean {
+    for (const name of [...counts, ...offsets]) {
+      const v = (args as Record<string, unknown>)[name];
+      if (v === undefined) continue;
+      const count = counts.includes(name);
+      if (typeof v !== 'number' || !Number.isInteger(v) || (count && v < 0)) {
+        this.sendErrorResponse(response, 3032, `${response.command}: ${name} must be ${count ? 'a whole number ≥ 0' : 'a whole number'}, not ${JSON.stringify(v)}`);
+        return false;
+      }
+    }
+    return true;
+  }
+
   protected override stackTraceRequest(response: DebugProtocol.StackTraceResponse, args: DebugProtocol.StackTraceArguments): void {
     if (args.threadId !== CPU_THREAD && args.threadId !== SMMU_THREAD) {
       this.sendErrorResponse(response, 3021, `unknown thread ${args.threadId}: the threads are ${CPU_THREAD} (CPU) and ${SMMU_THREAD} (SMMU)`);
       return;
     }
+    if (!this.integers(response, args, ['startFrame', 'levels'])) return;
     const frames = args.threadId === SMMU_THREAD ? this.smmuFrames() : this.cpuFrames();
     const start = args.startFrame ?? 0;
     const count = args.levels && args.levels > 0 ? args.levels : frames.length;
@@ -700,8 +719,9 @@ export class SmmuDebugSession extends DebugSession {
         undefined, ErrorDestination.Telemetry);
       return;
     }
+    if (!this.integers(response, args, ['start', 'count'])) return;
     const indexed = v.children.indexed !== undefined;
-    const start = Math.max(args.start ?? 0, 0);
+    const start = args.start ?? 0;
     const count = Math.min(args.count && args.count > 0 ? args.count : indexed ? Math.min(v.children.indexed!, 1000) : 100_000, MAX_CHILDREN);
     const children = v.children.get(start, count);
     let names = this.shown.get(args.variablesReference);
@@ -818,8 +838,9 @@ export class SmmuDebugSession extends DebugSession {
       this.sendErrorResponse(response, 3060, `bad memory reference '${args.memoryReference}': expected cpu:ADDR, poc:ADDR or smmu:ADDR`);
       return;
     }
+    if (!this.integers(response, args, ['count'], ['offset'])) return;
     const addr = ref.addr + (args.offset ?? 0);
-    const count = Math.max(0, Math.min(args.count, MAX_READ));
+    const count = Math.min(args.count ?? 0, MAX_READ);
     if (addr < 0 || addr + count > 2 ** 52) {
       response.body = { address: hex(Math.max(addr, 0)), unreadableBytes: count };
       this.sendResponse(response);
@@ -827,7 +848,7 @@ export class SmmuDebugSession extends DebugSession {
     }
     const mem = this.rt.runner.state.machine.mem;
     const bytes = ref.view === 'cpu' ? mem.cpuRead(addr, count) : ref.view === 'poc' ? mem.pocRead(addr, count) : mem.smmuRead(addr, count);
-    response.body = { address: hex(addr), data: bytesToBase64(bytes), unreadableBytes: args.count - count };
+    response.body = { address: hex(addr), data: bytesToBase64(bytes), unreadableBytes: (args.count ?? 0) - count };
     this.sendResponse(response);
   }
 
@@ -846,6 +867,7 @@ export class SmmuDebugSession extends DebugSession {
       this.sendErrorResponse(response, 3065, `writeMemory data '${String(args.data).slice(0, 40)}' is not base64`);
       return;
     }
+    if (!this.integers(response, args, [], ['offset'])) return;
     const addr = ref.addr + (args.offset ?? 0);
     if (addr < 0 || addr + data.length > 2 ** 52) {
       this.sendErrorResponse(response, 3062, 'the range is outside the 52-bit physical address space');
@@ -873,6 +895,7 @@ export class SmmuDebugSession extends DebugSession {
       this.sendErrorResponse(response, 3066, `disassemble asks for ${args.instructionCount} instructions: at most ${MAX_INSTRUCTIONS} at a time`);
       return;
     }
+    if (!this.integers(response, args, [], ['offset', 'instructionOffset'])) return;
     const trace = rt.runner.results.trace.filter((t) => t.kind === 'op' || t.kind === 'note');
     const at = Number(args.memoryReference) + (args.offset ?? 0);
     let idx = trace.findIndex((t) => t.op >= at);

@@ -31,6 +31,17 @@ async function frameId(d: DapDriver): Promise<number> {
   return (st.body as DebugProtocol.StackTraceResponse['body']).stackFrames[0].id;
 }
 
+/** big-linear.smmu, past `smmu init strtab=linear` (which programs the stream table): its indexed STE table. */
+async function steTable(d: DapDriver): Promise<DebugProtocol.Variable> {
+  const next = d.waitFor('stopped');
+  await d.send('next', { threadId: 1 });
+  await next;
+  const scopes = (await d.send('scopes', { frameId: await frameId(d) })).body as DebugProtocol.ScopesResponse['body'];
+  const st = scopes.scopes.find((x) => x.name === 'Stream table')!;
+  return ((await d.send('variables', { variablesReference: st.variablesReference })).body as DebugProtocol.VariablesResponse['body'])
+    .variables.find((v) => (v.indexedVariables ?? 0) > 0)!;
+}
+
 describe('debug adapter: resilience', function () {
   this.timeout(60_000);
 
@@ -127,18 +138,35 @@ describe('debug adapter: resilience', function () {
     const dis = await d.send('disassemble', { memoryReference: '0x0', instructionCount: 2 ** 53 });
     assert.equal(dis.success, false);
     assert.equal(dis.message, `disassemble asks for ${2 ** 53} instructions: at most 10000 at a time`);
-    // Past `smmu init strtab=linear`, which programs the stream table.
-    const next = d.waitFor('stopped');
-    await d.send('next', { threadId: 1 });
-    await next;
-    const scopes = (await d.send('scopes', { frameId: await frameId(d) })).body as DebugProtocol.ScopesResponse['body'];
-    const st = scopes.scopes.find((x) => x.name === 'Stream table')!;
-    const table = ((await d.send('variables', { variablesReference: st.variablesReference })).body as DebugProtocol.VariablesResponse['body'])
-      .variables.find((v) => (v.indexedVariables ?? 0) > 0)!;
+    const table = await steTable(d);
     // big-linear: SIDSIZE 16, a linear table of 2^16 = 65536 STEs; one request returns at most 10000 of them.
     assert.equal(table.indexedVariables, 65536);
     const page = await d.send('variables', { variablesReference: table.variablesReference, start: 0, count: 2 ** 53 });
     assert.equal((page.body as DebugProtocol.VariablesResponse['body']).variables.length, 10_000);
+    await d.send('disconnect', {});
+  });
+
+  it('a fraction or a negative count where the protocol means a whole number is refused by name', async () => {
+    // Found by the DAP fuzz target: `variables` with start 0.5 on the 65,536-STE table tripped the handler
+    // ("variables failed: Cannot read properties of undefined").
+    const d = await stopped({ program: join(ROOT, 'test', 'debug', 'fixtures', 'big-linear.smmu') });
+    const table = await steTable(d);
+    const refused = async (command: string, args: object): Promise<string> => {
+      const r = await d.send(command, args);
+      assert.equal(r.success, false, `${command} ${JSON.stringify(args)} answered`);
+      return r.message!;
+    };
+    assert.equal(await refused('variables', { variablesReference: table.variablesReference, start: 0.5 }), 'variables: start must be a whole number ≥ 0, not 0.5');
+    assert.equal(await refused('variables', { variablesReference: table.variablesReference, start: 3, count: -1 }), 'variables: count must be a whole number ≥ 0, not -1');
+    assert.equal(await refused('stackTrace', { threadId: 1, startFrame: 1.5 }), 'stackTrace: startFrame must be a whole number ≥ 0, not 1.5');
+    assert.equal(await refused('readMemory', { memoryReference: 'cpu:0x1000', offset: 0.25, count: 8 }), 'readMemory: offset must be a whole number, not 0.25');
+    assert.equal(await refused('readMemory', { memoryReference: 'cpu:0x1000', count: -8 }), 'readMemory: count must be a whole number ≥ 0, not -8');
+    assert.equal(await refused('disassemble', { memoryReference: '0x0', instructionOffset: 0.5, instructionCount: 4 }), 'disassemble: instructionOffset must be a whole number, not 0.5');
+    // Whole numbers, negative offsets included, are still answered.
+    const page = await d.send('variables', { variablesReference: table.variablesReference, start: 65_530, count: 10 });
+    // The last 6 of the 65,536 STEs (65,530..65,535).
+    assert.equal((page.body as DebugProtocol.VariablesResponse['body']).variables.length, 6);
+    assert.equal((await d.send('readMemory', { memoryReference: 'cpu:0x1000', offset: -8, count: 8 })).success, true);
     await d.send('disconnect', {});
   });
 

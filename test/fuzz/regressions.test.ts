@@ -83,6 +83,14 @@ describe('fuzz regressions', () => {
       assert.deepEqual(runErrors('smmu init\ntraffic t 0x1_0000_0000 read 0x1000\ndsb'), ['2:11 StreamID 0x100000000 is wider than 32 bits']);
       assert.deepEqual(runErrors('smmu init\ndma 5:0x10_0000 read 0x1000'), ['2:7 SubstreamID 0x100000 is wider than 20 bits']);
     });
+
+    it('an entry-writer target the kernel would WARN about is a located error, not an escaping EntryWarning', () => {
+      // Found in a mutated examples/02: `ste 7 <- fields ... V=0` with Config=S2_TRANS. With V=0 the STE uses
+      // only V, so Config (bits [3:1], 0b110 << 1 = 0xc) is set in bits its own configuration ignores.
+      const errors = runErrors('smmu sidsize=8\nsmmu init strtab=linear\nste 5 <- fields V=0 Config=S2_TRANS');
+      assert.equal(errors.length, 1);
+      assert.match(errors[0], /^3:1 STE target qword 0 sets bits 0xc \(Config\) that its own configuration does not use/);
+    });
   });
 
   describe('CPU cache', () => {

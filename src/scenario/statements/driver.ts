@@ -11,7 +11,7 @@ import { didYouMean } from '../../arch/suggest';
 import { abortSte, bypassSte, cdTableSte, quietCd, S1Dss } from '../../driver/builders';
 import { issueCommands } from '../../driver/cmdq';
 import { DriverContext, DriverError, PgtableDomain } from '../../driver/context';
-import { WriteResult } from '../../driver/entryWriter';
+import { EntryWarning, WriteResult } from '../../driver/entryWriter';
 import { initSmmu } from '../../driver/init';
 import { allocPgtable, MapProt, mapPages, pgtableGeometry, unmapPages } from '../../driver/iopgtable';
 import {
@@ -29,12 +29,12 @@ import { addr, uses } from './memory';
 
 const hex = (n: number | bigint): string => '0x' + n.toString(16);
 
-/** Driver errors become errors at the statement. */
+/** Driver errors, and targets the kernel would WARN about, become errors at the statement. */
 function* located<R>(st: Statement, body: Action<R>): Action<R> {
   try {
     return yield* body;
   } catch (e) {
-    if (e instanceof DriverError) throw new ScenarioError(st.range, e.message);
+    if (e instanceof DriverError || e instanceof EntryWarning) throw new ScenarioError(st.range, e.message);
     throw e;
   }
 }
