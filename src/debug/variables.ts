@@ -318,13 +318,21 @@ function pagesIn(m: Machine, base: number, size: number): number[] {
   return [...pages].sort((a, b) => a - b);
 }
 
-/** Indices of the non-zero 8-byte words (step `stride`) of a range, in the CPU's view. */
-function nonZeroSlots(m: Machine, base: number, count: number, stride: number): number[] {
+/**
+ * Slots the 'streams in use' scan reads, at most: over a dump (every page may hold data) or
+ * a corrupt STRTAB_BASE_CFG a stream table can be 2^32 entries, and a variables request must
+ * not stall on it.
+ */
+const MAX_SCAN = 1 << 20;
+
+/** Indices of the non-zero 8-byte words (step `stride`) of a range, in the CPU's view, while `budget` lasts. */
+function nonZeroSlots(m: Machine, base: number, count: number, stride: number, budget: { left: number }): number[] {
   const out: number[] = [];
   for (const p of pagesIn(m, base, count * stride)) {
     const from = Math.max(base, p * PAGE_SIZE);
     const to = Math.min(base + count * stride, (p + 1) * PAGE_SIZE);
     for (let a = base + Math.ceil((from - base) / stride) * stride; a < to; a += stride) {
+      if (budget.left-- <= 0) return out;
       if (read64(m, a, 'cpu') !== 0n) out.push((a - base) / stride);
     }
   }
@@ -337,26 +345,28 @@ function liveStreamsVar(m: Machine): Var | undefined {
   if (st.base === 0 && st.log2size === 0) return undefined;
   const sidBits = Math.min(st.log2size, m.smmu.features.sidBits);
   const live: { sid: number; addr: number }[] = [];
+  const budget = { left: MAX_SCAN };
   const steAt = (sid: number, addr: number): void => {
     // Qword 0: V is bit 0, Config bits 3:1; the driver fills unused streams with V=1 abort STEs.
     const q0 = read64(m, addr, 'cpu');
     if ((q0 & 1n) === 1n && ((q0 >> 1n) & 7n) !== 0n) live.push({ sid, addr });
   };
   if (st.fmt !== 1) {
-    for (const i of nonZeroSlots(m, st.base, 2 ** sidBits, 64)) steAt(i, st.base + i * 64);
+    for (const i of nonZeroSlots(m, st.base, 2 ** sidBits, 64, budget)) steAt(i, st.base + i * 64);
   } else {
     const l1Count = 2 ** Math.max(sidBits - st.split, 0);
-    for (const i of nonZeroSlots(m, st.base, l1Count, 8)) {
+    for (const i of nonZeroSlots(m, st.base, l1Count, 8, budget)) {
       const d = decode(L1STD, [read64(m, st.base + i * 8, 'cpu')]);
       const span = d.num('Span');
       if (span === 0 || span > 11) continue;
       const n = Math.min(2 ** (span - 1), 2 ** st.split);
       const l2 = d.num('L2Ptr');
-      for (const j of nonZeroSlots(m, l2, n, 64)) steAt(i * 2 ** st.split + j, l2 + j * 64);
+      for (const j of nonZeroSlots(m, l2, n, 64, budget)) steAt(i * 2 ** st.split + j, l2 + j * 64);
     }
   }
   return {
-    name: 'streams in use', value: `${live.length} STE${live.length === 1 ? '' : 's'} not aborting${live.length ? ': ' + live.slice(0, 8).map((l) => hex(l.sid)).join(', ') + (live.length > 8 ? ', …' : '') : ''}`,
+    name: 'streams in use', value: `${live.length} STE${live.length === 1 ? '' : 's'} not aborting${live.length ? ': ' + live.slice(0, 8).map((l) => hex(l.sid)).join(', ') + (live.length > 8 ? ', …' : '') : ''}` +
+      (budget.left < 0 ? ` (the scan stopped after ${MAX_SCAN.toLocaleString('en-US')} entries: expand the stream table for the rest)` : ''),
     hint: 'class',
     children: { indexed: live.length, get: (s, c) => range(s, c, live.length).map((k) => steVar(m, live[k].sid, live[k].addr)) },
   };

@@ -12,6 +12,7 @@ import { fixtureCoreBytes } from './machines';
 import { steAddress } from '../../src/model/locate';
 import { DEFAULT_PLATFORM, Machine } from '../../src/model/machine';
 import { compileForSession, Session } from '../../src/debug/session';
+import { scopes } from '../../src/debug/variables';
 import { compileScenario } from '../../src/scenario/compiler';
 import { parseExpression } from '../../src/scenario/parser';
 
@@ -232,6 +233,20 @@ describe('fuzz regressions', () => {
       assert.deepEqual(ins.strtab, { base: 0x4000_0000, fmt: '2-level', split: 5, log2size: 23 });
       // Whatever the fixture's bytes make of the descriptors, each finding is one of the two kinds a bad L1 gives.
       for (const p of ins.problems) assert.match(p, /^L1STD \d+ at 0x[0-9a-f]+ .* a reserved value|^the L2 stream table of L1STD \d+ .* is not in the dump/);
+    });
+
+    it('the debugger\'s "streams in use" over a 2^21-STE table in a zero-filled segment stops its scan and says so', function () {
+      this.timeout(20_000);
+      // Found by smmu-walks: the variable scanned every slot of a huge table over a dump (every page may hold
+      // data there) and a variables request ran for over ten minutes. The same table as the test below:
+      // linear, LOG2SIZE 21 (2^21 STEs, 2^21 * 64 bytes = 128 MiB of zeros in the segment), IDR1.SIDSIZE 32.
+      const core = elfCore([{ paddr: 0, data: new Uint8Array(4096), memsz: 2 ** 40 }]);
+      const regs = new Map([['STRTAB_BASE', 0x0n], ['STRTAB_BASE_CFG', 21n], ['IDR1', 32n]]);
+      const dump = openDump({ core: ['vmcore'], registers: regs }, (p) => bytesSource(p, core));
+      const table = scopes({ machine: dumpMachine(dump), hazards: [] }).find((v) => v.name === 'Stream table')!;
+      const inUse = table.children!.get(0, 10).find((v) => v.name === 'streams in use')!;
+      // 2^20 slots looked at, none of them a live STE (all zero).
+      assert.equal(inUse.value, '0 STEs not aborting (the scan stopped after 1,048,576 entries: expand the stream table for the rest)');
     });
 
     it('a linear stream table of 2^21 STEs in a zero-filled segment stops with a message naming --sid', function () {
