@@ -277,7 +277,6 @@ interface SavedState {
   readonly tlbi: unknown;
   readonly pendingInvalidations: readonly Invalidation[];
   readonly staleNow: readonly string[];
-  readonly translated: readonly (readonly [string, Transaction])[];
   readonly lastProd: number;
   readonly doorbells: number;
 }
@@ -331,11 +330,15 @@ export class Checker {
     return this.host.machine;
   }
 
-  /** What `reset` needs to put back besides the hazards: the rules that follow changes over time. */
+  /**
+   * What `reset` needs to put back besides the hazards: the rules that follow changes over time.
+   * Not `translated`: it only adds transactions to probe at the end (probed against the restored
+   * machine), and copying it at every snapshot would grow with the run's DMAs.
+   */
   saveState(): unknown {
     const saved: SavedState = {
       tlbi: this.tlbi.save(), pendingInvalidations: [...this.pendingInvalidations], staleNow: [...this.staleNow],
-      translated: [...this.translated], lastProd: this.lastProd, doorbells: this.doorbells,
+      lastProd: this.lastProd, doorbells: this.doorbells,
     };
     return saved;
   }
@@ -354,8 +357,6 @@ export class Checker {
     this.pendingInvalidations = [...(saved?.pendingInvalidations ?? [])];
     this.staleNow.clear();
     for (const k of saved?.staleNow ?? []) this.staleNow.add(k);
-    this.translated.clear();
-    for (const [k, tx] of saved?.translated ?? []) this.translated.set(k, tx);
     this.lastProd = saved?.lastProd ?? 0;
     this.doorbells = saved?.doorbells ?? 0;
     this.episodes.clear();
