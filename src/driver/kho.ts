@@ -165,8 +165,15 @@ function regionAt(ctx: DriverContext, addr: number, what: string): string {
 /** STEs looked at, at most, for the CD tables they point at (a linear table of 2^32 STEs is not read whole). */
 const MAX_ADOPT_STES = 1 << 20;
 
+/** A run of STEs: the linear table, or one L2 table. */
+interface SteRun {
+  readonly firstSid: number;
+  readonly base: number;
+  readonly count: number;
+}
+
 /** The CD tables the valid stage-1 STEs of an adopted stream table point at, one entry per table. */
-function liveCdTables(ctx: DriverContext, st: StreamTableState): LiveCdTable[] {
+function liveCdTables(ctx: DriverContext, runs: readonly SteRun[]): LiveCdTable[] {
   const m = ctx.machine;
   const byBase = new Map<number, LiveCdTable>();
   const look = (sid: number, addr: number): void => {
@@ -179,14 +186,7 @@ function liveCdTables(ctx: DriverContext, st: StreamTableState): LiveCdTable[] {
     if (t) t.sids.push(sid);
     else byBase.set(base, { sids: [sid], base, s1Fmt: d.num('S1Fmt'), cdMax: d.num('S1CDMax') });
   };
-  if (st.fmt === 'linear') {
-    for (let sid = 0; sid < Math.min(2 ** st.log2size, MAX_ADOPT_STES); sid++) look(sid, st.base + sid * 64);
-  } else {
-    for (const l1 of st.l2.keys()) {
-      const base = Number(decode(L1STD, [m.load(st.base + l1 * 8, 8)]).get('L2Ptr'));
-      for (let i = 0; i < 2 ** st.split; i++) look(l1 * 2 ** st.split + i, base + i * 64);
-    }
-  }
+  for (const r of runs) for (let i = 0; i < r.count; i++) look(r.firstSid + i, r.base + i * 64);
   return [...byBase.values()];
 }
 
@@ -231,6 +231,8 @@ function* adoptBody(ctx: DriverContext, opts: AdoptOptions): Action<void> {
   const st: StreamTableState = {
     region: regionAt(ctx, l1Base, 'the stream table'), base: l1Base, fmt, log2size, split: fmt === '2lvl' ? c.num('SPLIT') : 0, l2: new Map(),
   };
+  // Where the STEs are, for the CD tables they point at.
+  const steRuns: SteRun[] = [];
   if (fmt === '2lvl') {
     // The kernel's own layout only: SPLIT 8, every valid L1 descriptor spanning 256 STEs.
     if (st.split !== 8) throw new DriverError(`the live stream table has SPLIT ${st.split}; this driver builds and adopts SPLIT 8 only`);
@@ -244,13 +246,15 @@ function* adoptBody(ctx: DriverContext, opts: AdoptOptions): Action<void> {
       if (l2 % (64 << st.split) !== 0) throw new DriverError(`L1STD ${i} points at ${hex(l2)}, not aligned to its ${hex(64 << st.split)}-byte L2 table`);
       yield* kho({ kind: 'use', base: l2, size: 64 << st.split, what: `live L2 stream table of L1STD ${i}` });
       st.l2.set(i, regionAt(ctx, l2, `the L2 stream table of L1STD ${i}`));
+      steRuns.push({ firstSid: i * 2 ** st.split, base: l2, count: 2 ** st.split });
     }
   } else {
     yield* kho({ kind: 'use', base: l1Base, size: 64 * 2 ** log2size, what: 'live linear stream table' });
+    steRuns.push({ firstSid: 0, base: l1Base, count: Math.min(2 ** log2size, MAX_ADOPT_STES) });
   }
   ctx.kernel.strtab = st;
   yield { op: 'note', text: `adopted the live ${fmt} stream table at ${hex(l1Base)}: SMMUEN and STRTAB_BASE stay as they are` };
-  const cds = liveCdTables(ctx, st);
+  const cds = liveCdTables(ctx, steRuns);
   yield* adoptCdTables(ctx, cds, (a, what) => regionAt(ctx, a, what), (base, size, what) => kho({ kind: 'use', base, size, what }));
   if (cds.length) yield { op: 'note', text: `adopted ${cds.length} CD table${cds.length === 1 ? '' : 's'} the STEs point at` };
 
