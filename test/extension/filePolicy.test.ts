@@ -2,7 +2,7 @@ import { strict as assert } from 'node:assert';
 import { fileRefusal, FilePolicy } from '../../src/extension/filePolicy';
 
 describe('extension: which files a scenario may read', () => {
-  const ws = 'file:///home/dev/smmu-tests';
+  const ws = 'file:///projects/smmu-tests';
   const other = 'vscode-vfs://github/dev/platforms';
   const policy = (p: Partial<FilePolicy> = {}): FilePolicy => ({ trusted: true, allowOutside: false, workspaceFolders: [ws, other], ...p });
   const program = `${ws}/stage1/main.smmu`;
@@ -18,7 +18,7 @@ describe('extension: which files a scenario may read', () => {
     assert.equal(fileRefusal('file:///etc/passwd', program, policy()),
       'it is outside the workspace folders, where a scenario may read files; set "smmuDebug.files.allowOutsideWorkspace" to allow it');
     // A folder whose name only starts like the workspace's is not in it.
-    assert.match(fileRefusal('file:///home/dev/smmu-tests-old/a.smmu', program, policy()) ?? '', /outside the workspace folders/);
+    assert.match(fileRefusal('file:///projects/smmu-tests-old/a.smmu', program, policy()) ?? '', /outside the workspace folders/);
   });
 
   it('the setting lifts the restriction only in a trusted workspace', () => {
@@ -28,13 +28,13 @@ describe('extension: which files a scenario may read', () => {
   });
 
   it('a scenario in no workspace folder may read under its own folder only', () => {
-    const loose = 'file:///tmp/x/scenario.smmu';
-    assert.equal(fileRefusal('file:///tmp/x/lib/p.smmu', loose, policy()), undefined);
+    const loose = 'file:///scratch/x/scenario.smmu';
+    assert.equal(fileRefusal('file:///scratch/x/lib/p.smmu', loose, policy()), undefined);
     assert.equal(fileRefusal(`${ws}/common/platform.smmu`, loose, policy()),
-      'it is outside file:///tmp/x/, the folder of the scenario (it is in no workspace folder), where a scenario may read files; ' +
+      'it is outside file:///scratch/x/, the folder of the scenario (it is in no workspace folder), where a scenario may read files; ' +
       'set "smmuDebug.files.allowOutsideWorkspace" to allow it');
     // With no folder open at all, the same.
-    assert.equal(fileRefusal('file:///tmp/x/y.smmu', loose, policy({ workspaceFolders: [] })), undefined);
-    assert.notEqual(fileRefusal('file:///tmp/y.smmu', loose, policy({ workspaceFolders: [] })), undefined);
+    assert.equal(fileRefusal('file:///scratch/x/y.smmu', loose, policy({ workspaceFolders: [] })), undefined);
+    assert.notEqual(fileRefusal('file:///scratch/y.smmu', loose, policy({ workspaceFolders: [] })), undefined);
   });
 });
