@@ -94,11 +94,20 @@ const malformedRequest = (): fc.Arbitrary<{ command: string; args: unknown }> =>
   args: fc.oneof(fc.jsonValue({ maxDepth: 2 }), fc.constant(undefined)),
 });
 
-type Req = { command: string; args: unknown; malformed: boolean };
+/**
+ * What the client does after a response: send the next request at once (it meets a run
+ * still going), after the event loop turns once, or when the run the request started has
+ * stopped (a 'stopped' or 'terminated' event; at most STOP_WAIT_MS).
+ */
+type Wait = 'none' | 'tick' | 'stop';
+type Req = { command: string; args: unknown; malformed: boolean; wait: Wait };
+const wait: fc.Arbitrary<Wait> = fc.constantFrom('none', 'tick', 'stop');
 const request = (): fc.Arbitrary<Req> => fc.oneof(
-  { arbitrary: typedRequest().map((r) => ({ ...r, malformed: false })), weight: 6 },
-  { arbitrary: malformedRequest().map((r) => ({ ...r, malformed: true })), weight: 1 },
+  { arbitrary: fc.tuple(typedRequest(), wait).map(([r, w]) => ({ ...r, malformed: false, wait: w })), weight: 6 },
+  { arbitrary: fc.tuple(malformedRequest(), wait).map(([r, w]) => ({ ...r, malformed: true, wait: w })), weight: 1 },
 );
+const STOP_WAIT_MS = 2000;
+const RUNS = new Set(['next', 'stepIn', 'stepOut', 'stepBack', 'reverseContinue', 'continue', 'restart']);
 
 /**
  * A response the adapter meant: success, or an error with a message that is not a stack
@@ -159,6 +168,7 @@ const count = (command: string, r: DebugProtocol.Response): void => void stats?.
 
 /** Let the adapter's run slices and timers go (a run to a stop is sliced through setTimeout). */
 const settle = (ms = 5): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+const tick = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 /** Exceptions and rejections nobody caught, while a case runs. */
 function watchProcess(): { errors: unknown[]; stop: () => void } {
@@ -178,17 +188,19 @@ async function session(launch: Record<string, unknown>, requests: readonly Req[]
     if (stats && !launched.success) count(`launch: ${launched.message?.slice(0, 90)}`, launched);
     answered('launch', launch, launched);
     const live = { frames: [] as number[], refs: [] as number[] };
-    for (const { command, args: given, malformed } of requests) {
+    for (const { command, args: given, malformed, wait: then } of requests) {
       if (command === '#tree') {
         await tree(d, given as { path: number[]; start?: number; count?: number });
         continue;
       }
       const args = malformed ? given : withLiveIds(given, live);
+      const from = d.events.length;
       const r = await d.send(command, args);
       collectIds(r, live);
       count(command, r);
       answered(command, args, r, malformed);
-      await settle();
+      if (then === 'tick') await tick();
+      else if (then === 'stop' && r.success && RUNS.has(command)) await d.eventSince(from, ['stopped', 'terminated'], STOP_WAIT_MS);
     }
     answered('disconnect', {}, await d.send('disconnect', {}));
     await settle();
@@ -205,27 +217,53 @@ describe('fuzz: debug adapter', function () {
   fuzzAsync('dap-requests', 30, fc.tuple(launchArgs, fc.array(request(), { minLength: 1, maxLength: 25 })),
     ([launch, requests]) => session(launch as Record<string, unknown>, requests));
 
-  // The standalone adapter: a process per case (slow), answering over stdio.
+  // The standalone adapter answering over stdio. One process serves case after case, as it
+  // serves a long debugging session: each case clears the breakpoints the last one set and
+  // relaunches through 'restart' (a fresh process when the case asks, or the last one died).
   const ADAPTER = join(ROOT, 'dist', 'debugAdapter.js');
-  fuzzAsync('dap-stdio', 3, fc.tuple(fc.constantFrom(...PROGRAMS), fc.array(request(), { minLength: 1, maxLength: 15 })), async ([program, requests]) => {
+  let adapter: { dc: DebugClient; exited: boolean } | undefined;
+  after(async () => adapter?.dc.stop().catch(() => undefined));
+
+  async function stdioSession(launch: DebugProtocol.LaunchRequestArguments, fresh: boolean): Promise<{ dc: DebugClient; exited: boolean }> {
+    if (adapter && (fresh || adapter.exited)) {
+      await adapter.dc.stop().catch(() => undefined);
+      adapter = undefined;
+    }
+    if (adapter) {
+      const { dc } = adapter;
+      await Promise.all(PROGRAMS.map((path) => dc.setBreakpointsRequest({ source: { path }, breakpoints: [] })));
+      await dc.send('setFunctionBreakpoints', { breakpoints: [] });
+      await dc.send('setDataBreakpoints', { breakpoints: [] });
+      await dc.setExceptionBreakpointsRequest({ filters: [] });
+      // A scenario with errors is refused here as at a launch: with a message, not a stack.
+      await dc.send('restart', { arguments: launch }).catch((e: Error) => assert.ok(!/\n\s+at /.test(e.message), `'restart' answered with a stack trace: ${e.message}`));
+      return adapter;
+    }
     assert.ok(existsSync(ADAPTER), 'dist/debugAdapter.js is missing: run npm run build');
     const dc = new DebugClient('node', ADAPTER, 'smmu');
     await dc.start();
-    let exited = false;
+    const started = { dc, exited: false };
     // The adapter process must not die under any request.
-    (dc as unknown as { _adapterProcess?: { on(e: string, f: () => void): void } })._adapterProcess?.on('exit', () => { exited = true; });
-    try {
-      await dc.initializeRequest();
-      await Promise.all([dc.configurationSequence(), dc.launch({ program, stopOnEntry: true, maxOps: 5000 } as DebugProtocol.LaunchRequestArguments)]).catch(() => undefined);
-      for (const { command, args } of requests) {
+    (dc as unknown as { _adapterProcess?: { on(e: string, f: () => void): void } })._adapterProcess?.on('exit', () => { started.exited = true; });
+    await dc.initializeRequest();
+    await Promise.all([dc.configurationSequence(), dc.launch(launch)]).catch(() => undefined);
+    adapter = started;
+    return started;
+  }
+
+  // A case: a launch, the requests, and now and then a new process to start from.
+  const fresh = fc.oneof({ arbitrary: fc.constant(false), weight: 49 }, { arbitrary: fc.constant(true), weight: 1 });
+  fuzzAsync('dap-stdio', 3, fc.tuple(fc.constantFrom(...PROGRAMS), fc.array(request(), { minLength: 1, maxLength: 15 }), fc.boolean(), fresh),
+    async ([program, requests, stopOnEntry, anew]) => {
+      const a = await stdioSession({ program, stopOnEntry, maxOps: 5000 } as DebugProtocol.LaunchRequestArguments, anew);
+      for (const { command, args, wait: then } of requests) {
         const silence = new Promise<Error>((resolve) => setTimeout(() => resolve(new Error('silence')), 5000));
-        const r = await Promise.race([dc.send(command, args).catch((e: unknown) => e as Error), silence]);
+        const r = await Promise.race([a.dc.send(command, args).catch((e: unknown) => e as Error), silence]);
         assert.ok(!(r instanceof Error && r.message === 'silence'), `no response to '${command}' ${JSON.stringify(args)}`);
         if (r instanceof Error) assert.ok(!/\n\s+at /.test(r.message), `'${command}' answered with a stack trace: ${r.message}`);
-        assert.ok(!exited, `the adapter process exited after '${command}' ${JSON.stringify(args)}`);
+        assert.ok(!a.exited, `the adapter process exited after '${command}' ${JSON.stringify(args)}`);
+        if (then === 'tick') await tick();
+        else if (then === 'stop') await settle();
       }
-    } finally {
-      await dc.stop().catch(() => undefined);
-    }
-  });
+    });
 });

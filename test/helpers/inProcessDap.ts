@@ -14,6 +14,7 @@ export class InProcessDap {
   private readonly pending = new Map<number, { resolve: (body: unknown) => void; reject: (e: Error) => void; raw?: (r: DebugProtocol.Response) => void }>();
   private readonly waiters: { event: string; resolve: (e: DebugProtocol.Event) => void; reject: (e: Error) => void }[] = [];
   readonly events: DebugProtocol.Event[] = [];
+  private readonly watchers = new Set<(e: DebugProtocol.Event) => void>();
 
   constructor(host: SourceHost) {
     this.session = new SmmuDebugSession(host);
@@ -29,6 +30,7 @@ export class InProcessDap {
       } else if (msg.type === 'event') {
         const e = msg as DebugProtocol.Event;
         this.events.push(e);
+        for (const w of this.watchers) w(e);
         const i = this.waiters.findIndex((w) => w.event === e.event);
         if (i >= 0) this.waiters.splice(i, 1)[0].resolve(e);
         // A run that ends fails whoever still waits for a stop, instead of leaving them hanging.
@@ -52,6 +54,25 @@ export class InProcessDap {
     return new Promise((raw, reject) => {
       this.pending.set(seq, { resolve: () => undefined, reject, raw });
       this.session.handleMessage({ seq, type: 'request', command, arguments: args } as DebugProtocol.Request);
+    });
+  }
+
+  /**
+   * The first of these events sent since `events[from]`, or undefined after `timeoutMs`
+   * (a run may still be going; whoever asks decides whether that matters).
+   */
+  eventSince(from: number, names: readonly string[], timeoutMs: number): Promise<DebugProtocol.Event | undefined> {
+    const seen = this.events.slice(from).find((e) => names.includes(e.event));
+    if (seen) return Promise.resolve(seen);
+    return new Promise((resolve) => {
+      const done = (e: DebugProtocol.Event | undefined): void => {
+        clearTimeout(timer);
+        this.watchers.delete(watch);
+        resolve(e);
+      };
+      const watch = (e: DebugProtocol.Event): void => void (names.includes(e.event) && done(e));
+      const timer = setTimeout(() => done(undefined), timeoutMs);
+      this.watchers.add(watch);
     });
   }
 
