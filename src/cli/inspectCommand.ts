@@ -11,12 +11,14 @@ import { CliIo, EXIT_OK, EXIT_USAGE, UsageError, writeReport } from './io';
 export const INSPECT_USAGE = `usage: smmu-debug inspect (--core FILE | --raw FILE@BASE ...) --strtab-base HEX --strtab-base-cfg HEX
                          [--reg NAME=HEX ...] [--sid N] [--translate SID[:SSID]:IOVA] [--json] [--out FILE]
 
-Reads a memory dump — an ELF core (kdump vmcore, QEMU dump-guest-memory) or raw images at
-their physical bases — and the SMMU's registers, and lists every present stream: its L1
+Reads a memory dump — an ELF core (kdump vmcore, QEMU dump-guest-memory), a kdump-compressed
+dump (makedumpfile's default; zlib, LZO, Snappy or zstd pages; flattened or not) or raw images
+at their physical bases — and the SMMU's registers, and lists every present stream: its L1
 descriptor, its STE and CDs decoded, and every valid leaf of its stage-1 and stage-2 tables
 (contiguous leaves with the same attributes on one line). The file is read only where the
 tables are; it is never written.
-  --core FILE             an ELF64 little-endian core (PT_LOAD segments by physical address)
+  --core FILE             an ELF64 little-endian core, or a kdump-compressed dump (repeatable: the
+                          parts of a makedumpfile --split dump)
   --raw FILE@BASE         a raw image whose first byte is at physical BASE (repeatable)
   --strtab-base HEX       SMMU_STRTAB_BASE (required)
   --strtab-base-cfg HEX   SMMU_STRTAB_BASE_CFG (required)

@@ -22,7 +22,30 @@ export interface Segment {
   readonly filesz: number;
 }
 
+/**
+ * Memory held as blocks of one size, each in the dump or not: a kdump-compressed file
+ * (kdump.ts), whose pages are found through bitmaps and may be compressed one by one.
+ */
+export interface PagedImage {
+  /** How the user knows it: `vmcore (kdump-compressed, 64 KiB pages)`. */
+  readonly label: string;
+  /** Bytes per block (the dumped kernel's page size). */
+  readonly blockSize: number;
+  /** Blocks 0..endBlock are described; none beyond. */
+  readonly endBlock: number;
+  /** Whether the dump holds block `n` (RAM, and not left out by a dump filter). */
+  has(n: number): boolean;
+  /** Block `n`'s bytes (blockSize of them), or undefined when the dump does not hold it. */
+  block(n: number): Uint8Array | undefined;
+  /** Why block `n` is not held, when the image knows more than "not in the dump" (a dump filter left it out). */
+  absence?(n: number): string | undefined;
+  /** The runs of blocks held, [first, end) each, in order (for messages: may read the whole bitmap once). */
+  runs(): readonly (readonly [number, number])[];
+}
+
 const span = (a: number, b: number): string => `${hex(a)}..${hex(b)}`;
+/** Ranges listed in a message before "and N more" (a filtered kdump holds thousands). */
+const MAX_RANGES = 8;
 const end = (s: Segment): number => s.paddr + s.memsz;
 
 /**
@@ -53,10 +76,18 @@ export class DumpMemory implements PageSource {
   private readonly cache = new Map<number, Uint8Array | null>();
   private read = 0;
 
-  constructor(segments: readonly Segment[]) {
-    if (segments.length === 0) throw new DumpError('the dump holds no memory: no segment was given');
+  readonly images: readonly PagedImage[];
+
+  constructor(segments: readonly Segment[], images: readonly PagedImage[] = []) {
+    if (segments.length === 0 && images.length === 0) throw new DumpError('the dump holds no memory: no segment was given');
     this.segments = [...segments].sort((a, b) => a.paddr - b.paddr || b.memsz - a.memsz);
+    this.images = images;
     checkOverlaps(this.segments);
+  }
+
+  /** The end of the highest memory the dump describes. */
+  get top(): number {
+    return Math.max(0, ...this.segments.map(end), ...this.images.map((i) => i.endBlock * i.blockSize));
   }
 
   /** Pages read from the files so far (each once: later reads hit the cache). */
@@ -71,24 +102,36 @@ export class DumpMemory implements PageSource {
     const start = pfn * PAGE_SIZE;
     const stop = start + PAGE_SIZE;
     let out: Uint8Array | undefined;
-    const filled: { lo: number; hi: number; seg: Segment }[] = [];
+    const filled: { lo: number; hi: number; label: string }[] = [];
+    // Two sources of one byte must agree (kdump repeats the kernel image; files given together may overlap).
+    const agree = (label: string, lo: number, hi: number, bytes: Uint8Array, from: number): void => {
+      for (const f of filled) {
+        for (let a = Math.max(lo, f.lo); a < Math.min(hi, f.hi); a++) {
+          if (out![a - start] !== bytes[a - from]) {
+            throw new DumpError(`${f.label} and ${label} both hold physical ${hex(a)} but differ there ` +
+              `(${hex(out![a - start])} against ${hex(bytes[a - from])}): the dump contradicts itself`);
+          }
+        }
+      }
+      out!.set(bytes.subarray(lo - from, hi - from), lo - start);
+      filled.push({ lo, hi, label });
+    };
     for (const seg of this.segments) {
       if (seg.paddr >= stop) break;
       if (end(seg) <= start) continue;
       const lo = Math.max(start, seg.paddr);
       const hi = Math.min(stop, end(seg));
-      const bytes = this.segmentBytes(seg, lo, hi);
       out ??= new Uint8Array(PAGE_SIZE);
-      for (const f of filled) {
-        for (let a = Math.max(lo, f.lo); a < Math.min(hi, f.hi); a++) {
-          if (out[a - start] !== bytes[a - lo]) {
-            throw new DumpError(`${f.seg.label} and ${seg.label} both hold physical ${hex(a)} but differ there ` +
-              `(${hex(out[a - start])} against ${hex(bytes[a - lo])}): the dump contradicts itself`);
-          }
-        }
-      }
-      out.set(bytes, lo - start);
-      filled.push({ lo, hi, seg });
+      agree(seg.label, lo, hi, this.segmentBytes(seg, lo, hi), lo);
+    }
+    for (const img of this.images) {
+      const n = Math.floor(start / img.blockSize);
+      if (n >= img.endBlock) continue;
+      const block = img.block(n);
+      if (!block) continue;
+      out ??= new Uint8Array(PAGE_SIZE);
+      // Blocks are a power of two of 4 KiB or more (kdump.ts checks), so the page lies in one.
+      agree(img.label, start, stop, block, n * img.blockSize);
     }
     this.cache.set(pfn, out ?? null);
     if (out) this.read++;
@@ -133,26 +176,52 @@ export class DumpMemory implements PageSource {
         if (s.paddr > a) break;
         if (end(s) > a) reach = Math.max(reach, end(s));
       }
+      for (const img of this.images) {
+        const n = Math.floor(a / img.blockSize);
+        if (n < img.endBlock && img.has(n)) reach = Math.max(reach, (n + 1) * img.blockSize);
+      }
       if (reach < 0) return a;
       a = reach;
     }
     return undefined;
   }
 
-  /** The physical ranges the dump holds, merged, for messages. */
-  ranges(): string {
-    const merged: [number, number][] = [];
-    for (const s of this.segments) {
-      const last = merged[merged.length - 1];
-      if (last && s.paddr <= last[1]) last[1] = Math.max(last[1], end(s));
-      else merged.push([s.paddr, end(s)]);
+  /** Why the byte at `addr` is not in the dump, when a kdump's bitmaps say more than that. */
+  whyMissing(addr: number): string | undefined {
+    for (const img of this.images) {
+      const why = img.absence?.(Math.floor(addr / img.blockSize));
+      if (why) return why;
     }
-    return merged.map(([a, b]) => span(a, b)).join(', ');
+    return undefined;
   }
 
-  /** One line per segment. */
+  /** The physical ranges the dump holds, merged, for messages. */
+  ranges(): string {
+    const all: [number, number][] = [
+      ...this.segments.map((s): [number, number] => [s.paddr, end(s)]),
+      ...this.images.flatMap((img) => img.runs().map(([a, b]): [number, number] => [a * img.blockSize, b * img.blockSize])),
+    ].sort((x, y) => x[0] - y[0]);
+    const merged: [number, number][] = [];
+    for (const [a, b] of all) {
+      const last = merged[merged.length - 1];
+      if (last && a <= last[1]) last[1] = Math.max(last[1], b);
+      else merged.push([a, b]);
+    }
+    const shown = merged.slice(0, MAX_RANGES).map(([a, b]) => span(a, b)).join(', ');
+    return merged.length > MAX_RANGES ? `${shown} and ${merged.length - MAX_RANGES} more ranges` : shown || 'no memory';
+  }
+
+  /** One line per segment or paged image. */
   describe(): string[] {
-    return this.segments.map((s) => `${s.label}: physical ${span(s.paddr, end(s))}` +
-      (s.filesz < s.memsz ? ` (${hex(s.filesz)} bytes in the file, the rest zero)` : ''));
+    return [
+      ...this.segments.map((s) => `${s.label}: physical ${span(s.paddr, end(s))}` +
+        (s.filesz < s.memsz ? ` (${hex(s.filesz)} bytes in the file, the rest zero)` : '')),
+      ...this.images.map((img) => {
+        const runs = img.runs();
+        const blocks = runs.reduce((n, [a, b]) => n + b - a, 0);
+        const extent = runs.length ? ` between physical ${span(runs[0][0] * img.blockSize, runs[runs.length - 1][1] * img.blockSize)}` : '';
+        return `${img.label}: ${blocks} ${blocks === 1 ? 'page' : 'pages'} of ${img.blockSize / 1024} KiB in ${runs.length} ${runs.length === 1 ? 'range' : 'ranges'}${extent}`;
+      }),
+    ];
   }
 }

@@ -37,14 +37,19 @@ function u64(v: DataView, off: number, what: string, src: ByteSource): number {
   return Number(x);
 }
 
+/** Whether a file starts with the ELF magic. */
+export function isElf(head: Uint8Array): boolean {
+  return head[0] === 0x7f && head[1] === 0x45 && head[2] === 0x4c && head[3] === 0x46;
+}
+
 function header(src: ByteSource): DataView {
   if (src.size < ELF_HEADER) {
     throw new DumpError(`${src.name} is ${src.size} bytes: an ELF header needs 64, so the file is truncated or not an ELF core`);
   }
   const b = src.read(0, ELF_HEADER);
-  if (b[0] !== 0x7f || b[1] !== 0x45 || b[2] !== 0x4c || b[3] !== 0x46) {
-    throw new DumpError(`${src.name} is not an ELF file (offset 0 holds ${[...b.subarray(0, 4)].map((x) => x.toString(16).padStart(2, '0')).join(' ')}, ` +
-      'not 7f 45 4c 46): for a raw memory image, give it with its physical base as FILE@BASE');
+  if (!isElf(b)) {
+    throw new DumpError(`${src.name} is not an ELF core nor a kdump-compressed dump (offset 0 holds ${[...b.subarray(0, 8)].map((x) => x.toString(16).padStart(2, '0')).join(' ')}, ` +
+      'not 7f 45 4c 46, "KDUMP   " or "makedumpfile"): for a raw memory image, give it with its physical base as FILE@BASE');
   }
   if (b[4] === 1) {
     throw new DumpError(`${src.name} is ELF32 (EI_CLASS = 1 at offset 4): only ELF64 cores are read, as arm64 kdump and QEMU dump-guest-memory write them`);

@@ -192,7 +192,8 @@ export class Inspector {
   private outside(addr: number, len: number, what: string, shown = len > 8 ? `${hex(addr)}..${hex(addr + len)}` : hex(addr)): string | undefined {
     const a = this.dump.firstUncovered(addr, len);
     if (a === undefined) return undefined;
-    return `${what} at ${shown} is not in the dump (${hex(a)} is missing; the dump holds ${this.dump.ranges()})`;
+    const why = this.dump.whyMissing(a);
+    return `${what} at ${shown} is not in the dump (${hex(a)} is missing${why ? `: ${why}` : ''}; the dump holds ${this.dump.ranges()})`;
   }
 
   private words(addr: number, n: number): bigint[] {

@@ -9,14 +9,16 @@ import { DEFAULT_PLATFORM, Machine, PlatformConfig } from '../model/machine';
 import { PAGE_SIZE } from '../model/memory';
 import { RegionError } from '../model/regions';
 import { SmmuFeatures } from '../model/smmu/features';
-import { DumpMemory, Segment } from './dumpMemory';
-import { readElfCore } from './elf';
+import { DumpMemory, PagedImage, Segment } from './dumpMemory';
+import { isElf, readElfCore } from './elf';
+import { flattenedSource, isFlattened } from './flattened';
+import { isKdump, readKdump } from './kdump';
 import { parseRawSpec, rawSegment } from './raw';
 import { DumpRegisters, dumpRegisters } from './registers';
 import { ByteSource, DumpError } from './source';
 
 export interface DumpSpec {
-  /** ELF core files (kdump vmcore, QEMU dump-guest-memory). */
+  /** Core files: ELF (kdump vmcore, QEMU dump-guest-memory) or kdump-compressed (makedumpfile), flattened or not. */
   readonly core?: readonly string[];
   /** Raw images as FILE@BASE. */
   readonly raw?: readonly string[];
@@ -36,20 +38,47 @@ export interface Dump {
 
 export function openDump(spec: DumpSpec, open: Opener, platform: SmmuFeatures = DEFAULT_PLATFORM.features): Dump {
   const segments: Segment[] = [];
+  const images: PagedImage[] = [];
   const notes: string[] = [];
   for (const path of spec.core ?? []) {
-    const core = readElfCore(open(path));
+    const core = readCore(open(path));
     segments.push(...core.segments);
+    images.push(...core.images);
     notes.push(...core.notes);
   }
   for (const text of spec.raw ?? []) {
     const r = parseRawSpec(text);
     segments.push(rawSegment(open(r.path), r.base));
   }
-  if (segments.length === 0) throw new DumpError('no dump given: name an ELF core (core) or raw images at their physical bases (raw FILE@BASE)');
-  const memory = new DumpMemory(segments);
+  if (segments.length === 0 && images.length === 0) {
+    throw new DumpError('no dump given: name a core (an ELF core or a kdump-compressed dump) or raw images at their physical bases (raw FILE@BASE)');
+  }
+  const memory = new DumpMemory(segments, images);
   const registers = dumpRegisters(spec.registers, platform);
   return { memory, registers, notes: [...notes, ...registers.notes] };
+}
+
+/**
+ * A core file by what it starts with: an ELF core, a kdump-compressed dump, or either of
+ * them flattened (makedumpfile -F, QEMU's dump-guest-memory before 8.2).
+ */
+function readCore(src: ByteSource): { segments: readonly Segment[]; images: readonly PagedImage[]; notes: readonly string[] } {
+  const head = src.read(0, 16);
+  if (isFlattened(head)) {
+    const inner = flattenedSource(src);
+    const innerHead = inner.read(0, 16);
+    if (!isKdump(innerHead) && !isElf(innerHead)) {
+      throw new DumpError(`${src.name} is a flattened dump (makedumpfile -F) whose content starts with neither an ELF header nor a kdump signature`);
+    }
+    const core = readCore(inner);
+    return { ...core, notes: [`${src.name}: flattened (makedumpfile -F); read in place, as makedumpfile -R would put it together`, ...core.notes] };
+  }
+  if (isKdump(head)) {
+    const k = readKdump(src);
+    return { segments: [], images: [k.image], notes: k.notes };
+  }
+  const elf = readElfCore(src);
+  return { segments: elf.segments, images: [], notes: elf.notes };
 }
 
 /** The platform a dump runs on: the given one with the SMMU its ID registers describe. */
@@ -100,7 +129,7 @@ function nameTables(m: Machine): void {
 export function applyDump(m: Machine, d: Dump, kernel?: KernelState): void {
   m.mem.poc.setBase(d.memory);
   m.smmu.adoptRegisters(d.registers.values);
-  const top = Math.max(...d.memory.segments.map((s) => s.paddr + s.memsz));
+  const top = d.memory.top;
   m.allocator.skipTo(Math.ceil(top / PAGE_SIZE) * PAGE_SIZE);
   if (!kernel) return;
   nameTables(m);

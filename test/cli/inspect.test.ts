@@ -64,7 +64,7 @@ describe('cli inspect', () => {
       [['inspect', ...REGS], /inspect needs a dump: --core FILE or --raw FILE@BASE/],
       [['inspect', '--core', core, '--strtab-base', '0x4000_0000'], /missing STRTAB_BASE_CFG: the stream table's place is held only in the SMMU's registers/],
       [['inspect', '--core', join(dir, 'nope.elf'), ...REGS], /cannot open .*nope\.elf: ENOENT/],
-      [['inspect', '--core', a, ...REGS], /a\.bin is not an ELF file .*give it with its physical base as FILE@BASE/],
+      [['inspect', '--core', a, ...REGS], /a\.bin is not an ELF core nor a kdump-compressed dump .*give it with its physical base as FILE@BASE/],
       [['inspect', '--raw', a, ...REGS], /raw dump '.*a\.bin': expected FILE@BASE/],
       [['inspect', '--core', core, ...REGS, '--reg', 'CR9=1'], /unknown SMMU register 'CR9'/],
       [['inspect', '--core', core, ...REGS, '--translate', '2'], /--translate '2': expected SID\[:SSID\]:IOVA/],

@@ -58,7 +58,7 @@ describe('dump/elf', () => {
     rejects(elfCore(TWO, { data: 2 }), /core is big-endian \(EI_DATA = 2 at offset 5\): only little-endian/);
     rejects(elfCore(TWO, { type: 2 }), /e_type at offset 0x10 is 2 \(ET_EXEC\): a memory dump is a core file \(ET_CORE = 4\)/);
     rejects(elfCore(TWO, { elfClass: 3 }), /EI_CLASS at offset 4 is 3, neither ELF32 \(1\) nor ELF64 \(2\)/);
-    rejects(new Uint8Array(100).fill(0x41), /not an ELF file \(offset 0 holds 41 41 41 41, not 7f 45 4c 46\): for a raw memory image, give it with its physical base as FILE@BASE/);
+    rejects(new Uint8Array(100).fill(0x41), /not an ELF core nor a kdump-compressed dump \(offset 0 holds 41 41 41 41 41 41 41 41, not 7f 45 4c 46, "KDUMP {3}" or "makedumpfile"\): for a raw memory image, give it with its physical base as FILE@BASE/);
   });
 
   it('rejects truncated files: the header, the program headers, a segment', () => {

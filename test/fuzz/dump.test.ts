@@ -1,11 +1,15 @@
 /**
  * Fuzz targets for memory dumps: ELF cores (the fixture's, with header fields, program
- * headers and bytes mutated, truncated or extended), raw images at random bases, register
+ * headers and bytes mutated, truncated or extended), kdump-compressed dumps (the same),
+ * raw images at random bases, register
  * lists as users type them, all through the readers, the dump's memory, the inspector, one
  * translation and both reports. A bad dump may only raise a DumpError that says what is
  * wrong; nothing else may escape, and nothing may read for ever.
  */
 import { strict as assert } from 'node:assert';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
 import fc from 'fast-check';
 import { inspect, translateOne } from '../../src/dump/inspect';
 import { dumpMachine, openDump } from '../../src/dump/load';
@@ -16,8 +20,26 @@ import { bytesSource, DumpError } from '../../src/dump/source';
 import { REGISTERS } from '../../src/arch/registers';
 import { expectOnly, fuzz, word64 } from './harness';
 import { FIXTURE_REGISTERS, fixtureCoreBytes } from './machines';
+import { flatten, kdumpFile, KdumpPage } from '../dump/kdumpFile';
 
 const CORE = fixtureCoreBytes();
+
+/** The kdump-compressed files the kdump target starts from, by name. */
+function kdumpBases(): Map<string, Uint8Array> {
+  const dir = join(__dirname, '..', '..', '..', 'test', 'fixtures', 'dumps');
+  const gz = (name: string): Uint8Array => new Uint8Array(gunzipSync(readFileSync(join(dir, name))));
+  const img = CORE.subarray(CORE.length - 0x10_0000);
+  const at = (addr: number): Uint8Array => img.slice(addr - 0x4000_0000, addr - 0x4000_0000 + 4096);
+  // The fixture's tables in 4 KiB pages, stored each way (the STE page as zstd wrote it).
+  const pages: KdumpPage[] = [0x4000_0000, 0x4001_0000, 0x4002_0000, 0x4003_0000, 0x4004_0000, 0x4005_0000, 0x4007_0000, 0x4007_1000, 0x4007_2000, 0x4007_3000]
+    .map((addr, i) => ({ pfn: addr / 4096, data: at(addr), store: addr === 0x4001_0000 ? { flags: 0x20, bytes: new Uint8Array(readFileSync(join(dir, 'ste-page-0x40010000.zst'))) } : i % 2 ? 'zlib' : 'raw' }));
+  // And two pages as liblzo2 and libsnappy compressed them (the codec tests' vectors).
+  const vec = (file: string): Uint8Array => new Uint8Array(readFileSync(join(dir, '..', '..', 'dump', 'codecs', 'vectors', file)));
+  pages.push({ pfn: 0x40080, data: new Uint8Array(4096), store: { flags: 0x2, bytes: vec('smmu-4k.lzo.bin') } },
+    { pfn: 0x40081, data: new Uint8Array(4096), store: { flags: 0x4, bytes: vec('smmu-4k.snappy.bin') } });
+  const small = kdumpFile({ blockSize: 4096, maxMapnr: 0x40100, pages, filtered: [0x40006] });
+  return new Map([['qemu', gz('qemu-virt-zlib.kdump.gz')], ['qemu-flat', gz('qemu-virt-zlib.flat.gz')], ['4k', small], ['4k-flat', flatten(small)]]);
+}
 const isDumpError = (e: unknown): boolean => e instanceof DumpError;
 
 type Edit = { kind: 'byte'; at: number; value: number } | { kind: 'u64'; at: number; value: bigint } | { kind: 'u16'; at: number; value: number }
@@ -91,6 +113,23 @@ describe('fuzz: memory dumps', function () {
   fuzz('dump-elf', 300, fc.tuple(fc.array(edit(), { minLength: 1, maxLength: 5 }), registers, query), ([edits, regs, q]) => {
     const bytes = applyEdits(CORE, edits);
     useDump(() => openDump({ core: ['core'], registers: regs }, (p) => bytesSource(p, bytes)), q);
+  });
+
+  // kdump-compressed: QEMU's dump of the fixture (put together, and flattened as QEMU wrote
+  // it), and one laid out here with 4 KiB blocks and zlib, zstd and raw pages, with header
+  // fields, sub-header fields, bitmap bytes and page descriptors overwritten, cut or extended.
+  const KDUMPS = kdumpBases();
+  const kdumpEdit = (): fc.Arbitrary<Edit> => fc.oneof(
+    { arbitrary: fc.record({ kind: fc.constant('byte' as const), at: fc.oneof(fc.nat({ max: 600 }), fc.nat()), value: fc.nat({ max: 255 }) }), weight: 3 },
+    // header_version, status .. max_mapnr; the sub header's fields (block 1: 4 KiB or 64 KiB in); descriptors' offset and size.
+    { arbitrary: fc.record({ kind: fc.constant('u64' as const), at: fc.oneof(fc.constantFrom(8, 424, 428, 432, 436, 440, 4096 + 8, 4096 + 16, 4096 + 80, 4096 + 88, 4096 + 96,
+      65536 + 8, 65536 + 16, 65536 + 96), fc.nat({ max: 0x4_0000 }).map((n) => n & ~7)), value: fc.oneof(word64(), fc.nat({ max: 0x10_0000 }).map(BigInt)) }), weight: 4 },
+    { arbitrary: fc.record({ kind: fc.constant('truncate' as const), at: fc.nat() }), weight: 1 },
+    { arbitrary: fc.record({ kind: fc.constant('extend' as const), by: fc.nat({ max: 4096 }) }), weight: 1 },
+  );
+  fuzz('dump-kdump', 200, fc.tuple(fc.constantFrom(...KDUMPS.keys()), fc.array(kdumpEdit(), { minLength: 1, maxLength: 5 }), registers, query), ([base, edits, regs, q]) => {
+    const bytes = applyEdits(KDUMPS.get(base)!, edits);
+    useDump(() => openDump({ core: ['vmcore'], registers: regs }, (p) => bytesSource(p, bytes)), q);
   });
 
   fuzz('dump-raw', 300, fc.tuple(

@@ -94,7 +94,7 @@ export const load = define({
   ],
   params: [],
   options: {
-    core: { kind: 'string', doc: 'an ELF64 core file (kdump vmcore, QEMU dump-guest-memory)' },
+    core: { kind: 'string', doc: 'a core file: ELF64 (kdump vmcore, QEMU dump-guest-memory) or kdump-compressed (makedumpfile, QEMU dump-guest-memory -z/-l/-s), flattened or not' },
     raw: { kind: 'string', doc: 'raw images as FILE@BASE, several separated by spaces' },
     ...Object.fromEntries(REGISTER_OPTIONS.map((r) => [r.toLowerCase(), { kind: 'expr' as const, doc: `SMMU_${r} as it was` }])),
   },
