@@ -14,7 +14,7 @@ import { DebugClient } from '@vscode/debugadapter-testsupport';
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import { SourceHost } from '../../src/scenario/compiler';
 import { DapDriver, errorOf } from '../helpers/dapDriver';
-import { fuzzAsync, word64 } from './harness';
+import { fuzzAsync, slowMs, word64 } from './harness';
 import { ROOT } from './scenarioText';
 
 // The adapter tests' scenarios (the long ones too: maxOps is among the fuzzed options).
@@ -182,6 +182,7 @@ function watchProcess(): { errors: unknown[]; stop: () => void } {
 async function session(launch: Record<string, unknown>, requests: readonly Req[]): Promise<void> {
   const watch = watchProcess();
   const d = new DapDriver(host);
+  d.timeoutMs = slowMs;
   try {
     const launched = await d.launchResponse(launch);
     count('launch', launched);
@@ -257,7 +258,8 @@ describe('fuzz: debug adapter', function () {
     async ([program, requests, stopOnEntry, anew]) => {
       const a = await stdioSession({ program, stopOnEntry, maxOps: 5000 } as DebugProtocol.LaunchRequestArguments, anew);
       for (const { command, args, wait: then } of requests) {
-        const silence = new Promise<Error>((resolve) => setTimeout(() => resolve(new Error('silence')), 5000));
+        // As long as a case may take: on a loaded machine a run slice can keep a request waiting for seconds.
+        const silence = new Promise<Error>((resolve) => setTimeout(() => resolve(new Error('silence')), slowMs));
         const r = await Promise.race([a.dc.send(command, args).catch((e: unknown) => e as Error), silence]);
         assert.ok(!(r instanceof Error && r.message === 'silence'), `no response to '${command}' ${JSON.stringify(args)}`);
         if (r instanceof Error) assert.ok(!/\n\s+at /.test(r.message), `'${command}' answered with a stack trace: ${r.message}`);

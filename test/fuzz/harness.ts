@@ -24,7 +24,8 @@ const env = process.env;
 export const LONG = env.FUZZ_RUNS !== undefined && env.FUZZ_RUNS !== '';
 const targets = env.FUZZ_TARGETS ? new Set(env.FUZZ_TARGETS.split(',').map((s) => s.trim()).filter(Boolean)) : undefined;
 const seconds = env.FUZZ_SECONDS ? Number(env.FUZZ_SECONDS) : undefined;
-const slowMs = env.FUZZ_SLOW_MS ? Number(env.FUZZ_SLOW_MS) : 10_000;
+/** A case slower than this fails as a hang; a request unanswered for this long fails as silence. */
+export const slowMs = env.FUZZ_SLOW_MS ? Number(env.FUZZ_SLOW_MS) : 10_000;
 const FIXED_SEED = 0x5eed;
 
 function params(modest: number): fc.Parameters<unknown> {

@@ -12,7 +12,10 @@ export class DapDriver extends InProcessDap {
   }
 
   /** A request's response (success or not), or a rejection naming the request that got none. */
-  send(command: string, args?: unknown, timeoutMs = 10_000): Promise<DebugProtocol.Response> {
+  /** How long a request may go unanswered (the fuzz targets raise it on a loaded machine). */
+  timeoutMs = 10_000;
+
+  send(command: string, args?: unknown, timeoutMs = this.timeoutMs): Promise<DebugProtocol.Response> {
     let timer: NodeJS.Timeout | undefined;
     const silence = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(new Error(`no response to '${command}' ${JSON.stringify(args)} within ${timeoutMs} ms`)), timeoutMs);
