@@ -194,9 +194,11 @@ export class SmmuDebugSession extends DebugSession {
     const host = this.host;
     if (!host.readBinary) throw new DumpError('this debugger cannot read files: a dump cannot be opened here');
     const at = (p: string): string => (args.program ? host.resolve(args.program, p) : p);
+    // Of FILE@BASE only the file is a path (resolving the whole may encode the @ in a URI).
+    const atRaw = (r: string): string => (r.lastIndexOf('@') > 0 ? at(r.slice(0, r.lastIndexOf('@'))) + r.slice(r.lastIndexOf('@')) : at(r));
     return openDump({
       core: args.core !== undefined ? [at(args.core)] : [],
-      raw: (typeof args.raw === 'string' ? [args.raw] : args.raw ?? []).map((r) => at(r)),
+      raw: (typeof args.raw === 'string' ? [args.raw] : args.raw ?? []).map(atRaw),
       registers: registerMap(args.registers),
     }, (path) => {
       const src = host.readBinary!(path);

@@ -21,7 +21,7 @@ export interface HostAbilities {
 export function activateWith(context: vscode.ExtensionContext, abilities: HostAbilities): void {
   registerDecodeCommand(context);
   registerHover(context);
-  registerScenarioEditing(context, abilities.loadEngine);
+  registerScenarioEditing(context, abilities.loadEngine, abilities.readBinary);
   registerDebugging(context, abilities.loadEngine, abilities.readBinary);
   registerViews(context);
   registerWalkPanel(context);

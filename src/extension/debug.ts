@@ -6,7 +6,8 @@
 import * as vscode from 'vscode';
 import type { SourceHost } from '../scenario/compiler';
 import type { Engine } from './engine';
-import { hostFor, openTexts, prefetch, toPath } from './sources';
+import { fetchedReader } from './dumpFiles';
+import { hostFor, openTexts, prefetch, prefetchDumps, toPath } from './sources';
 
 export const DEBUG_TYPE = 'smmu';
 
@@ -50,8 +51,10 @@ class InlineFactory implements vscode.DebugAdapterDescriptorFactory {
   async createDebugAdapterDescriptor(session: vscode.DebugSession): Promise<vscode.DebugAdapterDescriptor> {
     const program = String(session.configuration.program ?? '');
     const texts = await prefetch(program, openTexts());
+    // Without positional file reads (the browser), the dumps the session names are read first.
+    const readBinary = this.readBinary ?? fetchedReader(await prefetchDumps(program, texts, { core: session.configuration.core, raw: session.configuration.raw }));
     // The adapter is typed against @vscode/debugadapter's protocol; VS Code's inline API takes the same messages.
-    return new vscode.DebugAdapterInlineImplementation(this.loadEngine().createAdapter(hostFor(program, texts, this.readBinary)) as unknown as vscode.DebugAdapter);
+    return new vscode.DebugAdapterInlineImplementation(this.loadEngine().createAdapter(hostFor(program, texts, readBinary)) as unknown as vscode.DebugAdapter);
   }
 }
 

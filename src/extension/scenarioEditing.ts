@@ -10,7 +10,9 @@ import { RULES } from '../check/rules';
 import { compileScenario } from '../scenario/compiler';
 import { Diagnostic as ScenarioDiagnostic } from '../scenario/diagnostics';
 import type { Engine } from './engine';
-import { hostFor, openTexts, prefetch, toPath, toUri } from './sources';
+import type { SourceHost } from '../scenario/compiler';
+import { fetchedReader } from './dumpFiles';
+import { hostFor, openTexts, prefetch, prefetchDumps, toPath, toUri } from './sources';
 
 function toRange(d: { range: ScenarioDiagnostic['range'] }): vscode.Range {
   const s = d.range.start;
@@ -20,7 +22,7 @@ function toRange(d: { range: ScenarioDiagnostic['range'] }): vscode.Range {
 
 const SEVERITY = { error: vscode.DiagnosticSeverity.Error, warning: vscode.DiagnosticSeverity.Warning, info: vscode.DiagnosticSeverity.Information };
 
-export function registerScenarioEditing(context: vscode.ExtensionContext, loadEngine: () => Engine): void {
+export function registerScenarioEditing(context: vscode.ExtensionContext, loadEngine: () => Engine, readBinary?: SourceHost['readBinary']): void {
   const syntax = vscode.languages.createDiagnosticCollection('smmu-scenario');
   const runResults = vscode.languages.createDiagnosticCollection('smmu-run');
   const output = vscode.window.createOutputChannel('SMMU Scenario');
@@ -31,7 +33,8 @@ export function registerScenarioEditing(context: vscode.ExtensionContext, loadEn
     const path = toPath(doc.uri);
     const texts = await prefetch(path, openTexts());
     texts.set(path, doc.getText());
-    const program = compileScenario(path, doc.getText(), hostFor(path, texts), { hazardRules: RULES.map((r) => r.id) });
+    // Desktop opens a `load`'s dump (its headers) to check it; the browser, which reads dumps whole, only when a run starts.
+    const program = compileScenario(path, doc.getText(), hostFor(path, texts, readBinary, true), { hazardRules: RULES.map((r) => r.id) });
     const byFile = new Map<string, vscode.Diagnostic[]>();
     for (const d of program.diagnostics) {
       const diag = new vscode.Diagnostic(toRange(d), d.message, SEVERITY[d.severity]);
@@ -58,7 +61,8 @@ export function registerScenarioEditing(context: vscode.ExtensionContext, loadEn
       void vscode.window.showErrorMessage(`Cannot read ${path}`);
       return;
     }
-    const { program, session } = loadEngine().runHeadless(path, text, hostFor(path, texts));
+    const dumps = readBinary ?? fetchedReader(await prefetchDumps(path, texts, {}));
+    const { program, session } = loadEngine().runHeadless(path, text, hostFor(path, texts, dumps));
     output.clear();
     output.show(true);
     if (!session) {

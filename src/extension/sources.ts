@@ -6,6 +6,7 @@
  */
 import * as vscode from 'vscode';
 import type { SourceHost } from '../scenario/compiler';
+import { dumpReferences, FetchedDump, webSizeRefusal } from './dumpFiles';
 import { ALLOW_OUTSIDE_SETTING, fileRefusal } from './filePolicy';
 
 const INCLUDE = /^\s*include\s+"((?:[^"\\]|\\.)*)"/gm;
@@ -61,13 +62,36 @@ export async function prefetch(program: string, overrides: ReadonlyMap<string, s
   return texts;
 }
 
+/**
+ * For VS Code for the Web, which has no positional reads: the dumps the session may open,
+ * read whole (see dumpFiles.ts). A dump the file policy refuses is not read (the `load`
+ * statement says why); one that cannot be read is left out (the engine says it cannot open
+ * it); one too large is recorded as refused, with the reason.
+ */
+export async function prefetchDumps(program: string, texts: ReadonlyMap<string, string>, config: { readonly core?: unknown; readonly raw?: unknown }): Promise<Map<string, FetchedDump>> {
+  const files = new Map<string, FetchedDump>();
+  for (const ref of dumpReferences(program, texts, config)) {
+    const target = ref.from ? resolveInclude(ref.from, ref.path) : ref.path;
+    if (files.has(target) || (ref.byScenario && fileRefusalFor(program, target))) continue;
+    try {
+      const uri = toUri(target);
+      const refused = webSizeRefusal((await vscode.workspace.fs.stat(uri)).size);
+      files.set(target, refused ? { refused } : { bytes: await vscode.workspace.fs.readFile(uri) });
+    } catch {
+      continue;
+    }
+  }
+  return files;
+}
+
 /** A synchronous host over prefetched texts, and dump files where the host can read them, for the scenario `program`. */
-export function hostFor(program: string, texts: ReadonlyMap<string, string>, readBinary?: SourceHost['readBinary']): SourceHost {
+export function hostFor(program: string, texts: ReadonlyMap<string, string>, readBinary?: SourceHost['readBinary'], checkOnly = false): SourceHost {
   return {
     read: (path) => texts.get(path),
     resolve: resolveInclude,
     allowed: (path) => fileRefusalFor(program, path),
     readBinary,
+    checkOnly,
   };
 }
 

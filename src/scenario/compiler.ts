@@ -22,6 +22,11 @@ export interface SourceHost {
   allowed?(path: string): string | undefined;
   /** A binary file (a memory dump for `load`) for positional reads, undefined when it does not exist; throws a DumpError saying why when it cannot be opened. */
   readBinary?(path: string): ByteSource | undefined;
+  /**
+   * Compiling to check only (the editor's problems): without readBinary, `load` checks its
+   * arguments and does not open the dump, instead of reporting that it cannot.
+   */
+  readonly checkOnly?: boolean;
 }
 
 export const NO_INCLUDES: SourceHost = {

@@ -225,4 +225,21 @@ describe('scenario load', () => {
     const noFiles: SourceHost = { read: () => undefined, resolve: (_f, r) => r };
     assert.deepEqual(errors([LOAD], noFiles), ['1:1 loading a dump needs access to files, which this host does not give']);
   });
+
+  it('checks only its arguments where a host checks without reading dumps (the editor in the browser)', () => {
+    const checking: SourceHost = { read: () => undefined, resolve: (_f, r) => r, checkOnly: true };
+    assert.deepEqual(errors([LOAD, 'attach 2 bypass'], checking), []);
+    assert.deepEqual(errors(['load core="vmcore" strtab_base=0x4000_0000'], checking), ['1:1 missing STRTAB_BASE_CFG: the stream table\'s place is held only in the SMMU\'s registers, ' +
+      'not in memory. Give them as NAME=HEX (read them with devmem at the SMMU base + 0x80 and + 0x88, from a debugger, or from the driver\'s arm_smmu_device in the dump)']);
+    assert.deepEqual(errors(['load strtab_base=0x4000_0000 strtab_base_cfg=8'], checking),
+      ['1:1 load needs a dump: core="FILE" (an ELF core) or raw="FILE@BASE ..." (raw images at their physical bases)']);
+    // The ID registers still decide the SMMU's features: IDR0 0 (no stage 1, no stage 2) makes a stage-1 attach an error.
+    assert.notDeepEqual(errors([LOAD + ' idr0=0', 'domain d1 stage=1', 'attach 2 s1 d1'], checking), []);
+    // A host that reads dumps opens it even when checking: a missing file is reported.
+    const h = host();
+    const reading: SourceHost = { read: (p) => h.read(p), resolve: (f, r) => h.resolve(f, r), readBinary: (p) => h.readBinary(p), checkOnly: true };
+    assert.deepEqual(errors([LOAD], reading), []);
+    assert.deepEqual(errors(['load core="dumps/none.elf" strtab_base=0x4000_0000 strtab_base_cfg=0x10210'], reading),
+      ['1:6 cannot open "dumps/none.elf" (resolved to dir/dumps/none.elf); the path is relative to this file']);
+  });
 });

@@ -8,6 +8,7 @@ import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync,
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
 import { Browser, chromium, Page } from 'playwright-core';
 
 export const ROOT = join(__dirname, '..', '..', '..');
@@ -79,6 +80,16 @@ function makeWorkspace(dir: string): void {
     'static const u64 ste_words[] = {',
     '\t0x000000004000700b, 0x0000000000000000,',
     '};',
+    '',
+  ].join('\n'));
+  // QEMU's kdump-compressed dump of a guest holding the dump fixture's tables, and a scenario that starts from it.
+  mkdirSync(join(dir, 'dumps'));
+  writeFileSync(join(dir, 'dumps', 'guest.kdump'), gunzipSync(readFileSync(join(ROOT, 'test', 'fixtures', 'dumps', 'qemu-virt-zlib.kdump.gz'))));
+  writeFileSync(join(dir, 'from-dump.smmu'), [
+    '# The SMMU tables of a QEMU guest, from its kdump-compressed dump.',
+    'load core="dumps/guest.kdump" strtab_base=0x4000_0000 strtab_base_cfg=0x10210',
+    'expect ste 2 Config == 5',
+    'expect dma 2:0 read 0x1000_0abc -> 0x8_0000_0abc',
     '',
   ].join('\n'));
 }
