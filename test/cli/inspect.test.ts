@@ -2,6 +2,7 @@ import { strict as assert } from 'node:assert';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
 import { fixtureCore, fixtureImage, RAM, RAM_END, SPLIT_AT } from '../dump/fixture';
 import { cli } from './helpers';
 
@@ -35,6 +36,22 @@ describe('cli inspect', () => {
     assert.match(r.out, /\n {8}0x10000000\.\.0x10202000 → 0x800000000 {2}2056 KB: 1 × 2 MB block \(level 2\) \+ 2 × 4 KB page \(level 3\)/);
     assert.match(r.out, /\n {6}0x20000000\.\.0x40000000 → 0x2000000000 {2}512 MB: 1 × 512 MB block \(level 2\) {2}RWX {2}OIWB {2}ISH\n/);
     assert.deepEqual(readFileSync(core), before);
+  });
+
+  it('gives the same report for QEMU\'s kdump-compressed dump of the same memory, flattened or not, and leaves it as it was', async () => {
+    const fromElf = (await cli(['inspect', '--core', core, ...REGS])).out.split('\n').filter((l) => !/^(dump|note): /.test(l)).join('\n');
+    for (const name of ['qemu-virt-zlib.kdump.gz', 'qemu-virt-zlib.flat.gz']) {
+      const file = join(dir, name.replace(/\.gz$/, ''));
+      writeFileSync(file, gunzipSync(readFileSync(join(__dirname, '..', '..', '..', 'test', 'fixtures', 'dumps', name))));
+      const before = readFileSync(file);
+      const r = await cli(['inspect', '--core', file, ...REGS]);
+      assert.equal(r.status, 0, r.err);
+      // 8 MiB of guest RAM in 64 KiB pages, one range; the note names the format.
+      assert.match(r.out, /^dump: .*\(kdump-compressed\): 128 pages of 64 KiB in 1 range between physical 0x40000000\.\.0x40800000\n/);
+      assert.match(r.out, /\nnote: .*: kdump-compressed, 64 KiB pages, zlib, machine 'Unknown', dump level 1\n/);
+      assert.equal(r.out.split('\n').filter((l) => !/^(dump|note): /.test(l)).join('\n'), fromElf);
+      assert.deepEqual(readFileSync(file), before);
+    }
   });
 
   it('gives the same JSON for the core and for raw images at their bases', async () => {
