@@ -32,7 +32,7 @@ export interface LaunchArguments extends DebugProtocol.LaunchRequestArguments {
   /** The scenario file (optional with a dump: it then runs on top of the dump's state). */
   program?: string;
   /** A memory dump to start from: an ELF core, and/or raw images as FILE@BASE, with the SMMU's registers. */
-  core?: string;
+  core?: string | string[];
   raw?: string | string[];
   registers?: Record<string, string | number> | string[];
   stopOnEntry?: boolean;
@@ -73,6 +73,16 @@ interface SourceBreakpoint {
   readonly line: number;
   readonly condition?: string;
   readonly hitCondition?: string;
+}
+
+/** A launch attribute naming one file or a list of them. */
+function files(name: string, v: unknown): string[] {
+  if (v === undefined) return [];
+  const list = typeof v === 'string' ? [v] : v;
+  if (!Array.isArray(list) || !list.every((x) => typeof x === 'string')) {
+    throw new DumpError(`"${name}" must be a file path or a list of them, not ${JSON.stringify(v)?.slice(0, 60)}`);
+  }
+  return list;
 }
 
 export class SmmuDebugSession extends DebugSession {
@@ -189,6 +199,7 @@ export class SmmuDebugSession extends DebugSession {
   }
 
   /** The dump a launch configuration names, if any (paths relative to the program when it has one). */
+  // (core: several files are the parts of a makedumpfile --split dump.)
   private launchDump(args: LaunchArguments): Dump | undefined {
     if (args.core === undefined && args.raw === undefined) return undefined;
     const host = this.host;
@@ -197,8 +208,8 @@ export class SmmuDebugSession extends DebugSession {
     // Of FILE@BASE only the file is a path (resolving the whole may encode the @ in a URI).
     const atRaw = (r: string): string => (r.lastIndexOf('@') > 0 ? at(r.slice(0, r.lastIndexOf('@'))) + r.slice(r.lastIndexOf('@')) : at(r));
     return openDump({
-      core: args.core !== undefined ? [at(args.core)] : [],
-      raw: (typeof args.raw === 'string' ? [args.raw] : args.raw ?? []).map(atRaw),
+      core: files('core', args.core).map(at),
+      raw: files('raw', args.raw).map(atRaw),
       registers: registerMap(args.registers),
     }, (path) => {
       const src = host.readBinary!(path);

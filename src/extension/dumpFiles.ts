@@ -28,9 +28,9 @@ const rawFile = (spec: string): string => (spec.lastIndexOf('@') > 0 ? spec.slic
 export function dumpReferences(program: string, texts: ReadonlyMap<string, string>, config: { readonly core?: unknown; readonly raw?: unknown }): DumpReference[] {
   const refs: DumpReference[] = [];
   const from = program || undefined;
-  if (typeof config.core === 'string') refs.push({ from, path: config.core, byScenario: false });
-  const raws = typeof config.raw === 'string' ? [config.raw] : Array.isArray(config.raw) ? config.raw.filter((r): r is string => typeof r === 'string') : [];
-  for (const r of raws) refs.push({ from, path: rawFile(r), byScenario: false });
+  const strings = (v: unknown): string[] => (typeof v === 'string' ? [v] : Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : []);
+  for (const c of strings(config.core)) refs.push({ from, path: c, byScenario: false });
+  for (const r of strings(config.raw)) refs.push({ from, path: rawFile(r), byScenario: false });
   for (const [file, text] of texts) {
     for (const line of text.matchAll(LOAD)) {
       for (const [, kind, value] of line[1].matchAll(ATTRIBUTE)) {

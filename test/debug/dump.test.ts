@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DebugClient } from '@vscode/debugadapter-testsupport';
 import type { DebugProtocol } from '@vscode/debugprotocol';
-import { fixtureCore } from '../dump/fixture';
+import { fixtureCore, fixtureImage, RAM } from '../dump/fixture';
+import { kdumpFile } from '../dump/kdumpFile';
 
 const root = join(__dirname, '..', '..', '..');
 const adapter = join(root, 'dist', 'debugAdapter.js');
@@ -67,6 +68,28 @@ describe('debug adapter: a dump', () => {
       dc.waitForEvent('terminated'),
     ]);
     assert.ok(out.some((o) => /scenario finished: 2 expectation\(s\) passed, 0 failed/.test(o)), out.join(''));
+  });
+
+  it('runs a scenario on top of the parts of a split kdump-compressed dump, given as a list', async () => {
+    // The fixture's MiB of tables as 256 pages of 4 KiB; the first part holds the descriptors of
+    // the first 512 KiB (StreamID 2's stage-1 tables at 0x4007_0000), the second the rest
+    // (StreamID 4's tables at 0x4009_0000..0x400c_0000): each expectation needs one part.
+    const img = fixtureImage();
+    const pages = Array.from({ length: 256 }, (_, i) => ({ pfn: 0x40000 + i, data: img.bytes(RAM + i * 4096, RAM + (i + 1) * 4096), store: 'zlib' as const }));
+    writeFileSync(join(dir, 'part1.kdump'), kdumpFile({ blockSize: 4096, maxMapnr: 0x40100, pages, split: { start: 0, end: 0x40080 } }));
+    writeFileSync(join(dir, 'part2.kdump'), kdumpFile({ blockSize: 4096, maxMapnr: 0x40100, pages, split: { start: 0x40080, end: 0x40100 } }));
+    const out: string[] = [];
+    dc.on('output', (e: DebugProtocol.OutputEvent) => out.push(e.body.output));
+    await Promise.all([
+      dc.configurationSequence(),
+      dc.launch({ program: join(dir, 'ontop.smmu'), core: ['part1.kdump', 'part2.kdump'], registers } as never),
+      dc.waitForEvent('terminated'),
+    ]);
+    assert.ok(out.some((o) => /scenario finished: 2 expectation\(s\) passed, 0 failed/.test(o)), out.join(''));
+  });
+
+  it('refuses a core that is not a path or a list of paths', async () => {
+    await assert.rejects(dc.launch({ core: [join(dir, 'core.elf'), 5], registers } as never), /cannot open the dump: "core" must be a file path or a list of them, not \[".*core\.elf",5\]/);
   });
 
   it('refuses a dump without its stream table registers', async () => {

@@ -33,6 +33,8 @@ describe('extension: the dumps a session in VS Code for the Web reads beforehand
       { from: undefined, path: 'x', byScenario: false },
     ]);
     assert.deepEqual(dumpReferences(program, new Map(), { core: 3, raw: { not: 'a list' } }), []);
+    // The parts of a split dump.
+    assert.deepEqual(dumpReferences(program, new Map(), { core: ['p1.kdump', 2, 'p2.kdump'] }).map((r) => r.path), ['p1.kdump', 'p2.kdump']);
   });
 
   it('serves what was read, and refuses what was too large with the reason, as a DumpError', () => {
