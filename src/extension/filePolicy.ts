@@ -37,3 +37,11 @@ export function fileRefusal(target: string, program: string, policy: FilePolicy)
     : ' (this workspace is not trusted)';
   return `it is outside ${where}, where a scenario may read files${lift}`;
 }
+
+/** How a path in a scenario or launch configuration is written: a URI, an absolute POSIX or Windows path, or relative. */
+export function pathKind(path: string): 'uri' | 'posix' | 'windows' | 'relative' {
+  if (/^[a-z][a-z0-9+.-]+:\/\//i.test(path)) return 'uri';
+  if (/^[a-z]:[\\/]/i.test(path) || path.startsWith('\\\\')) return 'windows';
+  if (path.startsWith('/')) return 'posix';
+  return 'relative';
+}

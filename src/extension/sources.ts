@@ -7,7 +7,7 @@
 import * as vscode from 'vscode';
 import type { SourceHost } from '../scenario/compiler';
 import { dumpReferences, FetchedDump, webSizeRefusal } from './dumpFiles';
-import { ALLOW_OUTSIDE_SETTING, fileRefusal } from './filePolicy';
+import { ALLOW_OUTSIDE_SETTING, fileRefusal, pathKind } from './filePolicy';
 
 const INCLUDE = /^\s*include\s+"((?:[^"\\]|\\.)*)"/gm;
 const MAX_FILES = 256;
@@ -22,8 +22,19 @@ export function toPath(uri: vscode.Uri): string {
   return uri.scheme === 'file' ? uri.fsPath : uri.toString();
 }
 
+/**
+ * A path written in a scenario or a launch configuration, relative to the file `from`. An
+ * absolute one stands for itself, as the command line's path.resolve takes it (joining
+ * would put it under `from`'s folder): a URI as it is, a POSIX path on `from`'s file
+ * system, a Windows path as a file.
+ */
 export function resolveInclude(from: string, rel: string): string {
-  return toPath(vscode.Uri.joinPath(toUri(from), '..', rel));
+  switch (pathKind(rel)) {
+    case 'uri': return toPath(vscode.Uri.parse(rel));
+    case 'posix': return toPath(toUri(from).with({ path: rel }));
+    case 'windows': return toPath(vscode.Uri.file(rel));
+    default: return toPath(vscode.Uri.joinPath(toUri(from), '..', rel));
+  }
 }
 
 /** Why the scenario `program` may not read `path`, if it may not. */

@@ -1,5 +1,5 @@
 import { strict as assert } from 'node:assert';
-import { fileRefusal, FilePolicy } from '../../src/extension/filePolicy';
+import { fileRefusal, FilePolicy, pathKind } from '../../src/extension/filePolicy';
 
 describe('extension: which files a scenario may read', () => {
   const ws = 'file:///projects/smmu-tests';
@@ -36,5 +36,18 @@ describe('extension: which files a scenario may read', () => {
     // With no folder open at all, the same.
     assert.equal(fileRefusal('file:///scratch/x/y.smmu', loose, policy({ workspaceFolders: [] })), undefined);
     assert.notEqual(fileRefusal('file:///scratch/y.smmu', loose, policy({ workspaceFolders: [] })), undefined);
+  });
+
+  it('tells absolute paths (which stand for themselves) from relative ones (under the scenario\'s folder)', () => {
+    assert.equal(pathKind('vscode-vfs://github/dev/x/vmcore'), 'uri');
+    assert.equal(pathKind('file:///dumps/vmcore'), 'uri');
+    assert.equal(pathKind('/dumps/vmcore'), 'posix');
+    assert.equal(pathKind('C:\\dumps\\vmcore'), 'windows');
+    assert.equal(pathKind('c:/dumps/vmcore'), 'windows');
+    assert.equal(pathKind('\\\\server\\share\\vmcore'), 'windows');
+    assert.equal(pathKind('dumps/vmcore'), 'relative');
+    assert.equal(pathKind('../vmcore'), 'relative');
+    // A file name with a colon is not a URI without the //.
+    assert.equal(pathKind('guest:1.core'), 'relative');
   });
 });
