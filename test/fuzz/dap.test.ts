@@ -8,26 +8,53 @@
  */
 import { strict as assert } from 'node:assert';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
+import { gunzipSync } from 'node:zlib';
 import fc from 'fast-check';
 import { DebugClient } from '@vscode/debugadapter-testsupport';
 import type { DebugProtocol } from '@vscode/debugprotocol';
+import { bytesSource } from '../../src/dump/source';
 import { SourceHost } from '../../src/scenario/compiler';
 import { DapDriver, errorOf } from '../helpers/dapDriver';
 import { fuzzAsync, slowMs, word64 } from './harness';
+import { FIXTURE_REGISTERS, fixtureCoreBytes } from './machines';
 import { ROOT } from './scenarioText';
 
 // The adapter tests' scenarios (the long ones too: maxOps is among the fuzzed options).
 const FIXTURES = join(ROOT, 'test');
 const FILES: Record<string, string> = Object.fromEntries([join(FIXTURES, 'fixtures', 'scenarios'), join(FIXTURES, 'debug', 'fixtures')]
   .flatMap((dir) => readdirSync(dir).filter((f) => f.endsWith('.smmu')).map((f) => [join(dir, f), readFileSync(join(dir, f), 'utf8')])));
+// Dumps the in-process sessions open (by `core` or a scenario's `load`), kept in memory: the
+// dump fixture's ELF core and QEMU's kdump-compressed dump of the same memory, as written
+// (flattened) and put together. The stdio target's programs are the files on disk only.
+const DUMP_DIR = join(FIXTURES, 'fixtures', 'dumps');
+const gunzipped = (name: string): Uint8Array => new Uint8Array(gunzipSync(readFileSync(join(DUMP_DIR, name))));
+const DUMPS = new Map<string, Uint8Array>([
+  [join(DUMP_DIR, 'fixture.core'), fixtureCoreBytes()],
+  [join(DUMP_DIR, 'qemu.kdump'), gunzipped('qemu-virt-zlib.kdump.gz')],
+  [join(DUMP_DIR, 'qemu.flat'), gunzipped('qemu-virt-zlib.flat.gz')],
+]);
+const ON_DISK = Object.keys(FILES);
+FILES[join(DUMP_DIR, 'on-dump.smmu')] = [
+  'load core="qemu.kdump" strtab_base=0x4000_0000 strtab_base_cfg=0x10210',
+  'expect ste 2 Config == 5',
+  'expect dma 2:0 read 0x1000_0abc -> 0x8_0000_0abc',
+  'expect dma 3 write 0x2_0123 -> fault',
+  'expect dma 4 read 0x1234 -> 0x4020_1234',
+  // Refused: the fixture's L1STD 1 has Span 2, not the kernel's 9.
+  'smmu adopt',
+].join('\n');
 const PROGRAMS = Object.keys(FILES);
 
 const host: SourceHost = {
   read: (p) => FILES[p],
-  resolve: (from, rel) => join(from, '..', rel),
+  // As the command line resolves: an absolute path stands for itself.
+  resolve: (from, rel) => resolve(dirname(from), rel),
   allowed: (p) => (p.startsWith(FIXTURES) ? undefined : 'outside the scenario\'s folder'),
+  readBinary: (p) => (DUMPS.has(p) ? bytesSource(p, DUMPS.get(p)!) : undefined),
 };
+/** The dump fixture's registers as a launch configuration gives them. */
+const DUMP_REGISTERS = Object.fromEntries([...FIXTURE_REGISTERS].map(([n, v]) => [n, '0x' + v.toString(16)]));
 
 /** Numbers as a client may send them: mostly in range, sometimes negative, fractional or huge. */
 const num = (max: number): fc.Arbitrary<number> => fc.oneof({ arbitrary: fc.nat({ max }), weight: 6 },
@@ -52,9 +79,12 @@ const launchArgs = fc.record({
   observableBound: mostly(fc.integer({ min: 1, max: 100 }), 100),
   requestTimeout: mostly(fc.constantFrom(0.01, 1, 30), 10),
   trace: fc.option(fc.boolean(), { nil: undefined }),
-  core: rarely(fc.string({ maxLength: 6 })),
+  core: fc.oneof({ arbitrary: fc.constant(undefined), weight: 12 }, { arbitrary: fc.constantFrom(...DUMPS.keys()), weight: 3 },
+    { arbitrary: fc.oneof(fc.string({ maxLength: 6 }), fc.array(fc.constantFrom(...DUMPS.keys(), 'x'), { maxLength: 2 })), weight: 1 }),
   raw: rarely(fc.oneof(fc.string({ maxLength: 8 }), fc.array(fc.string({ maxLength: 8 }), { maxLength: 2 }))),
-  registers: rarely(fc.dictionary(fc.constantFrom('STRTAB_BASE', 'STRTAB_BASE_CFG', 'CR0', 'x'), fc.oneof(fc.string({ maxLength: 6 }), fc.integer()))),
+  // Without a dump the registers are refused; with one, mostly the ones it was taken with.
+  registers: fc.oneof({ arbitrary: fc.constant(undefined), weight: 2 }, { arbitrary: fc.constant(DUMP_REGISTERS), weight: 5 },
+    { arbitrary: fc.dictionary(fc.constantFrom('STRTAB_BASE', 'STRTAB_BASE_CFG', 'CR0', 'IDR0', 'x'), fc.oneof(fc.string({ maxLength: 6 }), fc.integer())), weight: 1 }),
 }, { requiredKeys: ['program'] });
 
 const EXPRESSIONS = ['ste[5]', 'ste[5].s1ctxptr', 'cd[5][0]', 'walk(5, 0x1000_0000)', 'pte(5, 0x1000_0000)', 'cpu(0x4000_0000)', 'poc(0x4000_0001)',
@@ -232,7 +262,7 @@ describe('fuzz: debug adapter', function () {
     }
     if (adapter) {
       const { dc } = adapter;
-      await Promise.all(PROGRAMS.map((path) => dc.setBreakpointsRequest({ source: { path }, breakpoints: [] })));
+      await Promise.all(ON_DISK.map((path) => dc.setBreakpointsRequest({ source: { path }, breakpoints: [] })));
       await dc.send('setFunctionBreakpoints', { breakpoints: [] });
       await dc.send('setDataBreakpoints', { breakpoints: [] });
       await dc.setExceptionBreakpointsRequest({ filters: [] });
@@ -254,7 +284,7 @@ describe('fuzz: debug adapter', function () {
 
   // A case: a launch, the requests, and now and then a new process to start from.
   const fresh = fc.oneof({ arbitrary: fc.constant(false), weight: 49 }, { arbitrary: fc.constant(true), weight: 1 });
-  fuzzAsync('dap-stdio', 3, fc.tuple(fc.constantFrom(...PROGRAMS), fc.array(request(), { minLength: 1, maxLength: 15 }), fc.boolean(), fresh),
+  fuzzAsync('dap-stdio', 3, fc.tuple(fc.constantFrom(...ON_DISK), fc.array(request(), { minLength: 1, maxLength: 15 }), fc.boolean(), fresh),
     async ([program, requests, stopOnEntry, anew]) => {
       const a = await stdioSession({ program, stopOnEntry, maxOps: 5000 } as DebugProtocol.LaunchRequestArguments, anew);
       for (const { command, args, wait: then } of requests) {
