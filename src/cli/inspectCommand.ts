@@ -1,15 +1,17 @@
 /** `smmu-debug inspect`: a memory dump's SMMU tables, decoded, with every live mapping. */
 import { parseArgs } from 'node:util';
-import { Dump, dumpMachine, openDump } from '../dump/load';
+import { findStreamTables, strtabSearchText } from '../dump/findStrtab';
+import { Dump, dumpMachine, openDump, openDumpMemory } from '../dump/load';
 import { inspect, translateOne } from '../dump/inspect';
 import { parseRegisterList, registerEntry } from '../dump/registers';
 import { inspectionJson, inspectionText, translationJson, translationText } from '../dump/report';
 import { DumpError, parseHex } from '../dump/source';
 import { openFileSource } from './fileSource';
-import { CliIo, EXIT_OK, EXIT_USAGE, UsageError, writeReport } from './io';
+import { CliIo, EXIT_FAILED, EXIT_OK, EXIT_USAGE, UsageError, writeReport } from './io';
 
 export const INSPECT_USAGE = `usage: smmu-debug inspect (--core FILE | --raw FILE@BASE ...) --strtab-base HEX --strtab-base-cfg HEX
                          [--reg NAME=HEX ...] [--sid N] [--translate SID[:SSID]:IOVA] [--json] [--out FILE]
+       smmu-debug inspect (--core FILE | --raw FILE@BASE ...) --find-strtab [--json] [--out FILE]
 
 Reads a memory dump — an ELF core (kdump vmcore, QEMU dump-guest-memory), a kdump-compressed
 dump (makedumpfile's default; zlib, LZO, Snappy or zstd pages; flattened or not) or raw images
@@ -31,7 +33,12 @@ tables are; it is never written.
   --json                  {strtab, enabled, streams: {SID: {words, config, ...fields, mappings,
                           cds: {SSID: {words, ...fields, mappings}}}}, problems}
   --out FILE              write the report to FILE (written whole, or not at all) instead of the terminal
-Exit status: 0 shown, 2 bad input or a dump that cannot be read (the message says where).
+  --find-strtab           without the registers: search every page of the dump for stream tables
+                          (level-1 descriptors over arrays of valid STEs; runs of valid STEs) and
+                          print each candidate with the --strtab-base and --strtab-base-cfg that
+                          inspect it. It reads the whole dump, so it takes time with its size.
+Exit status: 0 shown, 1 no stream table found (--find-strtab), 2 bad input or a dump that
+cannot be read (the message says where).
 `;
 
 function streamNumber(text: string, what: string): number {
@@ -58,7 +65,7 @@ export function inspectCommand(args: string[], io: CliIo): number {
         core: { type: 'string', multiple: true }, raw: { type: 'string', multiple: true },
         'strtab-base': { type: 'string' }, 'strtab-base-cfg': { type: 'string' }, reg: { type: 'string', multiple: true },
         sid: { type: 'string' }, translate: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
-        out: { type: 'string' },
+        out: { type: 'string' }, 'find-strtab': { type: 'boolean' },
       },
     });
   } catch (e) {
@@ -79,6 +86,11 @@ export function inspectCommand(args: string[], io: CliIo): number {
     // The report goes to --out (never over a dump file), or to the terminal.
     const inputs = [...(v.core ?? []), ...(v.raw ?? []).map((r) => r.slice(0, r.lastIndexOf('@')))];
     const out = (t: string): void => (v.out !== undefined ? writeReport(v.out, t, inputs) : io.out(t));
+    if (v['find-strtab']) {
+      const found = findStreamTables(openDumpMemory({ core: v.core, raw: v.raw }, (path) => openFileSource(path)).memory);
+      out(v.json ? JSON.stringify(found, null, 2) : strtabSearchText(found));
+      return found.candidates.length ? EXIT_OK : EXIT_FAILED;
+    }
     const dump: Dump = openDump({ core: v.core, raw: v.raw, registers }, (path) => openFileSource(path));
     const m = dumpMachine(dump);
     if (tx) {

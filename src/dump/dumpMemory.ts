@@ -95,10 +95,38 @@ export class DumpMemory implements PageSource {
     return this.read;
   }
 
-  /** The 4 KiB page `pfn` as the dump holds it, or undefined where no segment reaches. */
-  page(pfn: number): Uint8Array | undefined {
+  /**
+   * The 4 KiB page `pfn` as the dump holds it, or undefined where no segment reaches. Kept
+   * for the next read unless `keep` is false (a search through the whole dump).
+   */
+  page(pfn: number, keep = true): Uint8Array | undefined {
     const cached = this.cache.get(pfn);
     if (cached !== undefined) return cached ?? undefined;
+    const out = this.readPage(pfn);
+    if (keep) {
+      this.cache.set(pfn, out ?? null);
+      if (out) this.read++;
+    }
+    return out;
+  }
+
+  /**
+   * Every 4 KiB page the dump holds data for, in order: a segment's pages in its file (not
+   * the zeros past p_filesz), a kdump's dumped pages (its bitmap is read whole).
+   */
+  *dataPages(): Generator<number> {
+    const ranges: [number, number][] = [
+      ...this.segments.map((s): [number, number] => [Math.floor(s.paddr / PAGE_SIZE), Math.ceil((s.paddr + s.filesz) / PAGE_SIZE)]),
+      ...this.images.flatMap((img) => img.runs().map(([a, b]): [number, number] => [(a * img.blockSize) / PAGE_SIZE, (b * img.blockSize) / PAGE_SIZE])),
+    ].sort((x, y) => x[0] - y[0]);
+    let next = 0;
+    for (const [lo, hi] of ranges) {
+      for (let pfn = Math.max(lo, next); pfn < hi; pfn++) yield pfn;
+      next = Math.max(next, hi);
+    }
+  }
+
+  private readPage(pfn: number): Uint8Array | undefined {
     const start = pfn * PAGE_SIZE;
     const stop = start + PAGE_SIZE;
     let out: Uint8Array | undefined;
@@ -133,8 +161,6 @@ export class DumpMemory implements PageSource {
       // Blocks are a power of two of 4 KiB or more (kdump.ts checks), so the page lies in one.
       agree(img.label, start, stop, block, n * img.blockSize);
     }
-    this.cache.set(pfn, out ?? null);
-    if (out) this.read++;
     return out;
   }
 

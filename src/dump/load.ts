@@ -37,6 +37,13 @@ export interface Dump {
 }
 
 export function openDump(spec: DumpSpec, open: Opener, platform: SmmuFeatures = DEFAULT_PLATFORM.features): Dump {
+  const { memory, notes } = openDumpMemory(spec, open);
+  const registers = dumpRegisters(spec.registers, platform);
+  return { memory, registers, notes: [...notes, ...registers.notes] };
+}
+
+/** A dump's memory alone (to search it for the stream table before the registers are known). */
+export function openDumpMemory(spec: Pick<DumpSpec, 'core' | 'raw'>, open: Opener): { memory: DumpMemory; notes: readonly string[] } {
   const segments: Segment[] = [];
   const images: PagedImage[] = [];
   const notes: string[] = [];
@@ -53,9 +60,7 @@ export function openDump(spec: DumpSpec, open: Opener, platform: SmmuFeatures = 
   if (segments.length === 0 && images.length === 0) {
     throw new DumpError('no dump given: name a core (an ELF core or a kdump-compressed dump) or raw images at their physical bases (raw FILE@BASE)');
   }
-  const memory = new DumpMemory(segments, images);
-  const registers = dumpRegisters(spec.registers, platform);
-  return { memory, registers, notes: [...notes, ...registers.notes] };
+  return { memory: new DumpMemory(segments, images), notes };
 }
 
 /**

@@ -54,6 +54,20 @@ describe('cli inspect', () => {
     }
   });
 
+  it('finds the stream table without the registers, and proposes the options that inspect it', async () => {
+    const r = await cli(['inspect', '--core', core, '--find-strtab']);
+    assert.equal(r.status, 0, r.err);
+    // The fixture's 2-level table: SPLIT 8 from Span 9, LOG2SIZE 8 + 1 for its two level-1 descriptors in use.
+    assert.match(r.out, /^stream table candidates \(256 pages of the dump searched\), the most likely first:\n {2}1\. 2-level at 0x40000000: /);
+    assert.match(r.out, /\n {5}--strtab-base 0x40000000 --strtab-base-cfg 0x10209 /);
+    const j = JSON.parse((await cli(['inspect', '--core', core, '--find-strtab', '--json'])).out);
+    assert.deepEqual(j.candidates.map((c: { base: number; cfg: number }) => [c.base, c.cfg]), [[0x4000_0000, 0x10209]]);
+    // The second half of the fixture's memory holds page tables and CDs, but no stream table: exit status 1.
+    const none = await cli(['inspect', '--raw', `${b}@0x4008_0000`, '--find-strtab']);
+    assert.equal(none.status, 1, none.err);
+    assert.match(none.out, /^no stream table found in the 128 pages of the dump/);
+  });
+
   it('gives the same JSON for the core and for raw images at their bases', async () => {
     const c = await cli(['inspect', '--core', core, ...REGS, '--json']);
     const r = await cli(['inspect', '--raw', `${a}@0x4000_0000`, '--raw', `${b}@40080000`, ...REGS, '--json']);

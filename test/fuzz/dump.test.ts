@@ -11,6 +11,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import fc from 'fast-check';
+import { findStreamTables, strtabSearchText } from '../../src/dump/findStrtab';
 import { inspect, translateOne } from '../../src/dump/inspect';
 import { dumpMachine, openDump } from '../../src/dump/load';
 import { parseRawSpec } from '../../src/dump/raw';
@@ -101,6 +102,8 @@ function useDump(open: () => ReturnType<typeof openDump>, q: typeof query extend
       assert.ok(inspectionText(ins, dump.memory, dump.notes).length > 0);
       JSON.stringify(inspectionJson(ins));
     }, isDumpError);
+    // The search reads every page with data: the file's size bounds it.
+    expectOnly(() => strtabSearchText(findStreamTables(dump.memory)), isDumpError);
     const r = translateOne(m, q.tsid, q.ssid, q.iova);
     translationText(q.tsid, q.ssid, q.iova, r, dump.memory);
     JSON.stringify(translationJson(q.tsid, q.ssid, q.iova, r, dump.memory));
