@@ -7,7 +7,7 @@
  *   level-2 array's address aligned to its size, no bits above it), whose level-2 arrays
  *   hold valid STEs. SPLIT is taken from the largest Span (Span = SPLIT + 1 for a full
  *   array, as Linux writes every one) and must be 6, 8 or 10; LOG2SIZE from the last
- *   descriptor in use.
+ *   descriptor in use (at least SPLIT + 1).
  * - A valid STE here: V=1, a defined Config, and not one problem (not even a warning) in the
  *   STE's field table: page-table entries read as STEs always have some.
  * - linear: a run of valid STEs (V=1 with a Config the architecture defines: abort, bypass,
@@ -205,7 +205,8 @@ export function findStreamTables(mem: DumpMemory): StrtabSearch {
     }
     if (good === 0) continue;
     const last = used[used.length - 1].i;
-    const log2size = split + log2ceil(last + 1);
+    // At least two level-1 descriptors: with LOG2SIZE = SPLIT one would cover every StreamID (a linear table's job).
+    const log2size = split + Math.max(1, log2ceil(last + 1));
     found.push({
       base: r.base, format: '2-level', split, log2size, cfg: (1 << 16) | (split << 6) | log2size,
       l1InUse: used.length, validStes, notAborting: live.slice(0, 8), notAbortingCount: live.length,
@@ -236,7 +237,7 @@ export function strtabSearchText(s: StrtabSearch): string {
       : `linear at ${hex(c.base)}: ${2 ** c.log2size} STEs in a row`;
     const live = c.notAbortingCount ? `, ${c.notAbortingCount} not aborting: ${c.notAborting.map((x) => hex(x)).join(', ')}${c.notAbortingCount > c.notAborting.length ? ', …' : ''}` : '';
     lines.push(`  ${n + 1}. ${what}; ${c.validStes} valid STE${c.validStes === 1 ? '' : 's'}${live}`);
-    lines.push(`     --strtab-base ${hex(c.base)} --strtab-base-cfg ${hex(c.cfg)}  (LOG2SIZE ${c.log2size}: the least that covers what is in use)`);
+    lines.push(`     --strtab-base ${hex(c.base)} --strtab-base-cfg ${hex(c.cfg)}  (LOG2SIZE ${c.log2size}: the least that covers what is in use${c.format === '2-level' ? ' in two or more level-1 descriptors' : ''})`);
   });
   return lines.join('\n');
 }
