@@ -15,6 +15,8 @@ import { findStreamTables } from '../../src/dump/findStrtab';
 import { inspect } from '../../src/dump/inspect';
 import { dumpMachine, openDump, openDumpMemory } from '../../src/dump/load';
 import { bytesSource } from '../../src/dump/source';
+import { compileForSession, Session } from '../../src/debug/session';
+import { hasErrors, SourceHost } from '../../src/scenario/compiler';
 
 const CORE = new Uint8Array(gunzipSync(readFileSync(join(__dirname, '..', '..', '..', 'test', 'fixtures', 'dumps', 'linux-6.1-qemu-virt-tables.core.gz'))));
 const TRACED = new Map([['STRTAB_BASE', 0x4000_0000_4836_e000n], ['STRTAB_BASE_CFG', 0x10210n]]);
@@ -52,5 +54,30 @@ describe('dump: the tables of a real Linux 6.1 guest', () => {
     };
     const c = s.candidates[0];
     assert.deepEqual(list(new Map([['STRTAB_BASE', BigInt(c.base)], ['STRTAB_BASE_CFG', BigInt(c.cfg)]])), list(TRACED));
+  });
+
+  it('is taken over by `smmu adopt`: a new stream attached hitlessly beside the kernel\'s, which keep translating', () => {
+    const text = [
+      // The registers QEMU traced: CR0 0xd (SMMUEN | EVENTQEN | CMDQEN), CR1 0xd75, CR2 0x6, the queues with RA/WA.
+      'load core="guest.core" strtab_base=0x4000_0000_4836_e000 strtab_base_cfg=0x10210 cr0=0xd cr1=0xd75 cr2=0x6 cmdq_base=0x4000_0000_4bb0_0010 eventq_base=0x4000_0000_4bc0_000f',
+      // The MSI doorbell of 00:01.0: IOVA 0xffff_f000 + 0x40 → the GICv2m frame's MSI_SETSPI_NS at 0x802_0040.
+      'expect dma 8 write 0xffff_f040 -> 0x802_0040',
+      'smmu adopt',
+      'domain d1 stage=1',
+      'attach 0x18 s1 d1',
+      'map d1 0x1000_0000 -> 0x4800_0000 size=4K',
+      'expect dma 0x18 read 0x1000_0010 -> 0x4800_0010',
+      'expect dma 8 write 0xffff_f040 -> 0x802_0040',
+    ].join('\n');
+    const host: SourceHost = { read: () => undefined, resolve: (_f, r) => r, readBinary: (p) => (p === 'guest.core' ? bytesSource(p, CORE) : undefined) };
+    const p = compileForSession('main.smmu', text, host);
+    assert.ok(!hasErrors(p), p.diagnostics.map((d) => d.message).join('\n'));
+    const s = new Session(p);
+    const r = s.runner.runToEnd();
+    assert.deepEqual(r.errors, []);
+    assert.deepEqual(r.expectations.map((e) => e.ok), [true, true, true]);
+    // The new stream's STE and CD went in hitlessly (the kernel's entry writer on the adopted table), and nothing was hazardous.
+    assert.deepEqual(r.updates.map((u) => [u.target, u.sid, u.path]), [['cd', 0x18, 'hitless'], ['ste', 0x18, 'hitless']]);
+    assert.deepEqual(s.hazards.map((h) => h.rule), []);
   });
 });
