@@ -135,7 +135,7 @@ export function dumpRegisters(given: ReadonlyMap<string, bigint>, platform: Smmu
   if (missing.length) {
     throw new DumpError(`missing ${missing.join(' and ')}: the stream table's place is held only in the SMMU's registers, not in memory. ` +
       'Give them as NAME=HEX (read them with devmem at the SMMU base + 0x80 and + 0x88, from a debugger, ' +
-      'or from the driver\'s arm_smmu_device in the dump)');
+      'or from the driver\'s arm_smmu_device in the dump), or let `smmu-debug inspect --find-strtab` search the dump for the stream table');
   }
   const notes: string[] = [];
   const values = new Map(given);

@@ -211,7 +211,7 @@ describe('scenario load', () => {
       ['1:6 cannot open "nope.elf" (resolved to dir/nope.elf); the path is relative to this file']);
     assert.deepEqual(errors(['load core="dumps/core.elf" strtab_base=0x4000_0000']), [
       '1:1 missing STRTAB_BASE_CFG: the stream table\'s place is held only in the SMMU\'s registers, not in memory. Give them as NAME=HEX ' +
-      '(read them with devmem at the SMMU base + 0x80 and + 0x88, from a debugger, or from the driver\'s arm_smmu_device in the dump)']);
+      '(read them with devmem at the SMMU base + 0x80 and + 0x88, from a debugger, or from the driver\'s arm_smmu_device in the dump), or let `smmu-debug inspect --find-strtab` search the dump for the stream table']);
     assert.deepEqual(errors(['load strtab_base=1 strtab_base_cfg=2']),
       ['1:1 load needs a dump: core="FILE" (an ELF core) or raw="FILE@BASE ..." (raw images at their physical bases)']);
     assert.deepEqual(errors([`${LOAD} cr0=0x1_0000_0000`]), ['1:80 CR0: CR0=0x100000000 does not fit the 32-bit register; a register value here is a number known before the scenario runs']);
@@ -230,7 +230,7 @@ describe('scenario load', () => {
     const checking: SourceHost = { read: () => undefined, resolve: (_f, r) => r, checkOnly: true };
     assert.deepEqual(errors([LOAD, 'attach 2 bypass'], checking), []);
     assert.deepEqual(errors(['load core="vmcore" strtab_base=0x4000_0000'], checking), ['1:1 missing STRTAB_BASE_CFG: the stream table\'s place is held only in the SMMU\'s registers, ' +
-      'not in memory. Give them as NAME=HEX (read them with devmem at the SMMU base + 0x80 and + 0x88, from a debugger, or from the driver\'s arm_smmu_device in the dump)']);
+      'not in memory. Give them as NAME=HEX (read them with devmem at the SMMU base + 0x80 and + 0x88, from a debugger, or from the driver\'s arm_smmu_device in the dump), or let `smmu-debug inspect --find-strtab` search the dump for the stream table']);
     assert.deepEqual(errors(['load strtab_base=0x4000_0000 strtab_base_cfg=8'], checking),
       ['1:1 load needs a dump: core="FILE" (an ELF core) or raw="FILE@BASE ..." (raw images at their physical bases)']);
     // The ID registers still decide the SMMU's features: IDR0 0 (no stage 1, no stage 2) makes a stage-1 attach an error.
