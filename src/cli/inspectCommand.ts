@@ -87,11 +87,12 @@ export function inspectCommand(args: string[], io: CliIo): number {
     const inputs = [...(v.core ?? []), ...(v.raw ?? []).map((r) => r.slice(0, r.lastIndexOf('@')))];
     const out = (t: string): void => (v.out !== undefined ? writeReport(v.out, t, inputs) : io.out(t));
     if (v['find-strtab']) {
-      const found = findStreamTables(openDumpMemory({ core: v.core, raw: v.raw }, (path) => openFileSource(path)).memory);
+      const found = findStreamTables(openDumpMemory({ core: v.core, raw: v.raw }, (path) => openFileSource(path), { salvage: true }).memory);
       out(v.json ? JSON.stringify(found, null, 2) : strtabSearchText(found));
       return found.candidates.length ? EXIT_OK : EXIT_FAILED;
     }
-    const dump: Dump = openDump({ core: v.core, raw: v.raw, registers }, (path) => openFileSource(path));
+    // A report shows what a damaged or cut-short dump still holds, and says what it lost.
+    const dump: Dump = openDump({ core: v.core, raw: v.raw, registers }, (path) => openFileSource(path), undefined, { salvage: true });
     const m = dumpMachine(dump);
     if (tx) {
       const r = translateOne(m, tx.sid, tx.ssid, tx.iova);

@@ -12,7 +12,7 @@
  * in section header 0's sh_info (offset 44 of a 64-byte section header).
  */
 import { Segment } from './dumpMemory';
-import { ByteSource, DumpError, hex } from './source';
+import { ByteSource, DumpError, hex, ReadOptions } from './source';
 
 const ELF_HEADER = 64;
 const PHDR_SIZE = 56;
@@ -75,7 +75,7 @@ function phCount(src: ByteSource, h: DataView): number {
 }
 
 /** Read an ELF core's headers: its PT_LOAD segments by physical address. Throws DumpError naming what is wrong. */
-export function readElfCore(src: ByteSource): ElfCore {
+export function readElfCore(src: ByteSource, opts: ReadOptions = {}): ElfCore {
   const h = header(src);
   const type = h.getUint16(16, true);
   if (type !== ET_CORE) {
@@ -83,7 +83,7 @@ export function readElfCore(src: ByteSource): ElfCore {
       'a kernel image or module holds no memory contents');
   }
   const machine = h.getUint16(18, true);
-  const notes = machine === EM_AARCH64 ? [] : [`${src.name}: e_machine is ${machine}, not AArch64 (183); reading its memory anyway`];
+  const notes: string[] = machine === EM_AARCH64 ? [] : [`${src.name}: e_machine is ${machine}, not AArch64 (183); reading its memory anyway`];
   const phoff = u64(h, 32, 'e_phoff', src);
   const phentsize = h.getUint16(54, true);
   const phnum = phCount(src, h);
@@ -117,8 +117,14 @@ export function readElfCore(src: ByteSource): ElfCore {
         ' (is p_paddr filled in? some tools leave it 0 or copy p_vaddr)');
     }
     if (offset + filesz > src.size) {
-      throw new DumpError(`${label} (physical ${hex(paddr)}..${hex(paddr + memsz)}) needs file bytes ${hex(offset)}..${hex(offset + filesz)}, ` +
-        `but ${src.name} ends at ${hex(src.size)}: the file is truncated (was the dump interrupted?)`);
+      const cut = `${label} (physical ${hex(paddr)}..${hex(paddr + memsz)}) needs file bytes ${hex(offset)}..${hex(offset + filesz)}, ` +
+        `but ${src.name} ends at ${hex(src.size)}: the file is truncated (was the dump interrupted?)`;
+      if (!opts.salvage) throw new DumpError(cut);
+      // What is in the file is kept; the rest of the segment is memory the dump does not hold (not zeros).
+      const kept = Math.max(0, src.size - offset);
+      notes.push(`${cut}; reading the ${hex(kept)} bytes it has`);
+      if (kept > 0) segments.push({ source: src, label, paddr, memsz: kept, offset, filesz: kept });
+      continue;
     }
     segments.push({ source: src, label, paddr, memsz, offset, filesz });
   }

@@ -7,7 +7,7 @@
  * the records are indexed (their headers only) and read where they land, so the dump
  * reads as if reassembled.
  */
-import { ByteSource, DumpError, hex } from './source';
+import { ByteSource, DumpError, hex, ReadOptions } from './source';
 
 const HEADER = 4096;
 const RECORD = 16;
@@ -19,6 +19,12 @@ export function isFlattened(head: Uint8Array): boolean {
   return head.length >= 16 && String.fromCharCode(...head.subarray(0, 16)) === SIGNATURE + '\0\0\0\0';
 }
 
+/** A dump read from a flattened file: `cut` says where a salvaged file ended, `holds` whether its records reached a range. */
+export interface CutSource extends ByteSource {
+  readonly cut?: string;
+  holds(offset: number, length: number): boolean;
+}
+
 interface Piece {
   /** Where its bytes belong in the reassembled dump, and how many. */
   readonly at: number;
@@ -27,8 +33,12 @@ interface Piece {
   readonly from: number;
 }
 
-/** A reading of a flattened file as the dump it carries. Throws DumpError for a header or record that cannot be right. */
-export function flattenedSource(src: ByteSource): ByteSource {
+/**
+ * A reading of a flattened file as the dump it carries. Throws DumpError for a header or
+ * record that cannot be right; salvaging, a file cut short keeps its whole records (`cut`
+ * says where it ends), and what the rest would have put in place reads as zeros.
+ */
+export function flattenedSource(src: ByteSource, opts: ReadOptions = {}): CutSource {
   const name = src.name;
   if (src.size < HEADER) throw new DumpError(`${name}: a flattened dump (makedumpfile -F) starts with a ${HEADER}-byte header, but the file is ${src.size} bytes`);
   const first = src.read(0, 32);
@@ -47,10 +57,14 @@ export function flattenedSource(src: ByteSource): ByteSource {
   const pieces: Piece[] = [];
   let at = HEADER;
   let size = 0;
+  let cut: string | undefined;
+  const truncated = (message: string): boolean => {
+    if (!opts.salvage) throw new DumpError(message);
+    cut = message;
+    return true;
+  };
   for (;;) {
-    if (at + RECORD > src.size) {
-      throw new DumpError(`${name} ends at ${hex(src.size)} inside or before the record header at ${hex(at)}, without the end record (offset -1): the flattened dump is truncated`);
-    }
+    if (at + RECORD > src.size && truncated(`${name} ends at ${hex(src.size)} inside or before the record header at ${hex(at)}, without the end record (offset -1): the flattened dump is truncated`)) break;
     const r = header(at);
     const offset = r.getBigInt64(0, false);
     const length = r.getBigInt64(8, false);
@@ -59,35 +73,42 @@ export function flattenedSource(src: ByteSource): ByteSource {
       throw new DumpError(`${name}: the record at ${hex(at)} puts ${length} bytes at offset ${offset}; a record's offset and size are positive and within 2^52`);
     }
     const from = at + RECORD;
-    if (from + Number(length) > src.size) {
-      throw new DumpError(`${name}: the record at ${hex(at)} holds ${hex(length)} bytes, but the file ends at ${hex(src.size)}: the flattened dump is truncated`);
-    }
+    if (from + Number(length) > src.size && truncated(`${name}: the record at ${hex(at)} holds ${hex(length)} bytes, but the file ends at ${hex(src.size)}: the flattened dump is truncated`)) break;
     if (length > 0n) pieces.push({ at: Number(offset), size: Number(length), from });
     size = Math.max(size, Number(offset + length));
     at = from + Number(length);
   }
   const placed = place(pieces);
+  // The first piece that may reach `offset`: pieces are sorted and disjoint.
+  const firstAt = (offset: number): number => {
+    let lo = 0;
+    let hi = placed.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (placed[mid].at + placed[mid].size <= offset) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  };
   return {
     name,
     size,
+    cut,
     read(offset, length) {
       const stop = Math.min(offset + length, size);
       const out = new Uint8Array(Math.max(0, stop - offset));
-      // The first piece that may reach `offset`: pieces are sorted and disjoint.
-      let lo = 0;
-      let hi = placed.length;
-      while (lo < hi) {
-        const mid = (lo + hi) >> 1;
-        if (placed[mid].at + placed[mid].size <= offset) lo = mid + 1;
-        else hi = mid;
-      }
-      for (let i = lo; i < placed.length && placed[i].at < stop; i++) {
+      for (let i = firstAt(offset); i < placed.length && placed[i].at < stop; i++) {
         const p = placed[i];
         const a = Math.max(offset, p.at);
         const b = Math.min(stop, p.at + p.size);
         out.set(src.read(p.from + (a - p.at), b - a), a - offset);
       }
       return out;
+    },
+    holds(offset, length) {
+      let at = offset;
+      for (let i = firstAt(offset); i < placed.length && placed[i].at <= at && at < offset + length; i++) at = placed[i].at + placed[i].size;
+      return at >= offset + length;
     },
   };
 }

@@ -24,8 +24,9 @@
  */
 import { PagedImage } from './dumpMemory';
 import { CODECS, decompressPage } from './codecs';
+import type { CutSource } from './flattened';
 import { CodecError } from './codecs/error';
-import { ByteSource, DumpError, hex } from './source';
+import { ByteSource, DumpError, hex, ReadOptions } from './source';
 
 const MAIN_HEADER = 464;
 const SUB_HEADER_V6 = 104;
@@ -66,7 +67,7 @@ function text(b: Uint8Array, at: number, len: number): string {
 }
 
 /** Reads a kdump-compressed dump's headers; throws DumpError naming the field and what would be right. */
-export function readKdump(src: ByteSource): Kdump {
+export function readKdump(src: ByteSource & Partial<Pick<CutSource, 'cut' | 'holds'>>, opts: ReadOptions = {}): Kdump {
   const name = src.name;
   if (src.size < MAIN_HEADER) {
     throw new DumpError(`${name} is ${src.size} bytes: a kdump-compressed dump's main header needs ${MAIN_HEADER}, so the file is truncated`);
@@ -130,7 +131,7 @@ export function readKdump(src: ByteSource): Kdump {
   if (status & STATUS_EXCLUDED_VMEMMAP) notes.push(`${name}: unused vmemmap pages were left out (DUMP_DH_EXCLUDED_VMEMMAP)`);
   const end = Math.min(maxMapnr, endPfn);
   return {
-    image: new KdumpImage(src, { blockSize, validAt: bitmapAt, bitmapAt: bitmapAt + bitmapBytes, descAt, start: startPfn, end, incomplete: (status & STATUS_INCOMPLETE) !== 0, level }),
+    image: new KdumpImage(src, { blockSize, validAt: bitmapAt, bitmapAt: bitmapAt + bitmapBytes, descAt, start: startPfn, end, incomplete: (status & STATUS_INCOMPLETE) !== 0, level, salvage: opts.salvage === true }),
     notes,
   };
 }
@@ -147,6 +148,7 @@ interface Layout {
   readonly end: number;
   readonly incomplete: boolean;
   readonly level: number | undefined;
+  readonly salvage: boolean;
 }
 
 /** What makedumpfile's dump level leaves out, bit by bit (its -d option). */
@@ -160,9 +162,11 @@ class KdumpImage implements PagedImage {
   /** Dumped frames of this file before each bitmap chunk, worked out as far as asked. */
   private readonly before: number[] = [];
   private readonly kept = new Map<number, Uint8Array>();
+  /** Salvaging: the pages that could not be read, and why. */
+  private readonly damaged = new Map<number, string>();
   private heldRuns: [number, number][] | undefined;
 
-  constructor(private readonly src: ByteSource, private readonly at: Layout) {
+  constructor(private readonly src: ByteSource & Partial<Pick<CutSource, 'cut' | 'holds'>>, private readonly at: Layout) {
     this.label = `${src.name} (kdump-compressed)`;
     this.blockSize = at.blockSize;
     this.endBlock = at.end;
@@ -188,11 +192,14 @@ class KdumpImage implements PagedImage {
     return ((this.chunk(valid ? -1 - i : i)[(n >> 3) % CHUNK] >> (n & 7)) & 1) === 1;
   }
 
+  /** Dumped, and (salvaging) readable: a damaged page is found out by reading it. */
   has(n: number): boolean {
-    return this.bit(n, false);
+    return this.bit(n, false) && (!this.at.salvage || this.block(n) !== undefined);
   }
 
   absence(n: number): string | undefined {
+    const damage = this.damaged.get(n);
+    if (damage) return `the dump holds page frame ${hex(n)} but it cannot be read: ${damage}`;
     if (!this.bit(n, true) || this.bit(n, false)) return undefined;
     const level = this.at.level ?? 0;
     const left = LEVEL_BITS.filter(([b]) => (level & b) !== 0).map(([, what]) => what);
@@ -231,10 +238,29 @@ class KdumpImage implements PagedImage {
   block(n: number): Uint8Array | undefined {
     const hit = this.kept.get(n);
     if (hit) return hit;
-    if (!this.has(n)) return undefined;
+    if (!this.bit(n, false) || this.damaged.has(n)) return undefined;
+    if (!this.at.salvage) return this.fetch(n);
+    // Salvaging: a page that cannot be read is one the dump does not hold, and absence() says why.
+    try {
+      return this.fetch(n);
+    } catch (e) {
+      if (!(e instanceof DumpError)) throw e;
+      this.damaged.set(n, e.message);
+      return undefined;
+    }
+  }
+
+  private fetch(n: number): Uint8Array | undefined {
     const index = this.rank(n);
     const at = this.at.descAt + index * DESC_SIZE;
     const where = `physical ${hex(n * this.blockSize)} (page frame ${hex(n)}, descriptor ${index} at offset ${hex(at)})`;
+    // Of a flattened file cut short, what the lost records held is gone, not zeros.
+    const lost = (what: string, from: number, len: number): void => {
+      if (this.src.cut && this.src.holds && !this.src.holds(from, len)) {
+        throw new DumpError(`${this.src.name}: ${what} of ${where} was in the part of the file that was cut off (${this.src.cut})`);
+      }
+    };
+    lost('the descriptor', at, DESC_SIZE);
     const d = this.src.read(at, DESC_SIZE);
     if (d.length < DESC_SIZE) {
       if (this.at.incomplete) return undefined;
@@ -245,6 +271,7 @@ class KdumpImage implements PagedImage {
     const size = dv.getUint32(8, true);
     const flags = dv.getUint32(12, true);
     if (offset === 0n && this.at.incomplete) return undefined;
+    if (offset > 0n) lost(`the ${size} bytes at offset ${hex(offset)}`, Number(offset), size);
     if (offset <= 0n || offset + BigInt(size) > BigInt(this.src.size)) {
       throw new DumpError(`${this.src.name}: the page at ${where} is said to be ${size} bytes at offset ${hex(offset)}, outside the file (${hex(this.src.size)} bytes): ` +
         'the file is truncated or its descriptors are damaged');

@@ -15,7 +15,7 @@ import { flattenedSource, isFlattened } from './flattened';
 import { isKdump, readKdump } from './kdump';
 import { parseRawSpec, rawSegment } from './raw';
 import { DumpRegisters, dumpRegisters } from './registers';
-import { ByteSource, DumpError } from './source';
+import { ByteSource, DumpError, ReadOptions } from './source';
 
 export interface DumpSpec {
   /** Core files: ELF (kdump vmcore, QEMU dump-guest-memory) or kdump-compressed (makedumpfile), flattened or not. */
@@ -36,19 +36,19 @@ export interface Dump {
   readonly notes: readonly string[];
 }
 
-export function openDump(spec: DumpSpec, open: Opener, platform: SmmuFeatures = DEFAULT_PLATFORM.features): Dump {
-  const { memory, notes } = openDumpMemory(spec, open);
+export function openDump(spec: DumpSpec, open: Opener, platform: SmmuFeatures = DEFAULT_PLATFORM.features, opts: ReadOptions = {}): Dump {
+  const { memory, notes } = openDumpMemory(spec, open, opts);
   const registers = dumpRegisters(spec.registers, platform);
   return { memory, registers, notes: [...notes, ...registers.notes] };
 }
 
 /** A dump's memory alone (to search it for the stream table before the registers are known). */
-export function openDumpMemory(spec: Pick<DumpSpec, 'core' | 'raw'>, open: Opener): { memory: DumpMemory; notes: readonly string[] } {
+export function openDumpMemory(spec: Pick<DumpSpec, 'core' | 'raw'>, open: Opener, opts: ReadOptions = {}): { memory: DumpMemory; notes: readonly string[] } {
   const segments: Segment[] = [];
   const images: PagedImage[] = [];
   const notes: string[] = [];
   for (const path of spec.core ?? []) {
-    const core = readCore(open(path));
+    const core = readCore(open(path), opts);
     segments.push(...core.segments);
     images.push(...core.images);
     notes.push(...core.notes);
@@ -67,22 +67,26 @@ export function openDumpMemory(spec: Pick<DumpSpec, 'core' | 'raw'>, open: Opene
  * A core file by what it starts with: an ELF core, a kdump-compressed dump, or either of
  * them flattened (makedumpfile -F, QEMU's dump-guest-memory before 8.2).
  */
-function readCore(src: ByteSource): { segments: readonly Segment[]; images: readonly PagedImage[]; notes: readonly string[] } {
+function readCore(src: ByteSource, opts: ReadOptions): { segments: readonly Segment[]; images: readonly PagedImage[]; notes: readonly string[] } {
   const head = src.read(0, 16);
   if (isFlattened(head)) {
-    const inner = flattenedSource(src);
+    const inner = flattenedSource(src, opts);
     const innerHead = inner.read(0, 16);
     if (!isKdump(innerHead) && !isElf(innerHead)) {
       throw new DumpError(`${src.name} is a flattened dump (makedumpfile -F) whose content starts with neither an ELF header nor a kdump signature`);
     }
-    const core = readCore(inner);
-    return { ...core, notes: [`${src.name}: flattened (makedumpfile -F); read in place, as makedumpfile -R would put it together`, ...core.notes] };
+    const core = readCore(inner, opts);
+    return {
+      ...core,
+      notes: [`${src.name}: flattened (makedumpfile -F); read in place, as makedumpfile -R would put it together`,
+        ...(inner.cut ? [`${inner.cut}; reading the records before it (what the rest held is not in the dump)`] : []), ...core.notes],
+    };
   }
   if (isKdump(head)) {
-    const k = readKdump(src);
+    const k = readKdump(src, opts);
     return { segments: [], images: [k.image], notes: k.notes };
   }
-  const elf = readElfCore(src);
+  const elf = readElfCore(src, opts);
   return { segments: elf.segments, images: [], notes: elf.notes };
 }
 

@@ -13,6 +13,15 @@ export interface ByteSource {
   read(offset: number, length: number): Uint8Array;
 }
 
+/**
+ * How to read a dump that is damaged or cut short (a copy interrupted, a disk full): by
+ * default it is an error; `salvage` keeps what is whole (the report tool uses it) and
+ * treats the rest as memory the dump does not hold, saying why.
+ */
+export interface ReadOptions {
+  readonly salvage?: boolean;
+}
+
 /** A dump that cannot be used as given: the message names the file, the offset or address, and what would be right. */
 export class DumpError extends Error {
   constructor(message: string) {

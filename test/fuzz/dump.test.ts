@@ -17,7 +17,7 @@ import { dumpMachine, openDump } from '../../src/dump/load';
 import { parseRawSpec } from '../../src/dump/raw';
 import { parseRegisterList, registerMap } from '../../src/dump/registers';
 import { inspectionJson, inspectionText, translationJson, translationText } from '../../src/dump/report';
-import { bytesSource, DumpError } from '../../src/dump/source';
+import { bytesSource, DumpError, ReadOptions } from '../../src/dump/source';
 import { REGISTERS } from '../../src/arch/registers';
 import { expectOnly, fuzz, word64 } from './harness';
 import { FIXTURE_REGISTERS, fixtureCoreBytes } from './machines';
@@ -87,15 +87,17 @@ const registers = fc.array(fc.tuple(fc.constantFrom('STRTAB_BASE', 'STRTAB_BASE_
   });
 
 const query = fc.record({
+  // As inspect reads (keeping what is whole of a damaged dump), or as a scenario does (refusing it).
+  salvage: fc.boolean(),
   sid: fc.option(fc.oneof(fc.nat({ max: 8 }), fc.constantFrom(0x100, 0x101), fc.nat({ max: 0xffff_ffff })), { nil: undefined }),
   tsid: fc.oneof(fc.nat({ max: 8 }), fc.nat({ max: 0xffff_ffff })),
   ssid: fc.option(fc.nat({ max: 3 }), { nil: undefined }),
   iova: fc.oneof(word64(), fc.constantFrom(0n, 0x1000n, 0x20_0abcn, 0x4000_1000n)),
 });
 
-function useDump(open: () => ReturnType<typeof openDump>, q: typeof query extends fc.Arbitrary<infer T> ? T : never): void {
+function useDump(open: (opts: ReadOptions) => ReturnType<typeof openDump>, q: typeof query extends fc.Arbitrary<infer T> ? T : never): void {
   expectOnly(() => {
-    const dump = open();
+    const dump = open({ salvage: q.salvage });
     const m = dumpMachine(dump);
     expectOnly(() => {
       const ins = inspect(m, dump.memory, { sid: q.sid, maxMappings: 5000 });
@@ -115,7 +117,7 @@ describe('fuzz: memory dumps', function () {
 
   fuzz('dump-elf', 300, fc.tuple(fc.array(edit(), { minLength: 1, maxLength: 5 }), registers, query), ([edits, regs, q]) => {
     const bytes = applyEdits(CORE, edits);
-    useDump(() => openDump({ core: ['core'], registers: regs }, (p) => bytesSource(p, bytes)), q);
+    useDump((o) => openDump({ core: ['core'], registers: regs }, (p) => bytesSource(p, bytes), undefined, o), q);
   });
 
   // kdump-compressed: QEMU's dump of the fixture (put together, and flattened as QEMU wrote
@@ -132,7 +134,7 @@ describe('fuzz: memory dumps', function () {
   );
   fuzz('dump-kdump', 200, fc.tuple(fc.constantFrom(...KDUMPS.keys()), fc.array(kdumpEdit(), { minLength: 1, maxLength: 5 }), registers, query), ([base, edits, regs, q]) => {
     const bytes = applyEdits(KDUMPS.get(base)!, edits);
-    useDump(() => openDump({ core: ['vmcore'], registers: regs }, (p) => bytesSource(p, bytes)), q);
+    useDump((o) => openDump({ core: ['vmcore'], registers: regs }, (p) => bytesSource(p, bytes), undefined, o), q);
   });
 
   fuzz('dump-raw', 300, fc.tuple(
@@ -143,8 +145,8 @@ describe('fuzz: memory dumps', function () {
     // Raw images cut from the fixture's memory (0x4000_0000..0x4010_0000, the core's only segment), at their own bases.
     const img = CORE.subarray(CORE.length - 0x10_0000);
     const named = files.map((f, i) => ({ name: `ram${i}.bin`, bytes: img.slice(f.from, f.from + f.size), base: f.base }));
-    useDump(() => openDump({ raw: named.map((f) => `${f.name}@0x${f.base.toString(16)}`), registers: regs },
-      (p) => bytesSource(p, named.find((f) => f.name === p)!.bytes)), q);
+    useDump((o) => openDump({ raw: named.map((f) => `${f.name}@0x${f.base.toString(16)}`), registers: regs },
+      (p) => bytesSource(p, named.find((f) => f.name === p)!.bytes), undefined, o), q);
   });
 
   fuzz('dump-text', 3000, fc.tuple(fc.array(fc.oneof(
