@@ -74,17 +74,23 @@ function applyEdits(base: Uint8Array, edits: readonly Edit[]): Uint8Array {
   return b;
 }
 
-/** Registers: the fixture's, with some replaced by random values (a mistyped STRTAB_BASE_CFG, odd ID registers). */
-const registers = fc.array(fc.tuple(fc.constantFrom('STRTAB_BASE', 'STRTAB_BASE_CFG', 'CR0', 'CR2', 'IDR0', 'IDR1', 'IDR3', 'IDR5', 'CMDQ_BASE', 'GBPA'),
+/** Registers: a dump's own (`base`), with some replaced by random values (a mistyped STRTAB_BASE_CFG, odd ID registers). */
+const registersFrom = (base: ReadonlyMap<string, bigint>): fc.Arbitrary<Map<string, bigint>> => fc.array(fc.tuple(fc.constantFrom('STRTAB_BASE', 'STRTAB_BASE_CFG', 'CR0', 'CR2', 'IDR0', 'IDR1', 'IDR3', 'IDR5', 'CMDQ_BASE', 'GBPA'),
   fc.oneof(word64(), fc.nat({ max: 0x1ffff }).map(BigInt), fc.constantFrom(0x10210n, 0x10010n, 0x20n, 0x10220n, 0x10410n))), { maxLength: 3 })
   .map((changes) => {
-    const regs = new Map(FIXTURE_REGISTERS);
+    const regs = new Map(base);
     for (const [name, v] of changes) {
       const bits = REGISTERS.find((r) => r.name === name)!.wordBits;
       regs.set(name, BigInt.asUintN(bits, v));
     }
     return regs;
   });
+
+const registers = registersFrom(FIXTURE_REGISTERS);
+
+/** A real Linux 6.1 guest's SMMU tables and some of its other memory, with the registers its driver wrote (see test/dump/realGuest.test.ts). */
+const GUEST = new Uint8Array(gunzipSync(readFileSync(join(__dirname, '..', '..', '..', 'test', 'fixtures', 'dumps', 'linux-6.1-qemu-virt-tables.core.gz'))));
+const GUEST_REGISTERS = new Map([['STRTAB_BASE', 0x4000_0000_4836_e000n], ['STRTAB_BASE_CFG', 0x10210n], ['CR0', 0xdn]]);
 
 const query = fc.record({
   // As inspect reads (keeping what is whole of a damaged dump), or as a scenario does (refusing it).
@@ -115,8 +121,10 @@ function useDump(open: (opts: ReadOptions) => ReturnType<typeof openDump>, q: ty
 describe('fuzz: memory dumps', function () {
   this.timeout(60_000);
 
-  fuzz('dump-elf', 300, fc.tuple(fc.array(edit(), { minLength: 1, maxLength: 5 }), registers, query), ([edits, regs, q]) => {
-    const bytes = applyEdits(CORE, edits);
+  // The fixture's core, or the real guest's, with its own registers.
+  const elfBase = fc.oneof({ arbitrary: fc.tuple(fc.constant(CORE), registers), weight: 3 }, { arbitrary: fc.tuple(fc.constant(GUEST), registersFrom(GUEST_REGISTERS)), weight: 1 });
+  fuzz('dump-elf', 300, fc.tuple(fc.array(edit(), { minLength: 1, maxLength: 5 }), elfBase, query), ([edits, [base, regs], q]) => {
+    const bytes = applyEdits(base, edits);
     useDump((o) => openDump({ core: ['core'], registers: regs }, (p) => bytesSource(p, bytes), undefined, o), q);
   });
 
