@@ -39,6 +39,8 @@ export interface PagedImage {
   block(n: number): Uint8Array | undefined;
   /** Why block `n` is not held, when the image knows more than "not in the dump" (a dump filter left it out). */
   absence?(n: number): string | undefined;
+  /** Salvaging: how many blocks the dump holds but could not be read, so far. */
+  unreadable?(): number;
   /** The runs of blocks held, [first, end) each, in order (for messages: may read the whole bitmap once). */
   runs(): readonly (readonly [number, number])[];
 }
@@ -210,6 +212,11 @@ export class DumpMemory implements PageSource {
       a = reach;
     }
     return undefined;
+  }
+
+  /** Blocks found unreadable so far (salvaging a damaged kdump-compressed dump). */
+  unreadable(): number {
+    return this.images.reduce((n, img) => n + (img.unreadable?.() ?? 0), 0);
   }
 
   /** Why the byte at `addr` is not in the dump, when a kdump's bitmaps say more than that. */

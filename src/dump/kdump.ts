@@ -192,6 +192,10 @@ class KdumpImage implements PagedImage {
     return ((this.chunk(valid ? -1 - i : i)[(n >> 3) % CHUNK] >> (n & 7)) & 1) === 1;
   }
 
+  unreadable(): number {
+    return this.damaged.size;
+  }
+
   /** Dumped, and (salvaging) readable: a damaged page is found out by reading it. */
   has(n: number): boolean {
     return this.bit(n, false) && (!this.at.salvage || this.block(n) !== undefined);

@@ -187,6 +187,8 @@ export function inspectionText(ins: Inspection, dump?: DumpMemory, notes: readon
   const lines: string[] = [];
   if (dump) lines.push(`dump: ${dump.describe().join('; ')}`);
   for (const n of notes) lines.push(`note: ${n}`);
+  const lost = dump?.unreadable() ?? 0;
+  if (lost) lines.push(`note: ${lost} ${lost === 1 ? 'page' : 'pages'} of the dump could not be read (damaged or past its end): the tables there are named below as not in the dump, with the reason`);
   const sids = st.fmt === '2-level' ? `SPLIT ${st.split}, ` : '';
   lines.push(`stream table: ${st.fmt} at ${hex(st.base)}, ${sids}LOG2SIZE ${st.log2size}; SMMU ${ins.enabled ? 'enabled' : 'DISABLED (CR0.SMMUEN=0): traffic bypasses or aborts per GBPA, whatever the tables say'}`);
   let l1 = -1;

@@ -47,6 +47,10 @@ describe('dump: salvaging a dump that was cut short (inspect reads what is whole
     assert.equal(s.memory.firstUncovered(0x4000_0000, 0x10_0000), 0x4008_0000);
     assert.match(s.memory.whyMissing(0x4008_0000) ?? '', /^the dump holds page frame 0x4008 but it cannot be read: vmcore: the page at physical 0x40080000 .* outside the file \(0x51658 bytes\)/);
     assert.match(text, /0x40080000 is missing: the dump holds page frame 0x4008 but it cannot be read/);
+    // Looked for and lost: frame 0x4008 (CD 1's stage-1 tables) and 0x4009 (StreamID 4's stage-2 table, so its
+    // CD and stage-1 tables at 0x400a.. 0x400c.. are never reached). StreamID 3's tables (0x4004, 0x4005) are whole.
+    assert.equal(s.memory.unreadable(), 2);
+    assert.match(text, /\nnote: 2 pages of the dump could not be read \(damaged or past its end\)/);
   });
 
   it('a flattened dump cut inside a record: the records before it are read, and a page in the lost part says so', () => {
