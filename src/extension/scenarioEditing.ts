@@ -7,10 +7,9 @@
 import * as vscode from 'vscode';
 import { foldingRanges, scenarioSections } from '../scenario/sections';
 import { RULES } from '../check/rules';
-import { compileScenario } from '../scenario/compiler';
+import { compileScenario, type SourceHost } from '../scenario/compiler';
 import { Diagnostic as ScenarioDiagnostic } from '../scenario/diagnostics';
 import type { Engine } from './engine';
-import type { SourceHost } from '../scenario/compiler';
 import { fetchedReader } from './dumpFiles';
 import { hostFor, openTexts, prefetch, prefetchDumps, toPath, toUri } from './sources';
 
