@@ -1,7 +1,8 @@
 import { strict as assert } from 'node:assert';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
 import { DebugClient } from '@vscode/debugadapter-testsupport';
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import { fixtureCore, fixtureImage, RAM } from '../dump/fixture';
@@ -86,6 +87,23 @@ describe('debug adapter: a dump', () => {
       dc.waitForEvent('terminated'),
     ]);
     assert.ok(out.some((o) => /scenario finished: 2 expectation\(s\) passed, 0 failed/.test(o)), out.join(''));
+  });
+
+  it('browses a real Linux 6.1 guest\'s tables: the streams in use and a CD\'s page-table leaves', async () => {
+    writeFileSync(join(dir, 'guest.core'), gunzipSync(readFileSync(join(root, 'test', 'fixtures', 'dumps', 'linux-6.1-qemu-virt-tables.core.gz'))));
+    await Promise.all([
+      dc.configurationSequence(),
+      dc.launch({ core: join(dir, 'guest.core'), registers: { STRTAB_BASE: '0x4000_0000_4836_e000', STRTAB_BASE_CFG: '0x10210' } } as never),
+      dc.waitForEvent('stopped'),
+    ]);
+    const st = await dc.stackTraceRequest({ threadId: 1 });
+    const scopes = (await dc.scopesRequest({ frameId: st.body.stackFrames[0].id })).body.scopes;
+    const [inUse, table] = await children(scopes.find((s) => s.name === 'Stream table')!.variablesReference);
+    // The two virtio devices the kernel gave DMA domains (see test/dump/realGuest.test.ts).
+    assert.equal(inUse.value, '2 STEs not aborting: 0x8, 0x10');
+    assert.equal(table.value, '2-level, 256 L1 descriptors at 0x4836e000, SPLIT 8');
+    const ste8 = await child(await children(inUse.variablesReference), /^STE 0x8$/);
+    assert.match(ste8.value, /^stage-1 translate/);
   });
 
   it('refuses a core that is not a path or a list of paths', async () => {
