@@ -67,6 +67,13 @@ const NEEDS_RUN = new Set([
   'setVariable', 'evaluate', 'readMemory', 'writeMemory', 'disassemble',
 ]);
 
+/** Requests whose arguments the protocol requires: without an object there, the answer says so (not a TypeError). */
+const NEEDS_ARGUMENTS = new Set([
+  'setBreakpoints', 'setFunctionBreakpoints', 'setExceptionBreakpoints', 'setDataBreakpoints', 'dataBreakpointInfo',
+  'continue', 'next', 'stepIn', 'stepOut', 'stepBack', 'reverseContinue', 'pause', 'stackTrace', 'scopes', 'variables',
+  'setVariable', 'evaluate', 'readMemory', 'writeMemory', 'disassemble', 'completions', 'breakpointLocations',
+]);
+
 /** A line breakpoint as the client asked for it (kept across launches and restarts). */
 interface SourceBreakpoint {
   readonly id: number;
@@ -150,6 +157,11 @@ export class SmmuDebugSession extends DebugSession {
 
   /** Requests before launch are answered with an error; an exception in a handler with its message. */
   protected override dispatchRequest(request: DebugProtocol.Request): void {
+    const args: unknown = request.arguments;
+    if (NEEDS_ARGUMENTS.has(request.command) && (typeof args !== 'object' || args === null || Array.isArray(args))) {
+      this.sendErrorResponse(new Response(request), 3098, `'${request.command}' needs its arguments as an object (the Debug Adapter Protocol's ${request.command} arguments), not ${JSON.stringify(args) ?? 'nothing'}`);
+      return;
+    }
     if (!this.runtime && NEEDS_RUN.has(request.command)) {
       this.sendErrorResponse(new Response(request), 3000, `no scenario is running: '${request.command}' needs a running scenario: launch one first`);
       return;

@@ -146,6 +146,19 @@ describe('debug adapter: resilience', function () {
     await d.send('disconnect', {});
   });
 
+  it('a request without the arguments the protocol requires is refused by name, not with a TypeError', async () => {
+    // Found by dap-stdio: setVariable with no arguments was answered "setVariable failed: Cannot read properties of undefined".
+    const d = await stopped();
+    for (const [command, args] of [['setVariable', undefined], ['variables', null], ['evaluate', 'ste[5]'], ['setBreakpoints', [1]]] as const) {
+      const r = await d.send(command, args);
+      assert.equal(r.success, false);
+      assert.equal(r.message, `'${command}' needs its arguments as an object (the Debug Adapter Protocol's ${command} arguments), not ${JSON.stringify(args) ?? 'nothing'}`);
+    }
+    // The session goes on.
+    assert.equal((await d.send('stackTrace', { threadId: 1 })).success, true);
+    await d.send('disconnect', {});
+  });
+
   it('a fraction or a negative count where the protocol means a whole number is refused by name', async () => {
     // Found by the DAP fuzz target: `variables` with start 0.5 on the 65,536-STE table tripped the handler
     // ("variables failed: Cannot read properties of undefined").
