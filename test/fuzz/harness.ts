@@ -11,6 +11,7 @@
  *   FUZZ_SLOW_MS=N      a single case slower than this fails as a hang (default 10000)
  *   FUZZ_CATALOGUE=1    do not stop at the first failure: list each distinct one (triage)
  *   FUZZ_LAST=FILE      write each case to FILE before running it (to find the input of a hang)
+ *   FUZZ_PATH=P         with FUZZ_SEED, replay the one case a failure printed (its `path`)
  *
  * The invariant every target checks: the code under test returns a result or reports a
  * located, expected error — no other exception escapes, and no case runs unbounded.
@@ -33,6 +34,7 @@ function params(modest: number): fc.Parameters<unknown> {
   return {
     numRuns: LONG ? Number(env.FUZZ_RUNS) : modest,
     seed,
+    ...(env.FUZZ_PATH ? { path: env.FUZZ_PATH, endOnFailure: true } : {}),
     // The long mode may be time-boxed; an interrupted run is not a failure, its count is reported.
     ...(LONG && seconds ? { interruptAfterTimeLimit: seconds * 1000, markInterruptAsFailure: false } : {}),
   };
