@@ -5,6 +5,7 @@ import { Dump, dumpMachine, openDump, openDumpMemory } from '../dump/load';
 import { inspect, translateOne } from '../dump/inspect';
 import { parseRegisterList, registerEntry } from '../dump/registers';
 import { inspectionJson, inspectionText, translationJson, translationText } from '../dump/report';
+import { rawSpecFile } from '../dump/raw';
 import { DumpError, parseHex } from '../dump/source';
 import { openFileSource } from './fileSource';
 import { CliIo, EXIT_FAILED, EXIT_OK, EXIT_USAGE, UsageError, writeReport } from './io';
@@ -84,7 +85,7 @@ export function inspectCommand(args: string[], io: CliIo): number {
     const tx = v.translate !== undefined ? parseTranslate(v.translate) : undefined;
     const sid = v.sid !== undefined ? streamNumber(v.sid, '--sid') : undefined;
     // The report goes to --out (never over a dump file), or to the terminal.
-    const inputs = [...(v.core ?? []), ...(v.raw ?? []).map((r) => r.slice(0, r.lastIndexOf('@')))];
+    const inputs = [...(v.core ?? []), ...(v.raw ?? []).map(rawSpecFile)];
     const out = (t: string): void => (v.out !== undefined ? writeReport(v.out, t, inputs) : io.out(t));
     if (v['find-strtab']) {
       const found = findStreamTables(openDumpMemory({ core: v.core, raw: v.raw }, (path) => openFileSource(path), { salvage: true }).memory);

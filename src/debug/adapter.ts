@@ -20,6 +20,7 @@ import { evaluate } from '../scenario/expr';
 import { parseExpression } from '../scenario/parser';
 import { Dump, dumpPlatform, dumpSetup, openDump } from '../dump/load';
 import { registerMap } from '../dump/registers';
+import { rawSpecFile } from '../dump/raw';
 import { DumpError } from '../dump/source';
 import { COMPLETIONS, conditionError, evaluateCondition, evaluateDebug } from './evaluate';
 import { DataBreakpoint, EVENT_FILTERS, FunctionBreakpoint, HAZARD_PREFIX, Runtime, StopInfo, TranslateView } from './runtime';
@@ -218,7 +219,7 @@ export class SmmuDebugSession extends DebugSession {
     if (!host.readBinary) throw new DumpError('this debugger cannot read files: a dump cannot be opened here');
     const at = (p: string): string => (args.program ? host.resolve(args.program, p) : p);
     // Of FILE@BASE only the file is a path (resolving the whole may encode the @ in a URI).
-    const atRaw = (r: string): string => (r.lastIndexOf('@') > 0 ? at(r.slice(0, r.lastIndexOf('@'))) + r.slice(r.lastIndexOf('@')) : at(r));
+    const atRaw = (r: string): string => at(rawSpecFile(r)) + r.slice(rawSpecFile(r).length);
     return openDump({
       core: files('core', args.core).map(at),
       raw: files('raw', args.raw).map(atRaw),

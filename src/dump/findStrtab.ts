@@ -135,14 +135,16 @@ function steArray(mem: DumpMemory, base: number, n: number, firstSid: number): S
  */
 function linearTables(mem: DumpMemory, run: { base: number; count: number }): { base: number; log2size: number; c: SteCount }[] {
   const bytes = mem.readBytes(run.base, run.count * STE_BYTES);
+  // Each slot judged once (validate is the costly part); a zero slot or a non-STE ends a stretch.
+  const judged = Array.from({ length: run.count }, (_, k) => judgeSte(bytes, k * STE_BYTES));
   const out: { base: number; log2size: number; c: SteCount }[] = [];
   for (let i = 0; i < run.count;) {
     let j = i;
-    while (j < run.count && typeof judgeSte(bytes, j * STE_BYTES) === 'object') j++;
+    while (j < run.count && typeof judged[j] === 'object') j++;
     if (j - i >= MIN_RUN) {
       const log2size = Math.floor(Math.log2(j - i));
       const c: SteCount = { valid: 0, initial: 0, live: [] };
-      for (let k = 0; k < 2 ** log2size; k++) count(c, judgeSte(bytes, (i + k) * STE_BYTES) as { aborts: boolean; initial: boolean }, k);
+      for (let k = 0; k < 2 ** log2size; k++) count(c, judged[i + k] as { aborts: boolean; initial: boolean }, k);
       if (c.initial * 2 >= c.valid) out.push({ base: run.base + i * STE_BYTES, log2size, c });
     }
     i = Math.max(j, i + 1);

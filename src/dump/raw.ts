@@ -11,6 +11,12 @@ export interface RawSpec {
   readonly base: number;
 }
 
+/** The file of `FILE@BASE` (the last `@` separates them, so paths may contain one); the whole text when it has no base. */
+export function rawSpecFile(text: string): string {
+  const at = text.lastIndexOf('@');
+  return at > 0 ? text.slice(0, at) : text;
+}
+
 /** `FILE@BASE` (BASE hexadecimal); the last `@` separates them, so paths may contain one. */
 export function parseRawSpec(text: string): RawSpec {
   const at = text.lastIndexOf('@');

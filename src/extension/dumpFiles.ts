@@ -5,6 +5,7 @@
  * `raw`, and the `load` statements of the scenario and its includes. Pure (paths and
  * texts in, no VS Code), so it is tested without VS Code.
  */
+import { rawSpecFile } from '../dump/raw';
 import { ByteSource, bytesSource, DumpError } from '../dump/source';
 
 /** A dump file named somewhere: `path` as written, relative to `from` (a scenario), or as it is when `from` is undefined. */
@@ -21,8 +22,6 @@ export const WEB_DUMP_LIMIT = 512 * 2 ** 20;
 const LOAD = /^[ \t]*load\b([^\n]*)$/gm;
 const ATTRIBUTE = /\b(core|raw)\s*=\s*"((?:[^"\\]|\\.)*)"/g;
 
-/** The file of a raw spec FILE@BASE (the last `@` separates them, as the engine reads it). */
-const rawFile = (spec: string): string => (spec.lastIndexOf('@') > 0 ? spec.slice(0, spec.lastIndexOf('@')) : spec);
 
 /** Every dump file the session may open: from the launch configuration, then from each scenario's `load` statements. */
 export function dumpReferences(program: string, texts: ReadonlyMap<string, string>, config: { readonly core?: unknown; readonly raw?: unknown }): DumpReference[] {
@@ -30,12 +29,12 @@ export function dumpReferences(program: string, texts: ReadonlyMap<string, strin
   const from = program || undefined;
   const strings = (v: unknown): string[] => (typeof v === 'string' ? [v] : Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : []);
   for (const c of strings(config.core)) refs.push({ from, path: c, byScenario: false });
-  for (const r of strings(config.raw)) refs.push({ from, path: rawFile(r), byScenario: false });
+  for (const r of strings(config.raw)) refs.push({ from, path: rawSpecFile(r), byScenario: false });
   for (const [file, text] of texts) {
     for (const line of text.matchAll(LOAD)) {
       for (const [, kind, value] of line[1].matchAll(ATTRIBUTE)) {
         const unquoted = value.replace(/\\(.)/g, '$1');
-        const paths = kind === 'core' ? [unquoted] : unquoted.split(/[\s,]+/).filter((x) => x !== '').map(rawFile);
+        const paths = kind === 'core' ? [unquoted] : unquoted.split(/[\s,]+/).filter((x) => x !== '').map(rawSpecFile);
         for (const path of paths) refs.push({ from: file, path, byScenario: true });
       }
     }

@@ -49,10 +49,12 @@ function zstdDeclared(src: Uint8Array): number | undefined {
   return fcsBytes === 2 ? n + 256 : n;
 }
 
+const zstdExact = exact('zstd', unzstd);
+
 function zstd(src: Uint8Array, size: number): Uint8Array {
   const declared = zstdDeclared(src);
   if (declared !== undefined && declared !== size) throw new CodecError(`zstd: the frame declares ${declared} bytes, not the page's ${size}`);
-  return exact('zstd', unzstd)(src, size);
+  return zstdExact(src, size);
 }
 
 export const CODECS: readonly Codec[] = [

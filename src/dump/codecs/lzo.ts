@@ -5,7 +5,7 @@
  * The stream (the Linux kernel's Documentation/staging/lzo.rst describes it): after an
  * optional first byte of literals, a loop of instructions. Each match instruction copies
  * `length` bytes from `distance` back in the output and then 0..3 literals (its S bits);
- * that count is the *state*, which decides what the next 0000xxxx instruction means.
+ * that count is the *state*, which decides what the next instruction below 16 (0000LLLL or 0000DDSS) means.
  *
  *   first byte 18..20    1..3 literals (state 1..3); 21..255: byte - 17 literals (state 4)
  *   0000LLLL, state 0    literal run of L + 3 bytes (L = 0: 18 + the extension); state 4
