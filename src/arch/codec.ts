@@ -58,6 +58,38 @@ function fieldIndex(layout: Layout): Map<string, FieldSpec> {
   return index;
 }
 
+/** Names as the rules spell them, looked up without lower-casing (rules ask by name many times per decode). */
+const exactIndexCache = new WeakMap<Layout, Map<string, FieldSpec>>();
+
+function exactIndex(layout: Layout): Map<string, FieldSpec> {
+  let index = exactIndexCache.get(layout);
+  if (!index) {
+    index = new Map();
+    for (const f of layout.fields) if (f.kind !== 'reserved') index.set(f.name, f);
+    exactIndexCache.set(layout, index);
+  }
+  return index;
+}
+
+/** Where a field's bits are, as shifts and masks, worked out once per field. */
+interface FieldAccess {
+  readonly wordBits: number;
+  readonly word: number;
+  readonly shift: bigint;
+  readonly mask: bigint;
+}
+
+const accessCache = new WeakMap<FieldSpec, FieldAccess>();
+
+function access(layout: Layout, f: FieldSpec): FieldAccess {
+  const a = accessCache.get(f);
+  // A field is in one layout in practice; the word size is checked all the same.
+  if (a && a.wordBits === layout.wordBits) return a;
+  const made = { wordBits: layout.wordBits, word: wordOf(layout, f), shift: BigInt(bitsInWord(layout, f)[1]), mask: mask(f.hi - f.lo + 1) };
+  accessCache.set(f, made);
+  return made;
+}
+
 /** The named (non-reserved) fields' names, for completion and suggestions. */
 export function fieldNames(layout: Layout): string[] {
   return layout.fields.filter((f) => f.kind !== 'reserved').map((f) => f.name);
@@ -65,7 +97,7 @@ export function fieldNames(layout: Layout): string[] {
 
 /** A field by name or alias (case-insensitive), or undefined. */
 export function findField(layout: Layout, name: string): FieldSpec | undefined {
-  return fieldIndex(layout).get(name.toLowerCase());
+  return exactIndex(layout).get(name) ?? fieldIndex(layout).get(name.toLowerCase());
 }
 
 /** A field by name or alias; throws a FieldError with a suggestion when there is none. */
@@ -88,15 +120,14 @@ export function normalizeWords(layout: Layout, words: readonly (bigint | number)
 
 /** The bits of a field as stored, shifted down. */
 export function rawField(layout: Layout, words: readonly bigint[], f: FieldSpec): bigint {
-  const [, lo] = bitsInWord(layout, f);
-  const w = words[wordOf(layout, f)] ?? 0n;
-  return (w >> BigInt(lo)) & mask(f.hi - f.lo + 1);
+  const a = access(layout, f);
+  return ((words[a.word] ?? 0n) >> a.shift) & a.mask;
 }
 
 /** A field's value: the address for `address` fields, the raw bits otherwise. */
 export function fieldValue(layout: Layout, words: readonly bigint[], f: FieldSpec): bigint {
   const raw = rawField(layout, words, f);
-  return f.kind === 'address' ? raw << BigInt(bitsInWord(layout, f)[1]) : raw;
+  return f.kind === 'address' ? raw << access(layout, f).shift : raw;
 }
 
 function enumFor(f: FieldSpec, raw: bigint): EnumValue | undefined {
@@ -182,12 +213,24 @@ function genericProblems(d: Decoded): Problem[] {
 }
 
 function readerFor(layout: Layout, words: readonly bigint[], ctx: ArchContext): FieldReader {
-  return {
-    words,
-    ctx,
-    get: (name: string) => fieldValue(layout, words, requireField(layout, name)),
-    num: (name: string) => Number(fieldValue(layout, words, requireField(layout, name))),
+  // The words never change under a reader, so each field is worked out once: the rules and
+  // the relevance tests ask for the same few fields (Config, S1Fmt...) dozens of times.
+  const seen = new Map<string, bigint>();
+  const get = (name: string): bigint => {
+    let v = seen.get(name);
+    if (v === undefined) seen.set(name, (v = fieldValue(layout, words, requireField(layout, name))));
+    return v;
   };
+  return { words, ctx, get, num: (name: string) => Number(get(name)) };
+}
+
+const positionCache = new WeakMap<Layout, Map<FieldSpec, number>>();
+
+/** The index of a field in its layout's list. */
+function fieldPosition(layout: Layout, f: FieldSpec): number {
+  let p = positionCache.get(layout);
+  if (!p) positionCache.set(layout, (p = new Map(layout.fields.map((x, i) => [x, i]))));
+  return p.get(f) ?? -1;
 }
 
 /** Decode words into named fields, with the problems found and a one-line summary. */
@@ -201,7 +244,7 @@ export function decode(layout: Layout, words: readonly (bigint | number)[], ctx:
       spec: f,
       word: wordOf(layout, f),
       raw,
-      value: f.kind === 'address' ? raw << BigInt(bitsInWord(layout, f)[1]) : raw,
+      value: f.kind === 'address' ? raw << access(layout, f).shift : raw,
       valueName: e?.name,
       text: valueText(layout, f, raw, reader),
       relevant: f.kind === 'reserved' || !f.relevant || f.relevant(reader),
@@ -216,7 +259,7 @@ export function decode(layout: Layout, words: readonly (bigint | number)[], ctx:
     summary: '',
     field: (name: string) => {
       const f = findField(layout, name);
-      return f ? fields[layout.fields.indexOf(f)] : undefined;
+      return f ? fields[fieldPosition(layout, f)] : undefined;
     },
   };
   problems.push(...genericProblems(decoded));

@@ -55,6 +55,12 @@ export const memRef = (view: View | 'poc', addr: number): string => `${view}:${h
 
 const named = (vars: () => Var[]): Children => ({ get: () => vars() });
 
+/** `f`, computed on the first call only. */
+function once<T>(f: () => T): () => T {
+  let done: { value: T } | undefined;
+  return () => (done ??= { value: f() }).value;
+}
+
 /** A little-endian qword at the Point of Coherency. */
 export function pocRead64(m: Machine, addr: number): bigint {
   return m.mem.pocRead(addr, 8).reduceRight((acc, b) => (acc << 8n) | BigInt(b), 0n);
@@ -302,38 +308,31 @@ function streamTableVar(m: Machine): Var {
 }
 
 /**
- * Pages that may hold data in a range: written at PoC, present in a loaded dump or
- * overwritten with a pattern after kexec (the first 64Ki pages of the range), or in a CPU
- * cache line. Other memory reads as zero, so scanning only these keeps the cost with the
- * scenario, not the StreamID space.
- */
-function pagesIn(m: Machine, base: number, size: number): number[] {
-  const first = Math.floor(base / PAGE_SIZE);
-  const last = Math.floor((base + size - 1) / PAGE_SIZE);
-  const pages = new Set<number>(m.mem.poc.pagesMaybeHolding(first, last).pages);
-  for (const l of m.mem.dirtyLines()) {
-    const p = Math.floor(l.base / PAGE_SIZE);
-    if (p >= first && p <= last) pages.add(p);
-  }
-  return [...pages].sort((a, b) => a - b);
-}
-
-/**
  * Slots the 'streams in use' scan reads, at most: over a dump (every page may hold data) or
  * a corrupt STRTAB_BASE_CFG a stream table can be 2^32 entries, and a variables request must
  * not stall on it.
  */
 const MAX_SCAN = 1 << 20;
 
-/** Indices of the non-zero 8-byte words (step `stride`) of a range, in the CPU's view, while `budget` lasts. */
+/**
+ * Indices of the non-zero 8-byte words (step `stride`) of a range, in the CPU's view, while
+ * `budget` lasts. Only pages that may hold data are read (other memory reads as zero), a
+ * page at a time.
+ */
 function nonZeroSlots(m: Machine, base: number, count: number, stride: number, budget: { left: number }): number[] {
   const out: number[] = [];
-  for (const p of pagesIn(m, base, count * stride)) {
-    const from = Math.max(base, p * PAGE_SIZE);
-    const to = Math.min(base + count * stride, (p + 1) * PAGE_SIZE);
-    for (let a = base + Math.ceil((from - base) / stride) * stride; a < to; a += stride) {
+  const end = Math.min(base + count * stride, MAX_PHYS_ADDR);
+  if (!(base >= 0 && end > base)) return out;
+  for (const p of m.mem.cpuPagesMaybeHolding(Math.floor(base / PAGE_SIZE), Math.floor((end - 1) / PAGE_SIZE))) {
+    // The first slot in this page, and the bytes from it to the page's (or the range's) end.
+    const from = base + Math.ceil((Math.max(base, p * PAGE_SIZE) - base) / stride) * stride;
+    const to = Math.min(end, (p + 1) * PAGE_SIZE);
+    // A slot that starts in this page is read whole, even past its end.
+    const bytes = m.mem.cpuRead(from, Math.max(Math.min(end, to + 8) - from, 0));
+    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    for (let o = 0; from + o < to && o + 8 <= bytes.length; o += stride) {
       if (budget.left-- <= 0) return out;
-      if (read64(m, a, 'cpu') !== 0n) out.push((a - base) / stride);
+      if (view.getUint32(o, true) !== 0 || view.getUint32(o + 4, true) !== 0) out.push((from + o - base) / stride);
     }
   }
   return out;
@@ -531,7 +530,8 @@ export function scopes(s: Scope): Var[] {
   const m = s.machine;
   const out: Var[] = [
     { name: 'Registers', value: '', children: named(() => registersVars(m)) },
-    { name: 'Stream table', value: '', children: named(() => [liveStreamsVar(m), streamTableVar(m)].filter((v): v is Var => !!v)) },
+    // Scanned once per scopes answer: an edit while stopped sends 'invalidated', and the client asks again.
+    { name: 'Stream table', value: '', children: named(once(() => [liveStreamsVar(m), streamTableVar(m)].filter((v): v is Var => !!v))) },
     { name: 'Pending visibility', value: '', children: named(() => pendingVars(m)) },
     { name: 'CPU cache', value: '', children: named(() => cacheVars(m)) },
     { name: 'SMMU caches', value: '', children: named(() => smmuCacheVars(m)) },

@@ -381,6 +381,23 @@ export class MemorySystem {
   dirtyLines(): Line[] {
     return this.cache.dirtyLines();
   }
+
+  /**
+   * Pages of [first, last] where the CPU may read something other than zero: PoC's own
+   * (see PhysicalMemory.pagesMaybeHolding, cut at `limit` pages past `first`), pages with a
+   * cache line, and pages with a clean in flight. A scan reads only these, so its cost
+   * follows what the scenario wrote, not the size of the range.
+   */
+  cpuPagesMaybeHolding(first: number, last: number, limit?: number): number[] {
+    const pages = new Set(this.poc.pagesMaybeHolding(first, last, limit).pages);
+    const add = (addr: number): void => {
+      const p = Math.floor(addr / PAGE_SIZE);
+      if (p >= first && p <= last) pages.add(p);
+    };
+    for (const l of this.cache.linesIn(first * PAGE_SIZE, (last - first + 1) * PAGE_SIZE)) add(l.base);
+    for (const wb of this.pendingWriteBacks) add(wb.base);
+    return [...pages].sort((a, b) => a - b);
+  }
 }
 
 /** Copy `data` (bytes at `base`) over `out` (bytes at `at`) where they overlap, optionally masked. */

@@ -5,7 +5,7 @@
  */
 import { strict as assert } from 'node:assert';
 import type { DebugProtocol } from '@vscode/debugprotocol';
-import { Dap, fixture, KNOWN, le64, withDap } from './helpers';
+import { Dap, fixture, hex, KNOWN, le64, withDap } from './helpers';
 
 const { file, line } = KNOWN;
 
@@ -161,6 +161,22 @@ describe('debug adapter: variables', () => {
       const t0 = Date.now();
       await d.children(table.variablesReference, 0xfff0, 16);
       assert.ok(Date.now() - t0 < 2000, `a page took ${Date.now() - t0} ms`);
+    }));
+  it('lists the streams in use, scanned once per scopes answer and again after an edit', () =>
+    withDap(file, async (d) => {
+      await d.runTo(file, line.expectDma);
+      const scope = await d.scope('Stream table');
+      // STE 5 (s1) and STE 6 (s1 with substreams) are attached; the other 254 are V=1 abort STEs.
+      const inUse = await d.child(scope.variablesReference, 'streams in use');
+      assert.equal(inUse.value, '2 STEs not aborting: 0x5, 0x6');
+      assert.deepEqual((await d.children(inUse.variablesReference)).map((v) => v.name), ['STE 0x5', 'STE 0x6']);
+      // STE 5 qword 0 = 0x1: V=1, Config 0 (abort), written through the CPU.
+      const invalidated = d.dc.waitForEvent('invalidated');
+      await d.dc.customRequest('writeMemory', { memoryReference: `cpu:${hex(KNOWN.ste5)}`, data: Buffer.from(le64(1n)).toString('base64') });
+      await invalidated;
+      // The client asks for the scopes again after 'invalidated': the scan sees the edit.
+      const again = await d.child((await d.scope('Stream table')).variablesReference, 'streams in use');
+      assert.equal(again.value, '1 STE not aborting: 0x6');
     }));
 });
 

@@ -153,4 +153,22 @@ describe('model/memsys', () => {
     const m = system(false);
     assert.throws(() => m.cpuStore(2 ** 52, 8, 1n, 8, 1), /outside the 52-bit physical address space/);
   });
+
+  it('names the pages a CPU-view scan must read: PoC pages, cache lines and cleans in flight, within the range', () => {
+    const m = system(false);
+    const page = (a: number): number => Math.floor(a / 4096);
+    assert.deepEqual(m.cpuPagesMaybeHolding(0, 2 ** 40), [], 'nothing written: nothing to read');
+    // A cacheable store lives in a cache line; PoC has no page for it yet.
+    m.cpuStore(PTE, 8, 0x4012_3f47n, 8, 1);
+    // A non-cacheable store goes to PoC.
+    m.cpuStore(STE, 8, 0x11n, 8, 2);
+    assert.deepEqual(m.cpuPagesMaybeHolding(0, 2 ** 40), [page(PTE), page(STE)]);
+    // Clean and invalidate: the line leaves the cache, its bytes are in flight to PoC until a DSB.
+    m.cmo('clean-inv', PTE, 8);
+    assert.equal(m.cache.get(PTE), undefined);
+    assert.deepEqual(m.cpuPagesMaybeHolding(page(PTE), page(PTE)), [page(PTE)], 'the clean in flight still holds the data');
+    assert.equal(m.cpuLoad(PTE, 8), 0x4012_3f47n);
+    assert.deepEqual(m.cpuPagesMaybeHolding(page(PTE) + 1, page(STE) - 1), [], 'pages outside the range are left out');
+    assert.deepEqual(m.cpuPagesMaybeHolding(page(STE), page(STE)), [page(STE)]);
+  });
 });
