@@ -983,7 +983,9 @@ export class SmmuDebugSession extends DebugSession {
         break;
       }
       case 'smmu/cacheLines':
-        response.body = { lines: cacheLines(this.rt.runner.state.machine) };
+        // A page of the dirty lines (start, count ≤ 256) and their total.
+        if (!this.integers(response, args, ['start', 'count'])) return;
+        response.body = cacheLines(this.rt.runner.state.machine, args.start, args.count);
         break;
       case 'smmu/position':
         response.body = { statement: this.rt.current?.index, ops: this.rt.runner.ops, done: this.rt.done };
@@ -1005,6 +1007,9 @@ interface CustomArgs {
   ssid?: number | string;
   iova?: number | string;
   access?: string;
+  /** smmu/cacheLines: the first line and how many (at most 256). */
+  start?: number;
+  count?: number;
 }
 
 const ACCESSES = ['read', 'write', 'exec'];

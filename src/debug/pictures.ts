@@ -152,11 +152,22 @@ export interface CacheLineData {
   readonly dirty: readonly number[];
 }
 
-export function cacheLines(m: Machine): CacheLineData[] {
-  return m.mem.dirtyLines().map((l) => ({
-    base: hex(l.base),
-    cpu: [...l.data],
-    poc: [...m.mem.pocRead(l.base, l.data.length)],
-    dirty: [...l.dirty].flatMap((d, i) => (d ? [i] : [])),
-  }));
+/** Dirty lines the Cache Lines view asks for at once, unless it asks for fewer. */
+export const CACHE_LINES_PAGE = 256;
+
+/**
+ * The dirty lines from `start`, at most `count`, and how many there are: a memset of
+ * cacheable memory leaves one per 64 bytes written, more than a view can show.
+ */
+export function cacheLines(m: Machine, start = 0, count = CACHE_LINES_PAGE): { lines: CacheLineData[]; total: number } {
+  const all = m.mem.dirtyLines();
+  return {
+    total: all.length,
+    lines: all.slice(start, start + Math.min(count, CACHE_LINES_PAGE)).map((l) => ({
+      base: hex(l.base),
+      cpu: [...l.data],
+      poc: [...m.mem.pocRead(l.base, l.data.length)],
+      dirty: [...l.dirty].flatMap((d, i) => (d ? [i] : [])),
+    })),
+  };
 }

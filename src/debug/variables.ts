@@ -16,6 +16,7 @@ import { REGISTERS } from '../arch/registers';
 import { L1STD, STE } from '../arch/ste';
 import { observable } from '../check/observable';
 import type { Hazard } from '../check/checker';
+import type { Line } from '../model/cache';
 import type { Machine } from '../model/machine';
 import { PAGE_SIZE } from '../model/memory';
 import { read64, streamTable, View } from '../model/locate';
@@ -395,29 +396,33 @@ function bytesText(b: Uint8Array): string {
   return [...b].map((x) => x.toString(16).padStart(2, '0')).join(' ');
 }
 
-function cacheVars(m: Machine): Var[] {
-  return m.mem.dirtyLines().map((l) => {
-    const poc = m.mem.pocRead(l.base, l.data.length);
-    const diff = [...l.data].map((x, i) => (l.dirty[i] ? (x === poc[i] ? 'd' : '*') : '.')).join('');
-    const nDirty = l.dirty.reduce((a, b) => a + b, 0);
-    return {
-      name: hex(l.base), value: `${nDirty} dirty byte${nDirty === 1 ? '' : 's'}; ${diff.replace(/\.+/g, (x) => (x.length > 3 ? `.×${x.length}` : x))}`,
-      memoryReference: memRef('cpu', l.base),
-      children: named(() => {
-        const out: Var[] = [];
-        for (let off = 0; off < l.data.length; off += 8) {
-          const cpu = l.data.subarray(off, off + 8);
-          const p = poc.subarray(off, off + 8);
-          const dirty = l.dirty.subarray(off, off + 8).some((x) => x === 1);
-          out.push({
-            name: `+${hex(off)}`, value: dirty ? `CPU ${bytesText(cpu)}  PoC ${bytesText(p)}` : `clean ${bytesText(cpu)}`,
-            memoryReference: memRef('cpu', l.base + off),
-          });
-        }
-        return out;
-      }),
-    };
-  });
+/** The dirty lines, paged: a memset of cacheable memory leaves one per 64 bytes written. */
+function cacheChildren(m: Machine): Children {
+  const lines = m.mem.dirtyLines();
+  return { indexed: lines.length, get: (s, c) => range(s, c, lines.length).map((k) => lineVar(m, lines[k])) };
+}
+
+function lineVar(m: Machine, l: Line): Var {
+  const poc = m.mem.pocRead(l.base, l.data.length);
+  const diff = [...l.data].map((x, i) => (l.dirty[i] ? (x === poc[i] ? 'd' : '*') : '.')).join('');
+  const nDirty = l.dirty.reduce((a, b) => a + b, 0);
+  return {
+    name: hex(l.base), value: `${nDirty} dirty byte${nDirty === 1 ? '' : 's'}; ${diff.replace(/\.+/g, (x) => (x.length > 3 ? `.×${x.length}` : x))}`,
+    memoryReference: memRef('cpu', l.base),
+    children: named(() => {
+      const out: Var[] = [];
+      for (let off = 0; off < l.data.length; off += 8) {
+        const cpu = l.data.subarray(off, off + 8);
+        const p = poc.subarray(off, off + 8);
+        const dirty = l.dirty.subarray(off, off + 8).some((x) => x === 1);
+        out.push({
+          name: `+${hex(off)}`, value: dirty ? `CPU ${bytesText(cpu)}  PoC ${bytesText(p)}` : `clean ${bytesText(cpu)}`,
+          memoryReference: memRef('cpu', l.base + off),
+        });
+      }
+      return out;
+    }),
+  };
 }
 
 function smmuCacheVars(m: Machine): Var[] {
@@ -533,7 +538,7 @@ export function scopes(s: Scope): Var[] {
     // Scanned once per scopes answer: an edit while stopped sends 'invalidated', and the client asks again.
     { name: 'Stream table', value: '', children: named(once(() => [liveStreamsVar(m), streamTableVar(m)].filter((v): v is Var => !!v))) },
     { name: 'Pending visibility', value: '', children: named(() => pendingVars(m)) },
-    { name: 'CPU cache', value: '', children: named(() => cacheVars(m)) },
+    { name: 'CPU cache', value: '', children: cacheChildren(m) },
     { name: 'SMMU caches', value: '', children: named(() => smmuCacheVars(m)) },
     { name: 'Queues', value: '', children: named(() => queueVars(m)) },
     { name: 'Memory', value: '', children: named(() => regionVars(m)) },

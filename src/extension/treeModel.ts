@@ -159,9 +159,9 @@ export async function cacheLineNodes(dap: Dap | undefined, line?: TreeNode & { d
     return out;
   }
   try {
-    const { lines } = (await dap.customRequest('smmu/cacheLines')) as { lines: LineData[] };
+    const { lines, total } = (await dap.customRequest('smmu/cacheLines')) as { lines: LineData[]; total: number };
     if (lines.length === 0) return [message('No dirty lines: PoC holds everything the CPU wrote')];
-    return lines.map((l) => {
+    const nodes: TreeNode[] = lines.map((l) => {
       const differ = l.cpu.filter((b, i) => b !== l.poc[i]).length;
       const node: TreeNode & { data: LineData } = {
         label: l.base, description: `${l.dirty.length} dirty byte${l.dirty.length === 1 ? '' : 's'}, ${differ} differ from PoC`,
@@ -171,6 +171,9 @@ export async function cacheLineNodes(dap: Dap | undefined, line?: TreeNode & { d
       };
       return node;
     });
+    const more = total - lines.length;
+    if (more > 0) nodes.push(message(`… ${more.toLocaleString('en-US')} more dirty line${more === 1 ? '' : 's'}: the CPU cache scope in Variables pages through all ${total.toLocaleString('en-US')}`));
+    return nodes;
   } catch (e) {
     return [message(`(${(e as Error).message})`)];
   }

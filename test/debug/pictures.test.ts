@@ -119,4 +119,23 @@ describe('debug/pictures: walk and cache-line data for the extension', () => {
     assert.deepEqual(line.poc.slice(off, off + 8), [0, 0, 0, 0, 0, 0, 0, 0]);
     for (let i = 0; i < 8; i++) assert.ok(line.dirty.includes(off + i), `byte ${i} of CD qword 0 is dirty`);
   });
+
+  it('pages the dirty lines: at most 256 at a time, with their total', async () => {
+    // One CPU store to each 64-byte line of 40 KiB of cacheable memory, never cleaned: 640 dirty lines.
+    const stores = Array.from({ length: 640 }, (_, i) => `store buf + ${i * 64} 0x${(i + 1).toString(16)}`);
+    const text = ['platform coherent=no', 'alloc buf 40K cacheable', ...stores, 'const X = 1'].join('\n');
+    await stopAt(text, 643);
+    type Page = { lines: { base: string; dirty: number[] }[]; total: number };
+    const first = (await dap.customRequest('smmu/cacheLines')) as Page;
+    assert.equal(first.total, 640);
+    assert.equal(first.lines.length, 256, 'a page unless fewer are asked for');
+    const last = (await dap.customRequest('smmu/cacheLines', { start: 600, count: 100 })) as Page;
+    assert.equal(last.lines.length, 40);
+    // Lines ascend by address, 64 bytes apart, each wholly dirty.
+    assert.equal(Number(last.lines[39].base) - Number(first.lines[0].base), 639 * 64);
+    // Each line holds one 8-byte store: its first eight bytes are dirty.
+    assert.ok(last.lines.every((l) => l.dirty.join() === '0,1,2,3,4,5,6,7'));
+    await assert.rejects(dap.customRequest('smmu/cacheLines', { start: -1 }), /start must be a whole number/);
+    await assert.rejects(dap.customRequest('smmu/cacheLines', { count: 'x' }), /count must be a whole number ≥ 0/);
+  });
 });

@@ -105,6 +105,17 @@ describe('extension/treeModel: the views against an in-process adapter', () => {
     assert.equal(row.description, 'PoC 00 00 00 00 00 00 00 00');
   });
 
+  it('Cache Lines: a page of lines, then a node that says how many more there are', async () => {
+    // 640 dirty lines (one store to each 64-byte line of 40 KiB); the view asks for one page.
+    const stores = Array.from({ length: 640 }, (_, i) => `store buf + ${i * 64} 1`);
+    await stopped(['platform coherent=no', 'alloc buf 40K cacheable', ...stores, 'const X = 1'].join('\n'), 643, { check: false });
+    const nodes = await cacheLineNodes(dap);
+    assert.equal(nodes.length, 257);
+    assert.ok(nodes.slice(0, 256).every((n) => n.contextValue === 'smmuLine'));
+    assert.equal(nodes[256].contextValue, 'smmuMessage');
+    assert.equal(nodes[256].label, '… 384 more dirty lines: the CPU cache scope in Variables pages through all 640');
+  });
+
   it('Hazards: each with its rule, line, explanation and a reveal command', async () => {
     dap = new InProcessDap(memoryHost({ 's.smmu': CD_NOT_CLEANED }));
     // The stale-fetch breakpoint filter on (VS Code sends the filters the user left on).
