@@ -404,7 +404,9 @@ export class MemorySystem {
 function overlay(out: Uint8Array, at: number, base: number, data: Uint8Array, mask?: Uint8Array): void {
   const from = Math.max(at, base);
   const to = Math.min(at + out.length, base + data.length);
-  for (let a = from; a < to; a++) if (!mask || mask[a - base]) out[a - at] = data[a - base];
+  if (from >= to) return;
+  if (!mask) out.set(data.subarray(from - base, to - base), from - at);
+  else for (let a = from; a < to; a++) if (mask[a - base]) out[a - at] = data[a - base];
 }
 
 function writeMasked(poc: PhysicalMemory, base: number, data: Uint8Array, mask: Uint8Array): void {
