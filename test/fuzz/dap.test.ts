@@ -258,20 +258,31 @@ describe('fuzz: debug adapter', function () {
   // serves a long debugging session: each case clears the breakpoints the last one set and
   // relaunches through 'restart' (a fresh process when the case asks, or the last one died).
   const ADAPTER = join(ROOT, 'dist', 'debugAdapter.js');
-  let adapter: { dc: DebugClient; exited: boolean } | undefined;
+  interface Stdio {
+    dc: DebugClient;
+    exited: boolean;
+    /** 'stopped' and 'terminated' events so far (a run's end may come before its response is read). */
+    ends: number;
+    /** What the last case set, to clear: breakpoint files, and the other kinds by command. */
+    files: Set<string>;
+    kinds: Set<string>;
+  }
+  let adapter: Stdio | undefined;
   after(async () => adapter?.dc.stop().catch(() => undefined));
 
-  async function stdioSession(launch: DebugProtocol.LaunchRequestArguments, fresh: boolean): Promise<{ dc: DebugClient; exited: boolean }> {
+  async function stdioSession(launch: DebugProtocol.LaunchRequestArguments, fresh: boolean): Promise<Stdio> {
     if (adapter && (fresh || adapter.exited)) {
       await adapter.dc.stop().catch(() => undefined);
       adapter = undefined;
     }
     if (adapter) {
       const { dc } = adapter;
-      await Promise.all(ON_DISK.map((path) => dc.setBreakpointsRequest({ source: { path }, breakpoints: [] })));
-      await dc.send('setFunctionBreakpoints', { breakpoints: [] });
-      await dc.send('setDataBreakpoints', { breakpoints: [] });
-      await dc.setExceptionBreakpointsRequest({ filters: [] });
+      await Promise.all([
+        ...[...adapter.files].map((path) => dc.setBreakpointsRequest({ source: { path }, breakpoints: [] })),
+        ...[...adapter.kinds].map((command) => dc.send(command, command === 'setExceptionBreakpoints' ? { filters: [] } : { breakpoints: [] })),
+      ].map((p) => p.catch(() => undefined)));
+      adapter.files.clear();
+      adapter.kinds.clear();
       // A scenario with errors is refused here as at a launch: with a message, not a stack.
       await dc.send('restart', { arguments: launch }).catch((e: Error) => assert.ok(!/\n\s+at /.test(e.message), `'restart' answered with a stack trace: ${e.message}`));
       return adapter;
@@ -279,21 +290,34 @@ describe('fuzz: debug adapter', function () {
     assert.ok(existsSync(ADAPTER), 'dist/debugAdapter.js is missing: run npm run build');
     const dc = new DebugClient('node', ADAPTER, 'smmu');
     await dc.start();
-    const started = { dc, exited: false };
+    const started: Stdio = { dc, exited: false, ends: 0, files: new Set(), kinds: new Set() };
     // The adapter process must not die under any request.
     (dc as unknown as { _adapterProcess?: { on(e: string, f: () => void): void } })._adapterProcess?.on('exit', () => { started.exited = true; });
+    for (const e of ['stopped', 'terminated']) dc.on(e, () => void started.ends++);
     await dc.initializeRequest();
     await Promise.all([dc.configurationSequence(), dc.launch(launch)]).catch(() => undefined);
     adapter = started;
     return started;
   }
 
-  // A case: a launch, the requests, and now and then a new process to start from.
+  /** Until `a` has seen more than `ends` stops or ends, for at most STOP_WAIT_MS. */
+  async function stopAfter(a: Stdio, ends: number): Promise<void> {
+    for (const t0 = Date.now(); a.ends <= ends && !a.exited && Date.now() - t0 < STOP_WAIT_MS;) await settle(1);
+  }
+
+  // A case: a launch, the requests, and now and then a new process to start from. The long
+  // scenarios come now and then, as in dap-requests.
   const fresh = fc.oneof({ arbitrary: fc.constant(false), weight: 49 }, { arbitrary: fc.constant(true), weight: 1 });
-  fuzzAsync('dap-stdio', 3, fc.tuple(fc.constantFrom(...ON_DISK), fc.array(request(), { minLength: 1, maxLength: 15 }), fc.boolean(), fresh),
+  const program = fc.oneof({ arbitrary: fc.constantFrom(...ON_DISK.filter((p) => !isLong(p))), weight: 39 }, { arbitrary: fc.constantFrom(...ON_DISK.filter(isLong)), weight: 1 });
+  fuzzAsync('dap-stdio', 3, fc.tuple(program, fc.array(request(), { minLength: 1, maxLength: 15 }), fc.boolean(), fresh),
     async ([program, requests, stopOnEntry, anew]) => {
       const a = await stdioSession({ program, stopOnEntry, maxOps: 5000 } as DebugProtocol.LaunchRequestArguments, anew);
       for (const { command, args, wait: then } of requests) {
+        const ends = a.ends;
+        if (command === 'setBreakpoints') {
+          const path = (args as { source?: { path?: unknown } } | null)?.source?.path;
+          if (typeof path === 'string') a.files.add(path);
+        } else if (/^set(Function|Data|Exception)Breakpoints$/.test(command)) a.kinds.add(command);
         // As long as a case may take: on a loaded machine a run slice can keep a request waiting for seconds.
         const silence = new Promise<Error>((resolve) => setTimeout(() => resolve(new Error('silence')), slowMs));
         const r = await Promise.race([a.dc.send(command, args).catch((e: unknown) => e as Error), silence]);
@@ -301,7 +325,7 @@ describe('fuzz: debug adapter', function () {
         if (r instanceof Error) assert.ok(!/\n\s+at /.test(r.message), `'${command}' answered with a stack trace: ${r.message}`);
         assert.ok(!a.exited, `the adapter process exited after '${command}' ${JSON.stringify(args)}`);
         if (then === 'tick') await tick();
-        else if (then === 'stop') await settle();
+        else if (then === 'stop' && !(r instanceof Error) && RUNS.has(command)) await stopAfter(a, ends);
       }
     });
 });
