@@ -12,6 +12,7 @@
  *   FUZZ_CATALOGUE=1    do not stop at the first failure: list each distinct one (triage)
  *   FUZZ_LAST=FILE      write each case to FILE before running it (to find the input of a hang)
  *   FUZZ_PATH=P         with FUZZ_SEED, replay the one case a failure printed (its `path`)
+ *   FUZZ_PROGRESS=S     in the long mode, print the cases run so far every S seconds (default 600)
  *
  * The invariant every target checks: the code under test returns a result or reports a
  * located, expected error — no other exception escapes, and no case runs unbounded.
@@ -77,16 +78,12 @@ function cataloguedAsync<T>(f: (v: T) => Promise<void>): (v: T) => Promise<void>
 
 function remember(e: unknown, v: unknown): void {
   if (!catalogue) return;
-  {
-    {
-      const err = e as Error;
-      const frame = (err.stack ?? '').split('\n').filter((l) => /^\s+at /.test(l)).slice(0, 5).map((l) => l.trim().replace(/\(.*\/out\//, '(')).join(' < ');
-      const key = `${err.name}: ${String(err.message).replace(/0x[0-9a-f]+|\d+/gi, 'N').slice(0, 160)} ${frame}`;
-      const seen = catalogue.get(key);
-      if (seen) seen.count++;
-      else catalogue.set(key, { count: 1, example: fc.stringify(v).slice(0, 600) });
-    }
-  }
+  const err = e as Error;
+  const frame = (err.stack ?? '').split('\n').filter((l) => /^\s+at /.test(l)).slice(0, 5).map((l) => l.trim().replace(/\(.*\/out\//, '(')).join(' < ');
+  const key = `${err.name}: ${String(err.message).replace(/0x[0-9a-f]+|\d+/gi, 'N').slice(0, 160)} ${frame}`;
+  const seen = catalogue.get(key);
+  if (seen) seen.count++;
+  else catalogue.set(key, { count: 1, example: fc.stringify(v).slice(0, 600) });
 }
 
 // Outside mocha (a script reusing the generators) there is no root hook.
@@ -97,10 +94,27 @@ if (typeof after === 'function') after(() => {
 });
 
 const lastFile = env.FUZZ_LAST;
+/** In the long mode, a line every FUZZ_PROGRESS seconds (default 600; 0: none) with the cases run so far. */
+const progressMs = LONG ? Number(env.FUZZ_PROGRESS ?? 600) * 1000 : 0;
+
+/** Counts a target's cases and now and then says how far it is (from inside a case: a synchronous run blocks timers). */
+function progress(name: string): () => void {
+  let cases = 0;
+  const t0 = Date.now();
+  let next = t0 + progressMs;
+  return () => {
+    cases++;
+    if (!(progressMs > 0) || Date.now() < next) return;
+    next = Date.now() + progressMs;
+    console.log(`    fuzz ${name}: ${cases} cases so far, ${((Date.now() - t0) / 1000).toFixed(0)} s`);
+  };
+}
 
 /** Fails a case that ran longer than a hang would be allowed to (it finished, but nothing may take that long). */
 function timed<T>(name: string, f: (v: T) => void): (v: T) => void {
+  const tick = progress(name);
   return (v) => {
+    tick();
     if (lastFile) writeFileSync(lastFile, `${name}: ${fc.stringify(v)}\n`);
     const t0 = Date.now();
     f(v);
@@ -124,7 +138,9 @@ export function fuzzAsync<T>(name: string, modest: number, arb: fc.Arbitrary<T>,
   (selected(name) ? it : it.skip)(`${name}: every request answered, never an escaping exception`, async function () {
     if (LONG) this.timeout(0);
     const t0 = Date.now();
+    const tick = progress(name);
     const d = await fc.check(fc.asyncProperty(arb, cataloguedAsync(async (v: T) => {
+      tick();
       if (lastFile) writeFileSync(lastFile, `${name}: ${fc.stringify(v)}\n`);
       const s = Date.now();
       await check(v);
