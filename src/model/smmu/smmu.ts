@@ -210,8 +210,15 @@ export class Smmu {
   private routes = new Map<number, Route>();
   /** Bumped by every MMIO write: a route resolved before may no longer hold. */
   private regGen = 0;
-  /** Where translations record their walks' steps (results make objects of them when read). */
-  private readonly log = new WalkLog();
+  /**
+   * Where translations record their walks' steps (results make objects of them when read).
+   * Made on the first walk: a machine is snapshotted at every statement boundary, and most
+   * snapshots never translate.
+   */
+  private walkLog?: WalkLog;
+  private get log(): WalkLog {
+    return (this.walkLog ??= new WalkLog());
+  }
 
   /** Changes whenever the CPU writes a register (what translations depend on besides memory). */
   get registerGeneration(): number {
