@@ -6,7 +6,7 @@
  * cost of a view does not grow with the size of a table. Every decoded entry carries a
  * memory reference to its bytes (`cpu:0x…` and, in its children, `poc:0x…`).
  */
-import { decode, Decoded, DecodedField, hex } from '../arch/codec';
+import { decode, Decoded, DecodedField, fieldValue, hex, requireField } from '../arch/codec';
 import { CD, L1CD } from '../arch/cd';
 import { commandLayoutFor } from '../arch/commands';
 import { eventLayoutFor } from '../arch/events';
@@ -355,12 +355,14 @@ function liveStreamsVar(m: Machine): Var | undefined {
     for (const i of nonZeroSlots(m, st.base, 2 ** sidBits, 64, budget)) steAt(i, st.base + i * 64);
   } else {
     const l1Count = 2 ** Math.max(sidBits - st.split, 0);
+    // Only two fields of each descriptor: over a corrupt or patterned table there may be 2^20 of them.
+    const [spanField, l2Field] = [requireField(L1STD, 'Span'), requireField(L1STD, 'L2Ptr')];
     for (const i of nonZeroSlots(m, st.base, l1Count, 8, budget)) {
-      const d = decode(L1STD, [read64(m, st.base + i * 8, 'cpu')]);
-      const span = d.num('Span');
+      const word = [read64(m, st.base + i * 8, 'cpu')];
+      const span = Number(fieldValue(L1STD, word, spanField));
       if (span === 0 || span > 11) continue;
       const n = Math.min(2 ** (span - 1), 2 ** st.split);
-      const l2 = d.num('L2Ptr');
+      const l2 = Number(fieldValue(L1STD, word, l2Field));
       for (const j of nonZeroSlots(m, l2, n, 64, budget)) steAt(i * 2 ** st.split + j, l2 + j * 64);
     }
   }
