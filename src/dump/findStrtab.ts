@@ -190,7 +190,8 @@ export function findStreamTables(mem: DumpMemory): StrtabSearch {
   const inL2: [number, number][] = [];
   for (const r of l1Runs) {
     const used = r.qwords.map((q, i) => ({ i, d: q === 0n ? undefined : l1Fields(q) })).filter((x) => x.d !== undefined);
-    const split = Math.max(...used.map((x) => x.d!.span)) - 1;
+    // A loop, not Math.max(...): a run of L1-like pages can hold more descriptors than a call takes arguments.
+    const split = used.reduce((m, x) => Math.max(m, x.d!.span), 0) - 1;
     // SPLIT can only be 6, 8 or 10 (the others are reserved); table descriptors of a page table read as Span 3.
     if (!SPLITS.has(split)) continue;
     let validStes = 0;

@@ -127,7 +127,8 @@ function place(pieces: readonly Piece[]): Piece[] {
     let j = i + 1;
     let reach = sorted[i].at + sorted[i].size;
     while (j < sorted.length && sorted[j].at < reach) reach = Math.max(reach, sorted[j].at + sorted[j++].size);
-    out.push(...(j === i + 1 ? [sorted[i]] : paint(sorted.slice(i, j).sort((a, b) => order.get(a)! - order.get(b)!))));
+    if (j === i + 1) out.push(sorted[i]);
+    else for (const p of paint(sorted.slice(i, j).sort((a, b) => order.get(a)! - order.get(b)!))) out.push(p);
     i = j;
   }
   return out;

@@ -141,6 +141,15 @@ function leafFields(layout: Layout, word: bigint, ctx: ArchContext): LeafFields 
   };
 }
 const MAX_TABLES = 100_000;
+/** Problems listed per stream: a corrupt pointer can make every one of 2^20 CDs a problem of the same kind. */
+const MAX_STREAM_PROBLEMS = 100;
+
+/** The first MAX_STREAM_PROBLEMS problems, and a line saying how many more there were. */
+function capped(problems: string[], whose: string): string[] {
+  if (problems.length <= MAX_STREAM_PROBLEMS) return problems;
+  const more = problems.length - MAX_STREAM_PROBLEMS;
+  return [...problems.slice(0, MAX_STREAM_PROBLEMS), `… and ${more} more problem${more === 1 ? '' : 's'} of ${whose}, not listed`];
+}
 /** Stream table and CD table slots looked at, at most: a linear table of 2^32 STEs would take hours. */
 const MAX_SLOTS = 1 << 20;
 
@@ -295,7 +304,7 @@ export class Inspector {
       }
       if (sc.s1) this.cds(sid, sc.s1, sc.s2, cds, problems);
     }
-    out.push({ sid, l1, addr, words, decoded, config, invalid, s2, cds, problems });
+    out.push({ sid, l1, addr, words, decoded, config, invalid, s2, cds, problems: capped(problems, `STE ${hex(sid)}`) });
   }
 
   // ---- CDs ---------------------------------------------------------------------------------
@@ -326,7 +335,19 @@ export class Inspector {
       out.push(this.cd(sid, ssid, addr, words, s1, s2, problems));
     };
     if (s1.fmt === 0) {
-      for (let ssid = 0; ssid < total && this.slot(problems); ssid++) cdAt(ssid, s1.cdBase + ssid * 64);
+      for (let ssid = 0; ssid < total && this.slot(problems); ssid++) {
+        // Through stage 2 each CD has its own page; at a PA the table is one run, and once it leaves the dump the rest does too.
+        if (!s2) {
+          const miss = this.outside(s1.cdBase + ssid * 64, 64, `CD ${ssid} of STE ${hex(sid)}`);
+          if (miss) {
+            const rest = total - ssid - 1;
+            problems.push(`${miss}: the linear CD table (${total} CDs from ${hex(s1.cdBase)}) leaves the dump` +
+              (rest === 0 ? '' : rest === 1 ? ', so the CD after it is not looked at' : `, so the ${rest} after it are not looked at`));
+            return;
+          }
+        }
+        cdAt(ssid, s1.cdBase + ssid * 64);
+      }
       return;
     }
     const leafBits = s1.fmt === 1 ? 6 : 10;

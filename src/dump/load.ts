@@ -49,9 +49,10 @@ export function openDumpMemory(spec: Pick<DumpSpec, 'core' | 'raw'>, open: Opene
   const notes: string[] = [];
   for (const path of spec.core ?? []) {
     const core = readCore(open(path), opts);
-    segments.push(...core.segments);
-    images.push(...core.images);
-    notes.push(...core.notes);
+    // Loops, not push(...): an ELF core may have more program headers than a call takes arguments.
+    for (const s of core.segments) segments.push(s);
+    for (const i of core.images) images.push(i);
+    for (const n of core.notes) notes.push(n);
   }
   for (const text of spec.raw ?? []) {
     const r = parseRawSpec(text);

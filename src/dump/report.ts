@@ -154,6 +154,11 @@ function runText(run: readonly Mapping[]): string {
   return `${hex(first.iova)}..${hex(end)} → ${first.output === 'ipa' ? 'IPA ' : ''}${hex(first.pa)}  ${sizeText(total)}: ${pieces}  ${attrs}`;
 }
 
+/** `more` added to `lines` one by one: a report can run to millions of lines, too many for a spread's arguments. */
+function append(lines: string[], more: readonly string[]): void {
+  for (const l of more) lines.push(l);
+}
+
 function rangeLines(r: TableRange, indent: string): string[] {
   const lines = [`${indent}${r.name}: ${r.granule} KB granule, ${r.inputBits}-bit inputs, level-${r.startLevel} table at ${hex(r.ttb)}, ` +
     `${r.mappings.length} leaf descriptor${r.mappings.length === 1 ? '' : 's'}`];
@@ -164,15 +169,15 @@ function rangeLines(r: TableRange, indent: string): string[] {
 function cdLines(c: CdReport, indent: string): string[] {
   const lines = [`${indent}CD ${c.ssid} at ${hex(c.addr)}: ${c.invalid ? `INVALID (${c.invalid})` : c.decoded.summary}`,
     `${indent}  words ${words(c.words).join(' ')}`, `${indent}  ${fieldsText(c.decoded)}`, ...problemLines(c.decoded, indent + '  ')];
-  for (const r of c.ranges) lines.push(...rangeLines(r, indent + '  '));
+  for (const r of c.ranges) append(lines, rangeLines(r, indent + '  '));
   return lines;
 }
 
 function streamLines(s: StreamReport): string[] {
   const lines = [`  StreamID ${hex(s.sid)}: STE at ${hex(s.addr)}: ${s.invalid ? `INVALID (${s.invalid})` : s.decoded.summary}`,
     `    words ${words(s.words).join(' ')}`, `    ${fieldsText(s.decoded)}`, ...problemLines(s.decoded, '    ')];
-  if (s.s2) lines.push(...rangeLines(s.s2, '    '));
-  for (const c of s.cds) lines.push(...cdLines(c, '    '));
+  if (s.s2) append(lines, rangeLines(s.s2, '    '));
+  for (const c of s.cds) append(lines, cdLines(c, '    '));
   if (s.config === 's1' || s.config === 'nested') {
     if (s.cds.length === 0) lines.push('    no valid CD');
   }
@@ -207,7 +212,7 @@ export function inspectionText(ins: Inspection, dump?: DumpMemory, notes: readon
       i = j;
       continue;
     }
-    lines.push(...streamLines(s));
+    append(lines, streamLines(s));
   }
   if (ins.streams.length === 0) lines.push('no valid STE');
   for (const p of ins.problems) lines.push(`⚠ ${p}`);

@@ -156,8 +156,9 @@ describe('dump/inspect', () => {
     assert.equal(lin.strtab.fmt, 'linear');
     assert.deepEqual(lin.streams.map((s) => [s.sid, s.config, s.l1]), [[0, 'abort', undefined], [1, 'bypass', undefined], [2, 's1', undefined],
       [3, 's2', undefined], [4, 'nested', undefined], [5, 'abort', undefined], [6, 'abort', undefined], [7, 'abort', undefined]]);
-    // StreamID 2's CD table at 0x4003_0000 is outside this dump.
-    assert.equal(stream(lin, 2).problems[0], 'CD 0 of STE 0x2 at 0x40030000..0x40030040 is not in the dump (0x40030000 is missing; the dump holds 0x40010000..0x40012000)');
+    // StreamID 2's CD table at 0x4003_0000 (two CDs: S1CDMax 1) is outside this dump: one problem for the table.
+    assert.deepEqual(stream(lin, 2).problems, ['CD 0 of STE 0x2 at 0x40030000..0x40030040 is not in the dump (0x40030000 is missing; ' +
+      'the dump holds 0x40010000..0x40012000): the linear CD table (2 CDs from 0x40030000) leaves the dump, so the CD after it is not looked at']);
     assert.deepEqual(lin.problems, ['the STE of StreamID 0x80 at 0x40012000..0x40012040 is not in the dump (0x40012000 is missing; the dump holds 0x40010000..0x40012000): ' +
       'the linear table (256 STEs from 0x40010000) leaves the dump']);
   });

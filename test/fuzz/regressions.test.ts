@@ -5,6 +5,7 @@
 import { strict as assert } from 'node:assert';
 import { Reachability } from '../../src/check/reach';
 import { inspect } from '../../src/dump/inspect';
+import { inspectionText } from '../../src/dump/report';
 import { dumpMachine, openDump } from '../../src/dump/load';
 import { bytesSource } from '../../src/dump/source';
 import { elfCore } from '../dump/helpers';
@@ -218,6 +219,43 @@ describe('fuzz regressions', () => {
   });
 
   describe('dump inspector: bounded work', () => {
+    /** A dump of one 8 KiB segment at 0x4000_0000: a linear stream table of two STEs, STE 0 as given, then zeros. */
+    function oneSte(q0: bigint): ReturnType<typeof inspect> {
+      const data = new Uint8Array(0x2000);
+      new DataView(data.buffer).setBigUint64(0, q0, true);
+      const core = elfCore([{ paddr: 0x4000_0000, data }]);
+      // STRTAB_BASE_CFG: linear, LOG2SIZE 1. IDR1: SSIDSIZE [10:6] 20, SIDSIZE [5:0] 8.
+      const regs = new Map([['STRTAB_BASE', 0x4000_0000n], ['STRTAB_BASE_CFG', 1n], ['IDR1', (20n << 6n) | 8n], ['CR0', 1n]]);
+      const dump = openDump({ core: ['vmcore'], registers: regs }, (p) => bytesSource(p, core));
+      const ins = inspect(dumpMachine(dump), dump.memory);
+      // Every line of the report is made, however many there are.
+      assert.ok(inspectionText(ins, dump.memory).includes('StreamID 0x0: STE at 0x40000000'));
+      return ins;
+    }
+
+    it('a linear CD table that runs out of the dump is one problem, not one per CD', () => {
+      // Found by smmu-walks (after 933,922 cases): example 02's STE 6 with S1CDMax made 18 by a flipped bit 63: 2^18 CDs
+      // from a table that leaves the dump after 64. Each CD outside was a problem of its own, and the text report
+      // spread the stream's 262,080 lines into one call: "Maximum call stack size exceeded".
+      // Qword 0: V (bit 0), Config S1_TRANS (0b101 at bits 3:1), S1Fmt linear (0, bits 5:4), S1ContextPtr
+      // 0x4000_1000 (bits 55:6), S1CDMax 18 (bits 63:59). The segment ends at 0x4000_2000: CDs 0..63 are in it.
+      const ins = oneSte(1n | (0b101n << 1n) | 0x4000_1000n | (18n << 59n));
+      assert.deepEqual(ins.streams.map((s) => s.sid), [0]);
+      assert.deepEqual(ins.streams[0].problems, ['CD 64 of STE 0x0 at 0x40002000..0x40002040 is not in the dump (0x40002000 is missing; ' +
+        'the dump holds 0x40000000..0x40002000): the linear CD table (262144 CDs from 0x40001000) leaves the dump, so the 262079 after it are not looked at']);
+    });
+
+    it('a stream lists at most 100 problems and says how many more there were', () => {
+      // S1Fmt 1 (2-level, 64 CDs a leaf) and S1CDMax 20: 2^14 L1CDs from S1ContextPtr 0x8000_0000, outside the dump,
+      // each a problem of its own (the next may be in another segment).
+      const ins = oneSte(1n | (0b101n << 1n) | (1n << 4n) | 0x8000_0000n | (20n << 59n));
+      const problems = ins.streams[0].problems;
+      assert.equal(problems.length, 101);
+      assert.match(problems[0], /^L1CD 0 of STE 0x0 at 0x80000000 is not in the dump/);
+      assert.match(problems[99], /^L1CD 99 of STE 0x0 at 0x80000318 is not in the dump/);
+      assert.equal(problems[100], `… and ${2 ** 14 - 100} more problems of STE 0x0, not listed`);
+    });
+
     it('a 2-level table of 2^18 L1 descriptors over zero-filled memory is read, each invalid one without decoding it', function () {
       this.timeout(20_000);
       // Found by dump-elf (a case took 21 s on a loaded machine): the fixture core with its second program header's
