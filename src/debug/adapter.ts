@@ -177,7 +177,11 @@ export class SmmuDebugSession extends DebugSession {
       super.sendErrorResponse(response, 3099, `${response.command} failed: ${variables._exception.replace(/[{}]/g, '')}`);
       return;
     }
-    super.sendErrorResponse(response, codeOrMessage, format, variables, dest);
+    // The base class reads "{name}" in a message as a placeholder to look up in `variables`, and
+    // throws when there are none; messages here quote what the client sent (JSON, expressions),
+    // braces and all. With an empty table every brace is kept as written.
+    const message = typeof codeOrMessage === 'object' ? { ...codeOrMessage, variables: codeOrMessage.variables ?? {} } : codeOrMessage;
+    super.sendErrorResponse(response, message, format, variables ?? {}, dest);
   }
 
   protected override configurationDoneRequest(response: DebugProtocol.ConfigurationDoneResponse): void {

@@ -159,6 +159,24 @@ describe('debug adapter: resilience', function () {
     await d.send('disconnect', {});
   });
 
+  it('an error message quoting braces the client sent keeps them, and the request is answered', async () => {
+    // Found by dap-requests (after 26,600 and 79,147 cases): 'next' with arguments [["{_"],{}]. The refusal quotes the
+    // arguments, and the library read "{_\"],{}" as a placeholder to fill from a table of values there was none of:
+    // a TypeError instead of the answer.
+    const d = await stopped();
+    for (const args of [[['{_'], {}], [{ '}{_': 0 }]]) {
+      const r = await d.send('next', args);
+      assert.equal(r.success, false);
+      assert.equal(r.message, `'next' needs its arguments as an object (the Debug Adapter Protocol's next arguments), not ${JSON.stringify(args)}`);
+    }
+    // The same for evaluate's errors, which quote the expression.
+    const ev = await d.send('evaluate', { expression: 'decode ste {_x}', context: 'repl' });
+    assert.equal(ev.success, false);
+    assert.equal(ev.message, "value 1 '{_x}' is not hexadecimal (unexpected '{'); expected digits 0-9 a-f, optionally after 0x");
+    assert.equal((await d.send('stackTrace', { threadId: 1 })).success, true);
+    await d.send('disconnect', {});
+  });
+
   it('a fraction or a negative count where the protocol means a whole number is refused by name', async () => {
     // Found by the DAP fuzz target: `variables` with start 0.5 on the 65,536-STE table tripped the handler
     // ("variables failed: Cannot read properties of undefined").
