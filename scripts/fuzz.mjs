@@ -23,14 +23,14 @@ function fail(message) {
 
 const whole = (name, text, min) => {
   const n = Number(text);
-  if (!Number.isSafeInteger(n) || n < min) fail(`${name} must be a whole number ≥ ${min}, not '${text}'`);
+  if (!Number.isSafeInteger(n) || n < min) fail(`${name} must be a whole number${min > Number.MIN_SAFE_INTEGER ? ` ≥ ${min}` : ''}, not '${text}'`);
   return n;
 };
 
 const runs = whole('FUZZ_RUNS', process.env.FUZZ_RUNS || '1000000', 1);
 const replaying = Boolean(process.env.FUZZ_PATH);
 const jobs = replaying ? 1 : Math.min(whole('FUZZ_JOBS', process.env.FUZZ_JOBS || String(availableParallelism()), 1), runs);
-const seed = process.env.FUZZ_SEED ? whole('FUZZ_SEED', process.env.FUZZ_SEED, 0) : (Date.now() ^ (process.pid << 8)) >>> 0;
+const seed = process.env.FUZZ_SEED ? whole('FUZZ_SEED', process.env.FUZZ_SEED, Number.MIN_SAFE_INTEGER) : (Date.now() ^ (process.pid << 8)) >>> 0;
 const targets = process.argv.slice(2);
 
 /** Shard i's cases: the runs split as evenly as they go, adding up to `runs`. */
