@@ -223,7 +223,10 @@ export class SmmuDebugSession extends DebugSession {
     if (!host.readBinary) throw new DumpError('this debugger cannot read files: a dump cannot be opened here');
     const at = (p: string): string => (args.program ? host.resolve(args.program, p) : p);
     // Of FILE@BASE only the file is a path (resolving the whole may encode the @ in a URI).
-    const atRaw = (r: string): string => at(rawSpecFile(r)) + r.slice(rawSpecFile(r).length);
+    const atRaw = (r: string): string => {
+      const file = rawSpecFile(r);
+      return at(file) + r.slice(file.length);
+    };
     return openDump({
       core: files('core', args.core).map(at),
       raw: files('raw', args.raw).map(atRaw),

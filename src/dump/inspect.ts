@@ -322,31 +322,29 @@ export class Inspector {
 
   private cds(sid: number, s1: S1Stream, s2: Stage2Config | undefined, out: CdReport[], problems: string[]): void {
     const total = 2 ** s1.cdMax;
-    const cdAt = (ssid: number, ipa: number): void => {
+    /** Reads one CD; why it is not in the dump, for the caller to report. */
+    const cdAt = (ssid: number, ipa: number): string | undefined => {
       const addr = this.structure(ipa, s2, `CD ${ssid} of STE ${hex(sid)}`, problems);
-      if (addr === undefined) return;
+      if (addr === undefined) return undefined;
       const miss = this.outside(addr, 64, `CD ${ssid} of STE ${hex(sid)}`);
-      if (miss) {
-        problems.push(miss);
-        return;
-      }
+      if (miss) return miss;
       const words = this.words(addr, 8);
-      if ((words[0] & (1n << 31n)) === 0n) return;
-      out.push(this.cd(sid, ssid, addr, words, s1, s2, problems));
+      if ((words[0] & (1n << 31n)) !== 0n) out.push(this.cd(sid, ssid, addr, words, s1, s2, problems));
+      return undefined;
     };
     if (s1.fmt === 0) {
       for (let ssid = 0; ssid < total && this.slot(problems); ssid++) {
+        const miss = cdAt(ssid, s1.cdBase + ssid * 64);
+        if (!miss) continue;
         // Through stage 2 each CD has its own page; at a PA the table is one run, and once it leaves the dump the rest does too.
-        if (!s2) {
-          const miss = this.outside(s1.cdBase + ssid * 64, 64, `CD ${ssid} of STE ${hex(sid)}`);
-          if (miss) {
-            const rest = total - ssid - 1;
-            problems.push(`${miss}: the linear CD table (${total} CDs from ${hex(s1.cdBase)}) leaves the dump` +
-              (rest === 0 ? '' : rest === 1 ? ', so the CD after it is not looked at' : `, so the ${rest} after it are not looked at`));
-            return;
-          }
+        if (s2) {
+          problems.push(miss);
+          continue;
         }
-        cdAt(ssid, s1.cdBase + ssid * 64);
+        const rest = total - ssid - 1;
+        problems.push(`${miss}: the linear CD table (${total} CDs from ${hex(s1.cdBase)}) leaves the dump` +
+          (rest === 0 ? '' : rest === 1 ? ', so the CD after it is not looked at' : `, so the ${rest} after it are not looked at`));
+        return;
       }
       return;
     }
@@ -363,7 +361,10 @@ export class Inspector {
       const d = read64(this.m, l1Addr, 'cpu');
       if ((d & 1n) === 0n) continue;
       const leaf = Number(d & 0x00ff_ffff_ffff_f000n);
-      for (let j = 0; j < 2 ** leafBits && i * 2 ** leafBits + j < total && this.slot(problems); j++) cdAt(i * 2 ** leafBits + j, leaf + j * 64);
+      for (let j = 0; j < 2 ** leafBits && i * 2 ** leafBits + j < total && this.slot(problems); j++) {
+        const miss = cdAt(i * 2 ** leafBits + j, leaf + j * 64);
+        if (miss) problems.push(miss);
+      }
     }
   }
 

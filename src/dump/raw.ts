@@ -19,13 +19,13 @@ export function rawSpecFile(text: string): string {
 
 /** `FILE@BASE` (BASE hexadecimal); the last `@` separates them, so paths may contain one. */
 export function parseRawSpec(text: string): RawSpec {
-  const at = text.lastIndexOf('@');
-  if (at <= 0 || at === text.length - 1) {
+  const path = rawSpecFile(text);
+  if (path === text || path.length === text.length - 1) {
     throw new DumpError(`raw dump '${text}': expected FILE@BASE with the physical address of the file's first byte, e.g. ram.bin@0x40000000`);
   }
-  const base = parseHex(text.slice(at + 1), `the base of raw dump '${text}'`);
+  const base = parseHex(text.slice(path.length + 1), `the base of raw dump '${text}'`);
   if (base >= 1n << 52n) throw new DumpError(`raw dump '${text}': base ${hex(base)} is beyond the 52-bit physical address space`);
-  return { path: text.slice(0, at), base: Number(base) };
+  return { path, base: Number(base) };
 }
 
 /** The segment a raw file makes at its base. */

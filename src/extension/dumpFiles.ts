@@ -22,7 +22,6 @@ export const WEB_DUMP_LIMIT = 512 * 2 ** 20;
 const LOAD = /^[ \t]*load\b([^\n]*)$/gm;
 const ATTRIBUTE = /\b(core|raw)\s*=\s*"((?:[^"\\]|\\.)*)"/g;
 
-
 /** Every dump file the session may open: from the launch configuration, then from each scenario's `load` statements. */
 export function dumpReferences(program: string, texts: ReadonlyMap<string, string>, config: { readonly core?: unknown; readonly raw?: unknown }): DumpReference[] {
   const refs: DumpReference[] = [];

@@ -49,6 +49,10 @@ const PROGRAMS = Object.keys(FILES);
 // to thirty small ones each; they come now and then, so a million cases still run thousands.
 const LONG_ONES = new Set(['big-linear.smmu', 'dap-linear.smmu', 'dap-bigmap.smmu']);
 const isLong = (p: string): boolean => LONG_ONES.has(basename(p));
+/** One of `programs`, a long one in 1 case in 40 (or fewer, when the caller adds other choices). */
+const scenarioChoices = (programs: readonly string[]): fc.WeightedArbitrary<string>[] => [
+  { arbitrary: fc.constantFrom(...programs.filter((p) => !isLong(p))), weight: 39 }, { arbitrary: fc.constantFrom(...programs.filter(isLong)), weight: 1 },
+];
 
 const host: SourceHost = {
   read: (p) => FILES[p],
@@ -72,8 +76,7 @@ const mostly = (good: fc.Arbitrary<number>, max: number): fc.Arbitrary<number | 
 const rarely = <T>(a: fc.Arbitrary<T>): fc.Arbitrary<T | undefined> => fc.oneof({ arbitrary: fc.constant(undefined), weight: 15 }, { arbitrary: a, weight: 1 });
 
 const launchArgs = fc.record({
-  program: fc.oneof({ arbitrary: fc.constantFrom(...PROGRAMS.filter((p) => !isLong(p))), weight: 38 }, { arbitrary: fc.constantFrom(...PROGRAMS.filter(isLong)), weight: 1 },
-    { arbitrary: fc.constantFrom('', '/nope.smmu', join(FIXTURES, '..', 'x.smmu')), weight: 2 }),
+  program: fc.oneof(...scenarioChoices(PROGRAMS), { arbitrary: fc.constantFrom('', '/nope.smmu', join(FIXTURES, '..', 'x.smmu')), weight: 2 }),
   stopOnEntry: fc.boolean(),
   check: fc.boolean(),
   coherent: fc.option(fc.boolean(), { nil: undefined }),
@@ -308,7 +311,7 @@ describe('fuzz: debug adapter', function () {
   // A case: a launch, the requests, and now and then a new process to start from. The long
   // scenarios come now and then, as in dap-requests.
   const fresh = fc.oneof({ arbitrary: fc.constant(false), weight: 49 }, { arbitrary: fc.constant(true), weight: 1 });
-  const program = fc.oneof({ arbitrary: fc.constantFrom(...ON_DISK.filter((p) => !isLong(p))), weight: 39 }, { arbitrary: fc.constantFrom(...ON_DISK.filter(isLong)), weight: 1 });
+  const program = fc.oneof(...scenarioChoices(ON_DISK));
   fuzzAsync('dap-stdio', 3, fc.tuple(program, fc.array(request(), { minLength: 1, maxLength: 15 }), fc.boolean(), fresh),
     async ([program, requests, stopOnEntry, anew]) => {
       const a = await stdioSession({ program, stopOnEntry, maxOps: 5000 } as DebugProtocol.LaunchRequestArguments, anew);
