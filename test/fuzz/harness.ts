@@ -110,16 +110,35 @@ function progress(name: string): () => void {
   };
 }
 
-/** Fails a case that ran longer than a hang would be allowed to (it finished, but nothing may take that long). */
+/**
+ * Starts one case: counts it, records it for FUZZ_LAST, and returns the check that fails it
+ * when it ran longer than a hang would be allowed to (it finished, but nothing may take that long).
+ */
+function caseClock<T>(name: string, tick: () => void, v: T): () => void {
+  tick();
+  if (lastFile) writeFileSync(lastFile, `${name}: ${fc.stringify(v)}\n`);
+  const t0 = Date.now();
+  return () => {
+    const ms = Date.now() - t0;
+    if (ms > slowMs) throw new Error(`${name}: one case took ${ms} ms (FUZZ_SLOW_MS ${slowMs}): an unbounded loop?`);
+  };
+}
+
 function timed<T>(name: string, f: (v: T) => void): (v: T) => void {
   const tick = progress(name);
   return (v) => {
-    tick();
-    if (lastFile) writeFileSync(lastFile, `${name}: ${fc.stringify(v)}\n`);
-    const t0 = Date.now();
+    const done = caseClock(name, tick, v);
     f(v);
-    const ms = Date.now() - t0;
-    if (ms > slowMs) throw new Error(`${name}: one case took ${ms} ms (FUZZ_SLOW_MS ${slowMs}): an unbounded loop?`);
+    done();
+  };
+}
+
+function timedAsync<T>(name: string, f: (v: T) => Promise<void>): (v: T) => Promise<void> {
+  const tick = progress(name);
+  return async (v) => {
+    const done = caseClock(name, tick, v);
+    await f(v);
+    done();
   };
 }
 
@@ -138,15 +157,7 @@ export function fuzzAsync<T>(name: string, modest: number, arb: fc.Arbitrary<T>,
   (selected(name) ? it : it.skip)(`${name}: every request answered, never an escaping exception`, async function () {
     if (LONG) this.timeout(0);
     const t0 = Date.now();
-    const tick = progress(name);
-    const d = await fc.check(fc.asyncProperty(arb, cataloguedAsync(async (v: T) => {
-      tick();
-      if (lastFile) writeFileSync(lastFile, `${name}: ${fc.stringify(v)}\n`);
-      const s = Date.now();
-      await check(v);
-      const ms = Date.now() - s;
-      if (ms > slowMs) throw new Error(`${name}: one case took ${ms} ms (FUZZ_SLOW_MS ${slowMs}): an unbounded loop?`);
-    })), params(modest));
+    const d = await fc.check(fc.asyncProperty(arb, cataloguedAsync(timedAsync(name, check))), params(modest));
     report(name, d as fc.RunDetails<unknown>, Date.now() - t0);
   });
 }
