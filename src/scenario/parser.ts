@@ -239,12 +239,18 @@ function closestWord(w: string, words: readonly string[]): string | undefined {
 
 export class StatementTable {
   private readonly byKeyword = new Map<string, StatementSyntax>();
+  /** Worked out once: a file of bad lines asks for suggestions on every line. */
+  private readonly first: readonly string[];
+  private readonly families = new Map<string, string[]>();
 
   constructor(readonly all: readonly StatementSyntax[]) {
     for (const s of all) {
       if (this.byKeyword.has(s.keyword)) throw new Error(`statement '${s.keyword}' is defined twice`);
       this.byKeyword.set(s.keyword, s);
+      const [head, second] = s.keyword.split(' ');
+      if (second !== undefined) this.families.set(head, [...(this.families.get(head) ?? []), second]);
     }
+    this.first = [...new Set(all.map((s) => s.keyword.split(' ')[0]))];
   }
 
   get(keyword: string): StatementSyntax | undefined {
@@ -253,12 +259,12 @@ export class StatementTable {
 
   /** First words of every statement, for suggestions. */
   firstWords(): string[] {
-    return [...new Set(this.all.map((s) => s.keyword.split(' ')[0]))];
+    return [...this.first];
   }
 
   /** Second words of a statement family (`expect dma`, `expect ste`...). */
   family(first: string): string[] {
-    return this.all.filter((s) => s.keyword.startsWith(first + ' ')).map((s) => s.keyword.split(' ')[1]);
+    return [...(this.families.get(first) ?? [])];
   }
 }
 
