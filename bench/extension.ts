@@ -11,7 +11,7 @@ import { Benchmark, BenchContext } from './harness';
 
 const ROOT = join(__dirname, '..', '..');
 const PROBE = join(__dirname, 'activationProbe.js');
-const BUNDLES = ['dist/extension.js', 'dist/web/extension.js', 'dist/debugAdapter.js', 'dist/cli.js'];
+const BUNDLES = ['dist/extension.js', 'dist/web/extension.js', 'dist/engine.js', 'dist/web/engine.js', 'dist/debugAdapter.js', 'dist/cli.js'];
 
 interface Activation {
   readonly requireMs: number;

@@ -25,8 +25,10 @@ const common = {
 /** Each bundle: entry, output, platform. Entries that do not exist yet are skipped. */
 const bundles = [
   { entryPoints: ['src/extension/extension.ts'], outfile: 'dist/extension.js', platform: 'node', format: 'cjs', external: ['vscode'] },
+  { entryPoints: ['src/extension/webExtension.ts'], outfile: 'dist/web/extension.js', platform: 'browser', format: 'cjs', external: ['vscode'] },
   {
-    entryPoints: ['src/extension/webExtension.ts'], outfile: 'dist/web/extension.js', platform: 'browser', format: 'cjs', external: ['vscode'],
+    // The engine worker of VS Code for the Web: a classic worker script, started by the web extension.
+    entryPoints: ['src/extension/web/engineWorker.ts'], outfile: 'dist/web/engine.js', platform: 'browser', format: 'iife',
     // The debug adapter library needs two Node modules; the browser gets small stand-ins.
     alias: { events: './src/extension/web/events.ts', url: './src/extension/web/url.ts' },
   },

@@ -1,7 +1,8 @@
 /** What both extension hosts (desktop and web) register; nothing here needs Node. */
 import * as vscode from 'vscode';
 import type { SourceHost } from '../scenario/compiler';
-import type { Engine } from './engine';
+import type { RunSummary } from './engine';
+import type { HostSnapshot } from './hostSnapshot';
 import { registerDebugging } from './debug';
 import { registerDecodeCommand } from './decodeCommand';
 import { registerExamples } from './examples';
@@ -14,15 +15,21 @@ import { registerWalkPanel } from './walkPanel';
 export interface HostAbilities {
   /** Read dump files lazily (desktop: positional file reads); absent in the browser. */
   readonly readBinary?: SourceHost['readBinary'];
-  /** The debug adapter and headless runs, loaded when first needed (see engine.ts). */
-  readonly loadEngine: () => Engine;
+  /** The debug adapter and headless runs (see engine.ts): loaded on first use, or in a worker. */
+  readonly engine: EngineAccess;
+}
+
+/** How a host reaches the engine for a debug session or a headless run over `snapshot`'s files. */
+export interface EngineAccess {
+  adapter(snapshot: HostSnapshot): Promise<vscode.DebugAdapter>;
+  run(snapshot: HostSnapshot): Promise<RunSummary>;
 }
 
 export function activateWith(context: vscode.ExtensionContext, abilities: HostAbilities): void {
   registerDecodeCommand(context);
   registerHover(context);
-  registerScenarioEditing(context, abilities.loadEngine, abilities.readBinary);
-  registerDebugging(context, abilities.loadEngine, abilities.readBinary);
+  registerScenarioEditing(context, abilities.engine, abilities.readBinary);
+  registerDebugging(context, abilities.engine, abilities.readBinary);
   registerViews(context);
   registerWalkPanel(context);
   registerExamples(context);

@@ -5,9 +5,8 @@
  */
 import * as vscode from 'vscode';
 import type { SourceHost } from '../scenario/compiler';
-import type { Engine } from './engine';
-import { fetchedReader } from './dumpFiles';
-import { hostFor, openTexts, prefetch, prefetchDumps, toPath } from './sources';
+import type { EngineAccess } from './activation';
+import { openTexts, prefetch, prefetchDumps, snapshotFor, toPath } from './sources';
 
 export const DEBUG_TYPE = 'smmu';
 
@@ -46,23 +45,22 @@ class DynamicConfigurations implements vscode.DebugConfigurationProvider {
 }
 
 class InlineFactory implements vscode.DebugAdapterDescriptorFactory {
-  constructor(private readonly loadEngine: () => Engine, private readonly readBinary?: SourceHost['readBinary']) {}
+  constructor(private readonly engine: EngineAccess, private readonly readBinary?: SourceHost['readBinary']) {}
 
   async createDebugAdapterDescriptor(session: vscode.DebugSession): Promise<vscode.DebugAdapterDescriptor> {
     const program = String(session.configuration.program ?? '');
     const texts = await prefetch(program, openTexts());
     // Without positional file reads (the browser), the dumps the session names are read first.
-    const readBinary = this.readBinary ?? fetchedReader(await prefetchDumps(program, texts, { core: session.configuration.core, raw: session.configuration.raw }));
-    // The adapter is typed against @vscode/debugadapter's protocol; VS Code's inline API takes the same messages.
-    return new vscode.DebugAdapterInlineImplementation(this.loadEngine().createAdapter(hostFor(program, texts, readBinary)) as unknown as vscode.DebugAdapter);
+    const dumps = this.readBinary ? undefined : await prefetchDumps(program, texts, { core: session.configuration.core, raw: session.configuration.raw });
+    return new vscode.DebugAdapterInlineImplementation(await this.engine.adapter(snapshotFor(program, texts, { dumps })));
   }
 }
 
-export function registerDebugging(context: vscode.ExtensionContext, loadEngine: () => Engine, readBinary?: SourceHost['readBinary']): void {
+export function registerDebugging(context: vscode.ExtensionContext, engine: EngineAccess, readBinary?: SourceHost['readBinary']): void {
   context.subscriptions.push(
     vscode.debug.registerDebugConfigurationProvider(DEBUG_TYPE, new ConfigurationProvider()),
     vscode.debug.registerDebugConfigurationProvider(DEBUG_TYPE, new DynamicConfigurations(), vscode.DebugConfigurationProviderTriggerKind.Dynamic),
-    vscode.debug.registerDebugAdapterDescriptorFactory(DEBUG_TYPE, new InlineFactory(loadEngine, readBinary)),
+    vscode.debug.registerDebugAdapterDescriptorFactory(DEBUG_TYPE, new InlineFactory(engine, readBinary)),
     vscode.commands.registerCommand('smmuDebug.debugScenario', async (uri?: vscode.Uri) => {
       const target = uri ?? vscode.window.activeTextEditor?.document.uri;
       if (!target) return;

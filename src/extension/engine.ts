@@ -1,26 +1,63 @@
 /**
  * The heavy half of the extension: the debug adapter, and headless runs with the hazard
- * checker. Desktop VS Code loads it (dist/engine.js) on the first debug session or run, so
- * activation, hovers and editing load only the format tables and the compiler; the browser
- * bundle includes it.
+ * checker. Desktop VS Code loads it (dist/engine.js) on the first debug session or run;
+ * VS Code for the Web runs it in a worker of its own (dist/web/engine.js, see
+ * web/engineWorker.ts). Either way activation, hovers and editing load only the format
+ * tables and the compiler. A headless run answers plain data, which a worker can post.
  */
 import { SmmuDebugSession } from '../debug/adapter';
 import { compileForSession, Session } from '../debug/session';
+import type { HazardSeverity } from '../check/rules';
 import type { SourceHost } from '../scenario/compiler';
-import type { Program } from '../scenario/program';
+import type { Diagnostic, Range } from '../scenario/diagnostics';
+import type { ExpectationRecord, UpdateRecord } from '../scenario/program';
 
 /** A debug session for VS Code's inline adapter (typed against @vscode/debugadapter's protocol). */
 export function createAdapter(host: SourceHost): SmmuDebugSession {
   return new SmmuDebugSession(host);
 }
 
-/** A headless run, as `smmu-debug run` does it: the program, and the session when it compiled. */
-export function runHeadless(path: string, text: string, host: SourceHost): { program: Program; session?: Session } {
+/** A hazard as a headless run reports it, on its statement's line. */
+export interface RunHazard {
+  readonly range: Range;
+  readonly rule: string;
+  readonly severity: HazardSeverity;
+  readonly message: string;
+  /** An `expect hazard` accounted for it. */
+  readonly expected: boolean;
+}
+
+/** What a headless run found, as `smmu-debug run` reports it. */
+export type RunSummary =
+  | { readonly compiled: false; readonly diagnostics: readonly Diagnostic[] }
+  | {
+    readonly compiled: true;
+    readonly statements: number;
+    readonly ops: number;
+    readonly expectations: number;
+    readonly failed: readonly ExpectationRecord[];
+    readonly updates: readonly UpdateRecord[];
+    readonly hazards: readonly RunHazard[];
+    readonly errors: readonly Diagnostic[];
+  };
+
+/** A headless run of the scenario at `path`, to the end, checked. */
+export function runHeadless(path: string, text: string, host: SourceHost): RunSummary {
   const program = compileForSession(path, text, host);
-  if (program.diagnostics.some((d) => d.severity === 'error')) return { program };
+  if (program.diagnostics.some((d) => d.severity === 'error')) return { compiled: false, diagnostics: program.diagnostics };
   const session = new Session(program);
   session.runner.runToEnd();
-  return { program, session };
+  const r = session.runner.results;
+  return {
+    compiled: true,
+    statements: program.steps.length,
+    ops: session.runner.ops,
+    expectations: r.expectations.length,
+    failed: r.expectations.filter((e) => !e.ok),
+    updates: r.updates,
+    hazards: session.hazards.map((h, i) => ({ range: h.range, rule: h.rule, severity: h.severity, message: h.message, expected: session.runner.acceptedHazards.has(i) })),
+    errors: r.errors,
+  };
 }
 
 export type Engine = typeof import('./engine');

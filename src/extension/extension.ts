@@ -7,6 +7,7 @@ import type * as vscode from 'vscode';
 import { openFileSource } from '../cli/fileSource';
 import { activateWith } from './activation';
 import type { Engine } from './engine';
+import { hostFromSnapshot } from './hostSnapshot';
 
 let engine: Engine | undefined;
 
@@ -17,8 +18,17 @@ function loadEngine(): Engine {
   return engine;
 }
 
+const readBinary = (path: string): ReturnType<typeof openFileSource> => openFileSource(path);
+
 export function activate(context: vscode.ExtensionContext): void {
-  activateWith(context, { readBinary: (path) => openFileSource(path), loadEngine });
+  activateWith(context, {
+    readBinary,
+    engine: {
+      // The adapter is typed against @vscode/debugadapter's protocol; VS Code's inline API takes the same messages.
+      adapter: async (s) => loadEngine().createAdapter(hostFromSnapshot(s, readBinary)) as unknown as vscode.DebugAdapter,
+      run: async (s) => loadEngine().runHeadless(s.program, s.texts.get(s.program) ?? '', hostFromSnapshot(s, readBinary)),
+    },
+  });
 }
 
 export { deactivate } from './activation';

@@ -9,9 +9,10 @@ import { foldingRanges, scenarioSections } from '../scenario/sections';
 import { RULES } from '../check/rules';
 import { compileScenario, type SourceHost } from '../scenario/compiler';
 import { Diagnostic as ScenarioDiagnostic } from '../scenario/diagnostics';
-import type { Engine } from './engine';
-import { fetchedReader } from './dumpFiles';
-import { hostFor, openTexts, prefetch, prefetchDumps, toPath, toUri } from './sources';
+import type { RunSummary } from './engine';
+import type { EngineAccess } from './activation';
+import { hostFromSnapshot } from './hostSnapshot';
+import { openTexts, prefetch, prefetchDumps, snapshotFor, toPath, toUri } from './sources';
 
 function toRange(d: { range: ScenarioDiagnostic['range'] }): vscode.Range {
   const s = d.range.start;
@@ -21,7 +22,7 @@ function toRange(d: { range: ScenarioDiagnostic['range'] }): vscode.Range {
 
 const SEVERITY = { error: vscode.DiagnosticSeverity.Error, warning: vscode.DiagnosticSeverity.Warning, info: vscode.DiagnosticSeverity.Information };
 
-export function registerScenarioEditing(context: vscode.ExtensionContext, loadEngine: () => Engine, readBinary?: SourceHost['readBinary']): void {
+export function registerScenarioEditing(context: vscode.ExtensionContext, engine: EngineAccess, readBinary?: SourceHost['readBinary']): void {
   const syntax = vscode.languages.createDiagnosticCollection('smmu-scenario');
   const runResults = vscode.languages.createDiagnosticCollection('smmu-run');
   const output = vscode.window.createOutputChannel('SMMU Scenario');
@@ -33,7 +34,7 @@ export function registerScenarioEditing(context: vscode.ExtensionContext, loadEn
     const texts = await prefetch(path, openTexts());
     texts.set(path, doc.getText());
     // Desktop opens a `load`'s dump (its headers) to check it; the browser, which reads dumps whole, only when a run starts.
-    const program = compileScenario(path, doc.getText(), hostFor(path, texts, readBinary, true), { hazardRules: RULES.map((r) => r.id) });
+    const program = compileScenario(path, doc.getText(), hostFromSnapshot(snapshotFor(path, texts, { checkOnly: true }), readBinary), { hazardRules: RULES.map((r) => r.id) });
     const byFile = new Map<string, vscode.Diagnostic[]>();
     for (const d of program.diagnostics) {
       const diag = new vscode.Diagnostic(toRange(d), d.message, SEVERITY[d.severity]);
@@ -60,34 +61,36 @@ export function registerScenarioEditing(context: vscode.ExtensionContext, loadEn
       void vscode.window.showErrorMessage(`Cannot read ${path}`);
       return;
     }
-    const dumps = readBinary ?? fetchedReader(await prefetchDumps(path, texts, {}));
-    const { program, session } = loadEngine().runHeadless(path, text, hostFor(path, texts, dumps));
+    const dumps = readBinary ? undefined : await prefetchDumps(path, texts, {});
+    let r: RunSummary;
+    try {
+      r = await engine.run(snapshotFor(path, texts, { dumps }));
+    } catch (e) {
+      void vscode.window.showErrorMessage(`Cannot run ${path}: ${e instanceof Error ? e.message : String(e)}`);
+      return;
+    }
     output.clear();
     output.show(true);
-    if (!session) {
+    if (!r.compiled) {
       output.appendLine(`${path}: the scenario has errors; see the Problems panel`);
       return;
     }
-    const r = session.runner.results;
-    const hazards = session.hazards;
-    const failed = r.expectations.filter((e) => !e.ok);
-    output.appendLine(`${path}: ${failed.length || r.errors.length ? 'FAILED' : 'ok'} — ${program.steps.length} statements, ${session.runner.ops} operations, ` +
-      `${r.expectations.length - failed.length}/${r.expectations.length} expectations, ${hazards.length} hazard(s)`);
+    output.appendLine(`${path}: ${r.failed.length || r.errors.length ? 'FAILED' : 'ok'} — ${r.statements} statements, ${r.ops} operations, ` +
+      `${r.expectations - r.failed.length}/${r.expectations} expectations, ${r.hazards.length} hazard(s)`);
     for (const u of r.updates) output.appendLine(`  line ${u.range.start.line}: ${u.target.toUpperCase()} ${u.sid}${u.ssid !== undefined ? ':' + u.ssid : ''} ${u.path}, ${u.syncs} CMD_SYNC(s)`);
-    for (const h of hazards) output.appendLine(`  line ${h.range.start.line}: ${h.severity}: ${h.rule}: ${h.message}`);
-    for (const e of failed) output.appendLine(`  line ${e.range.start.line}: ${e.message}`);
+    for (const h of r.hazards) output.appendLine(`  line ${h.range.start.line}: ${h.severity}: ${h.rule}: ${h.message}`);
+    for (const e of r.failed) output.appendLine(`  line ${e.range.start.line}: ${e.message}`);
     for (const e of r.errors) output.appendLine(`  line ${e.range.start.line}: error: ${e.message}`);
     const byFile = new Map<string, vscode.Diagnostic[]>();
     const add = (file: string, d: vscode.Diagnostic): void => void byFile.set(file, [...(byFile.get(file) ?? []), d]);
-    hazards.forEach((h, i) => {
-      const expected = session.runner.acceptedHazards.has(i);
+    for (const h of r.hazards) {
       const d = new vscode.Diagnostic(toRange(h), `${h.rule}: ${h.message}`,
-        expected ? vscode.DiagnosticSeverity.Information : h.severity === 'error' ? vscode.DiagnosticSeverity.Error : vscode.DiagnosticSeverity.Warning);
+        h.expected ? vscode.DiagnosticSeverity.Information : h.severity === 'error' ? vscode.DiagnosticSeverity.Error : vscode.DiagnosticSeverity.Warning);
       d.source = 'smmu hazard';
       d.code = h.rule;
       add(h.range.file, d);
-    });
-    for (const e of failed) add(e.range.file, Object.assign(new vscode.Diagnostic(toRange(e), e.message, vscode.DiagnosticSeverity.Error), { source: 'smmu expect' }));
+    }
+    for (const e of r.failed) add(e.range.file, Object.assign(new vscode.Diagnostic(toRange(e), e.message, vscode.DiagnosticSeverity.Error), { source: 'smmu expect' }));
     for (const e of r.errors) add(e.range.file, Object.assign(new vscode.Diagnostic(toRange(e), e.message, vscode.DiagnosticSeverity.Error), { source: 'smmu run' }));
     runResults.clear();
     for (const [file, ds] of byFile) runResults.set(toUri(file), ds);

@@ -1,13 +1,14 @@
 /**
  * Scenario files for the inline debug adapter and the diagnostics, read through VS Code's
  * file system (so virtual workspaces and VS Code for the Web work): the scenario and every
- * file it includes are read first, then handed to the engine as a synchronous host.
+ * file it includes are read first, then handed to the engine as a snapshot (hostSnapshot.ts).
  * Includes and dumps outside the workspace are refused (see filePolicy.ts).
  */
 import * as vscode from 'vscode';
-import type { SourceHost } from '../scenario/compiler';
 import { dumpReferences, FetchedDump, webSizeRefusal } from './dumpFiles';
-import { ALLOW_OUTSIDE_SETTING, fileRefusal, pathKind } from './filePolicy';
+import { ALLOW_OUTSIDE_SETTING, type FilePolicy } from './filePolicy';
+import type { HostSnapshot } from './hostSnapshot';
+import { refusalUnder, resolveInclude } from './scenarioPaths';
 
 const INCLUDE = /^\s*include\s+"((?:[^"\\]|\\.)*)"/gm;
 const MAX_FILES = 256;
@@ -22,28 +23,18 @@ export function toPath(uri: vscode.Uri): string {
   return uri.scheme === 'file' ? uri.fsPath : uri.toString();
 }
 
-/**
- * A path written in a scenario or a launch configuration, relative to the file `from`. An
- * absolute one stands for itself, as the command line's path.resolve takes it (joining
- * would put it under `from`'s folder): a URI as it is, a POSIX path on `from`'s file
- * system, a Windows path as a file.
- */
-export function resolveInclude(from: string, rel: string): string {
-  switch (pathKind(rel)) {
-    case 'uri': return toPath(vscode.Uri.parse(rel));
-    case 'posix': return toPath(toUri(from).with({ path: rel }));
-    case 'windows': return toPath(vscode.Uri.file(rel));
-    default: return toPath(vscode.Uri.joinPath(toUri(from), '..', rel));
-  }
+/** The file policy in force now: workspace trust, the user's setting, the workspace folders. */
+export function currentPolicy(): FilePolicy {
+  return {
+    trusted: vscode.workspace.isTrusted,
+    allowOutside: vscode.workspace.getConfiguration().get<boolean>(ALLOW_OUTSIDE_SETTING, false),
+    workspaceFolders: (vscode.workspace.workspaceFolders ?? []).map((f) => f.uri.toString()),
+  };
 }
 
 /** Why the scenario `program` may not read `path`, if it may not. */
 export function fileRefusalFor(program: string, path: string): string | undefined {
-  return fileRefusal(toUri(path).toString(), toUri(program).toString(), {
-    trusted: vscode.workspace.isTrusted,
-    allowOutside: vscode.workspace.getConfiguration().get<boolean>(ALLOW_OUTSIDE_SETTING, false),
-    workspaceFolders: (vscode.workspace.workspaceFolders ?? []).map((f) => f.uri.toString()),
-  });
+  return refusalUnder(currentPolicy(), program, path);
 }
 
 /**
@@ -95,15 +86,9 @@ export async function prefetchDumps(program: string, texts: ReadonlyMap<string, 
   return files;
 }
 
-/** A synchronous host over prefetched texts, and dump files where the host can read them, for the scenario `program`. */
-export function hostFor(program: string, texts: ReadonlyMap<string, string>, readBinary?: SourceHost['readBinary'], checkOnly = false): SourceHost {
-  return {
-    read: (path) => texts.get(path),
-    resolve: resolveInclude,
-    allowed: (path) => fileRefusalFor(program, path),
-    readBinary,
-    checkOnly,
-  };
+/** What the engine reads for the scenario `program`: prefetched texts (and dumps, in the browser) under the policy in force now. */
+export function snapshotFor(program: string, texts: ReadonlyMap<string, string>, more: Pick<HostSnapshot, 'dumps' | 'checkOnly'> = {}): HostSnapshot {
+  return { program, texts, policy: currentPolicy(), ...more };
 }
 
 /** Texts of open scenario editors, by path. */

@@ -93,6 +93,17 @@ for (const host of ['node', 'web'] as const) describe(`end to end in VS Code (co
     await wb.shot('01-scenario-editor');
   });
 
+  it('Run scenario: the headless run (in the web host, in the engine worker) reports in the SMMU Scenario output', async () => {
+    await page.locator('.contentWidgets .codelens-decoration a', { hasText: 'Run scenario' }).first().click();
+    const out = page.locator('.part.panel .view-lines', { hasText: /statements,\s\d+\soperations/ }).first();
+    await out.waitFor({ timeout: 60_000 });
+    // The example expects each of its three hazards (its three `expect hazard` lines) and all its expectations hold.
+    // (The editor shows spaces as no-break spaces.)
+    assert.match((await out.innerText()).replace(/\s+/g, ' '), new RegExp(`${EXAMPLE.replace(/\./g, '\\.')}: ok — \\d+ statements, \\d+ operations, (\\d+)/\\1 expectations, 3 hazard\\(s\\)`));
+    await wb.shot('01b-run-scenario');
+    await runCommand(page, 'View: Hide Panel');
+  });
+
   it('F5 with no launch.json stops on entry; the views show an empty machine', async () => {
     await page.keyboard.press('F5');
     assert.match(await waitForPause(page), /entry/i);

@@ -1,6 +1,6 @@
 /**
  * The browser bundle (VS Code for the Web) may load nothing but `vscode`: no Node module, so
- * the inline adapter, the views and the hovers run in a web extension host.
+ * the views and the hovers run in a web extension host, and the debug adapter in a worker.
  */
 import { strict as assert } from 'node:assert';
 import { readFileSync } from 'node:fs';
@@ -13,6 +13,16 @@ describe('extension: the browser bundle', () => {
     const text = readFileSync(join(root, 'dist', 'web', 'extension.js'), 'utf8');
     const required = [...new Set([...text.matchAll(/\brequire\(\s*["']([^"']+)["']\s*\)/g)].map((m) => m[1]))];
     assert.deepEqual(required, ['vscode']);
+  });
+
+  it('the browser bundle leaves the engine to its worker script, dist/web/engine.js, which loads nothing', () => {
+    const ext = readFileSync(join(root, 'dist', 'web', 'extension.js'), 'utf8');
+    const engine = readFileSync(join(root, 'dist', 'web', 'engine.js'), 'utf8');
+    assert.ok(!ext.includes('Content-Length: '), 'dist/web/extension.js includes the debug adapter');
+    assert.ok(engine.includes('Content-Length: '), 'dist/web/engine.js lacks the debug adapter');
+    // A classic worker script: no module system to load anything with.
+    assert.deepEqual([...engine.matchAll(/\brequire\(\s*["']([^"']+)["']\s*\)/g)].map((m) => m[1]), []);
+    assert.ok(!/^\s*(import|export)\b/m.test(engine), 'dist/web/engine.js is a module, not a classic worker script');
   });
 
   it('the desktop bundle leaves the debug adapter to dist/engine.js, loaded on first use', () => {
