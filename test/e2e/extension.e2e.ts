@@ -93,7 +93,7 @@ for (const host of ['node', 'web'] as const) describe(`end to end in VS Code (co
     await wb.shot('01-scenario-editor');
   });
 
-  it('Run scenario: the headless run (in the web host, in the engine worker) reports in the SMMU Scenario output', async () => {
+  it(`Run scenario: the headless run${host === 'web' ? ' (in the engine worker)' : ''} reports in the SMMU Scenario output`, async () => {
     await page.locator('.contentWidgets .codelens-decoration a', { hasText: 'Run scenario' }).first().click();
     const out = page.locator('.part.panel .view-lines', { hasText: /statements,\s\d+\soperations/ }).first();
     await out.waitFor({ timeout: 60_000 });
