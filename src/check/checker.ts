@@ -36,7 +36,7 @@ import { Transaction } from '../model/smmu/types';
 import { KhoRules } from './kho';
 import { MissingTlbi } from './missing-tlbi';
 import { observable, torn } from './observable';
-import { Reachability, ReachableTable } from './reach';
+import { contextsOf, Reachability, ReachableTable } from './reach';
 import { HazardSeverity, ruleInfo } from './rules';
 
 export interface Hazard {
@@ -685,7 +685,7 @@ export class Checker {
           }
         } else {
           relevant = t.kind === 'pgtable' && (i.stage === undefined || t.stage === i.stage) &&
-            (i.asid === undefined || t.asid === i.asid) && (i.vmid === undefined || t.vmid === i.vmid);
+            contextsOf(t).some((c) => (i.asid === undefined || c.asid === i.asid) && (i.vmid === undefined || c.vmid === i.vmid));
         }
         if (relevant) this.checkLook(t, why, false, only);
       }

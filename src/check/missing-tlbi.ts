@@ -41,7 +41,7 @@ import { TranslateResult } from '../model/smmu/smmu';
 import { addressScope, scopeOf, TlbiCommand, WalkCacheEntry } from '../model/smmu/tlb';
 import { TlbEntry, Transaction } from '../model/smmu/types';
 import type { CheckHost } from './checker';
-import type { ReachableTable } from './reach';
+import { contextsOf, type ReachableTable, type TableContext } from './reach';
 import { MAX_PHYS_ADDR } from '../model/memory';
 
 /** A half-open input range [lo, hi). */
@@ -231,13 +231,19 @@ export class MissingTlbi {
     if (!isValid(oldType)) return;
     const change = this.changeOf(fmt, old, now);
     if (change === undefined) return;
+    // One item per context the table is reached in: each regime may hold the old translation.
+    for (const ctx of contextsOf(t)) this.pend(ctx, fmt, index, descAddr, old, oldType, change);
+  }
+
+  /** An item pending for descriptor `index` of a table reached in `ctx`. */
+  private pend(ctx: TableContext, fmt: PteFormat, index: number, descAddr: number, old: bigint, oldType: DescriptorType, change: string): void {
     const span = spanOf(fmt.granule, fmt.level);
-    const base = (t.inputBase ?? 0) + index * span;
+    const base = (ctx.inputBase ?? 0) + index * span;
     const stage = fmt.stage;
-    const el2 = stage === 1 && t.el2 === true;
+    const el2 = stage === 1 && ctx.el2 === true;
     // An EL2 regime without E2H (SMMU_CR2.E2H, bit 0) has no ASIDs.
-    const asid = stage === 2 || (el2 && (Number(this.c.host.machine.smmu.read('CR2')) & 1) === 0) ? -1 : t.asid ?? 0;
-    const regime: Regime = { stage, vmid: el2 ? 0 : t.vmid ?? 0, asid, el2, nested: stage === 2 && t.nested === true };
+    const asid = stage === 2 || (el2 && (Number(this.c.host.machine.smmu.read('CR2')) & 1) === 0) ? -1 : ctx.asid ?? 0;
+    const regime: Regime = { stage, vmid: el2 ? 0 : ctx.vmid ?? 0, asid, el2, nested: stage === 2 && ctx.nested === true };
     const table = oldType === 'table';
     const out = Number(outputAddress(old, fmt) ?? 0n);
     const below = table ? this.below(fmt, base, out) : { leaves: [], tables: [] };
@@ -245,7 +251,7 @@ export class MissingTlbi {
       id: this.nextId++, step: this.c.host.step,
       regime, fmt, base, size: span, descAddr, old, oldType, out, change,
       global: stage === 1 && (asid < 0 || ((old >> 11n) & 1n) === 0n) && !table,
-      path: t.path,
+      path: ctx.path,
       leaf: table, walk: !table,
       leafGaps: below.leaves,
       walkGaps: below.tables,

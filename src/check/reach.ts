@@ -13,6 +13,20 @@ import { MAX_PHYS_ADDR } from '../model/memory';
 
 export type TableKind = 'l1std' | 'ste' | 'l1cd' | 'cd' | 'pgtable' | 'cmdq' | 'evtq';
 
+/**
+ * One way the SMMU reaches a page table: the input address its entry 0 maps and the regime
+ * its entries are cached under (ASID, VMID, EL2, nested). A table reached in two ways (two
+ * ASIDs on one table, one stage-2 table under a nested STE and a plain one) is cached in each.
+ */
+export interface TableContext {
+  readonly path: string;
+  readonly inputBase?: number;
+  readonly asid?: number;
+  readonly vmid?: number;
+  readonly el2?: boolean;
+  readonly nested?: boolean;
+}
+
 /** A table the SMMU may read: an array of equal entries. */
 export interface ReachableTable {
   readonly kind: TableKind;
@@ -37,7 +51,17 @@ export interface ReachableTable {
   readonly el2?: boolean;
   /** Stage-2 tables of a nested STE: what they translate is also cached combined with stage 1. */
   readonly nested?: boolean;
+  /** Page tables: the other contexts it is reached in, besides its own fields' (see TableContext). */
+  readonly aliases?: readonly TableContext[];
 }
+
+/** Every context a table is reached in: its own, then its aliases. */
+export function contextsOf(t: ReachableTable): readonly TableContext[] {
+  return t.aliases ? [t, ...t.aliases] : [t];
+}
+
+const sameContext = (a: TableContext, b: TableContext): boolean =>
+  a.inputBase === b.inputBase && a.asid === b.asid && a.vmid === b.vmid && !a.el2 === !b.el2 && !a.nested === !b.nested;
 
 export interface Located {
   readonly table: ReachableTable;
@@ -119,12 +143,19 @@ export class Reachability {
     return addr >= 0 && addr + 8 <= MAX_PHYS_ADDR ? read64(this.m, addr, view) : 0n;
   }
 
+  /** Record a table; true when it is new, or a page table reached in a new context (its tables below are then walked in it too). */
   private add(t: ReachableTable): boolean {
     if (t.base + t.entries * t.entrySize > MAX_PHYS_ADDR) return false;
     const key = `${t.kind}:${t.base}:${t.stage ?? ''}:${t.level ?? ''}`;
-    if (this.tables.has(key) || this.budget <= 0) return false;
+    const had = this.tables.get(key);
+    if (this.budget <= 0 || (had && (t.kind !== 'pgtable' || contextsOf(had).some((c) => sameContext(c, t))))) return false;
     this.budget--;
-    this.tables.set(key, t);
+    if (had) {
+      const context: TableContext = { path: t.path, inputBase: t.inputBase, asid: t.asid, vmid: t.vmid, el2: t.el2, nested: t.nested };
+      this.tables.set(key, { ...had, aliases: [...(had.aliases ?? []), context] });
+    } else {
+      this.tables.set(key, t);
+    }
     this.sorted = undefined;
     return true;
   }

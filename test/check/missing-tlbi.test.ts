@@ -15,7 +15,8 @@ import { MissingTlbi } from '../../src/check/missing-tlbi';
 import type { ReachableTable } from '../../src/check/reach';
 import type { Machine } from '../../src/model/machine';
 import type { TlbiCommand } from '../../src/model/smmu/tlb';
-import { check, Checked, ofRule, summary } from './scenario';
+import { cdAddress } from '../../src/model/locate';
+import { check, Checked, ofRule, run, summary } from './scenario';
 
 const HEAD = ['platform coherent=no', 'smmu stages=1,2 sidsize=8', 'smmu init strtab=linear'];
 const S1 = [...HEAD, 'domain d1 stage=1', 'map d1 0x1000_0000 -> 0x8_0000_0000 size=16K', 'attach 5 s1 d1 asid=1'];
@@ -126,6 +127,43 @@ describe('check/missing-tlbi', () => {
     flaggedOnce([...head, 'unmap d1 0x1001_0000 noflush', 'free buf', 'tlbi asid 1', 'sync'], 'free buf',
       ["IOVA [0x10010000, 0x10011000) (stage 1, ASID 1, VMID 0) translated → 0x48000000 (4K page)", "'buf' [0x48000000, 0x48001000), holding the old output 0x48000000, is freed"]);
     clean([...head, 'unmap d1 0x1001_0000', 'free buf']);
+  });
+
+  describe('one page table reached under two ASIDs', () => {
+    // StreamID 6 gets a CD of its own written as raw words: StreamID 5's CD with ASID 2 in
+    // qword 0 [63:48], so d1's tables are reached under ASID 1 and under ASID 2. The kernel's
+    // unmap invalidates d1's ASID (1) only; a TLB entry of ASID 2 is another entry (SMMUv3 4.4.1).
+    const shared = (): string[] => {
+      const m = run(S1.join('\n') + '\n').runner.state.machine;
+      const at = cdAddress(m, 5, 0);
+      assert.ok(!('error' in at), 'StreamID 5 has CD 0');
+      const cd5 = at.addr;
+      const words = [0, 1, 2, 3].map((i) => m.load(cd5 + 8 * i, 8));
+      words[0] = (words[0] & ((1n << 48n) - 1n)) | (2n << 48n);
+      return [...S1, `cd 6:0 <- words ${words.map((w) => '0x' + w.toString(16)).join(', ')} ssids=0`, 'ste 6 <- s1'];
+    };
+
+    it('an unmap the kernel invalidates for ASID 1 leaves ASID 2\'s translation pending', () => {
+      const bad = [...shared(), 'unmap d1 0x1000_1000'];
+      flaggedOnce(bad, 'unmap d1 0x1000_1000', [
+        'IOVA [0x10001000, 0x10002000) (stage 1, ASID 2, VMID 0) translated → 0x800001000 (4K page)',
+        'CMD_TLBI_NH_VA ASID 2 VMID 0 0x10001000 Leaf=1', 'STE 0x6',
+      ]);
+    });
+
+    it('is clean once ASID 2 is invalidated too', () => {
+      clean([...shared(), 'unmap d1 0x1000_1000', 'tlbi asid 2', 'sync']);
+    });
+
+    it('a TLBI of ASID 2 makes the SMMU fetch the shared tables again: a PTE never cleaned is a stale fetch there', () => {
+      // A raw store leaves the level-3 entry dirty in the CPU's cache (the SMMU is not coherent).
+      const lines = [...shared(), 'store pte_addr(d1, 0x1000_1000, 3) 0', 'tlbi asid 2', 'sync'];
+      const c = check(lines);
+      const stale = ofRule(c, 'stale-fetch').map((h) => [h.range.start.line, h.message]);
+      assert.equal(stale.length, 1, summary(c));
+      assert.equal(stale[0][0], lineOf(lines, 'sync'));
+      assert.match(String(stale[0][1]), /ASID 0x2|ASID 2/);
+    });
   });
 
   describe('re-mapping an entry while its old translation is pending', () => {

@@ -5,7 +5,7 @@
  * positions in the SMMUv3 reference facts (§2 STE, §3 CD, §8 descriptors).
  */
 import { strict as assert } from 'node:assert';
-import { Reachability, ReachableTable } from '../../src/check/reach';
+import { contextsOf, Reachability, ReachableTable } from '../../src/check/reach';
 import { CMDQ, EVTQ, Rig, RigOptions, STRTAB, STRTAB_L2, TABLES } from '../model/helpers';
 
 const hex = (n: number): string => '0x' + n.toString(16);
@@ -87,6 +87,27 @@ describe('check/reach', () => {
       `evtq | ${hex(EVTQ)} | 128x32 |  |  |  |  |  | EVENTQ_BASE`,
     ]);
     assert.equal(reach.truncated, false);
+  });
+
+  it('a page table reached under two ASIDs carries both contexts, and its tables below are walked in each', () => {
+    const r = linearRig();
+    // StreamID 3: a CD table of one CD with ASID 9 and the same TTB0 as StreamID 1's CD (ASID 7).
+    const CDT3 = TABLES + 0x40;
+    r.ste(3, steW0(0b101, CDT3), 0n, 0n, 0n);
+    r.words(CDT3, cdW0(16, 9), b(S1_L0));
+    // StreamID 4: ASID 7 again, through a CD of its own: the same context as StreamID 1's, no alias.
+    const CDT4 = TABLES + 0x80;
+    r.ste(4, steW0(0b101, CDT4), 0n, 0n, 0n);
+    r.words(CDT4, cdW0(16, 7), b(S1_L0));
+    r.enable();
+    const reach = Reachability.of(r.m);
+    const contexts = (base: number): string[] => contextsOf(reach.all.find((t) => t.kind === 'pgtable' && t.base === base)!)
+      .map((c) => `ASID ${c.asid} VMID ${c.vmid} from ${hex(c.inputBase ?? -1)} via ${c.path.split(' → ')[0]}`);
+    for (const [base, input] of [[S1_L0, 0], [S1_L1, 0], [S1_L2, 0], [S1_L3, 0x20_0000]]) {
+      assert.deepEqual(contexts(base), [`ASID 7 VMID 0 from ${hex(input)} via STE 0x1`, `ASID 9 VMID 0 from ${hex(input)} via STE 0x3`]);
+    }
+    // Each table is listed once.
+    assert.equal(reach.all.filter((t) => t.base === S1_L3).length, 1);
   });
 
   it('locates entries: the entry an address falls in, and the tables a range overlaps', () => {
