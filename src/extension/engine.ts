@@ -11,10 +11,11 @@ import type { HazardSeverity } from '../check/rules';
 import type { SourceHost } from '../scenario/compiler';
 import type { Diagnostic, Range } from '../scenario/diagnostics';
 import type { ExpectationRecord, UpdateRecord } from '../scenario/program';
+import { hostFromSnapshot, type HostSnapshot } from './hostSnapshot';
 
-/** A debug session for VS Code's inline adapter (typed against @vscode/debugadapter's protocol). */
-export function createAdapter(host: SourceHost): SmmuDebugSession {
-  return new SmmuDebugSession(host);
+/** A debug session over a snapshot's files, for VS Code's inline adapter (typed against @vscode/debugadapter's protocol). */
+export function createAdapter(snapshot: HostSnapshot, readBinary?: SourceHost['readBinary']): SmmuDebugSession {
+  return new SmmuDebugSession(hostFromSnapshot(snapshot, readBinary));
 }
 
 /** A hazard as a headless run reports it, on its statement's line. */
@@ -41,9 +42,12 @@ export type RunSummary =
     readonly errors: readonly Diagnostic[];
   };
 
-/** A headless run of the scenario at `path`, to the end, checked. */
-export function runHeadless(path: string, text: string, host: SourceHost): RunSummary {
-  const program = compileForSession(path, text, host);
+/** A headless run of a snapshot's scenario, to the end, checked. */
+export function runHeadless(snapshot: HostSnapshot, readBinary?: SourceHost['readBinary']): RunSummary {
+  const path = snapshot.program;
+  const text = snapshot.texts.get(path);
+  if (text === undefined) throw new Error(`the run was given no text for ${path}`);
+  const program = compileForSession(path, text, hostFromSnapshot(snapshot, readBinary));
   if (program.diagnostics.some((d) => d.severity === 'error')) return { compiled: false, diagnostics: program.diagnostics };
   const session = new Session(program);
   session.runner.runToEnd();

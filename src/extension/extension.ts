@@ -7,7 +7,6 @@ import type * as vscode from 'vscode';
 import { openFileSource } from '../cli/fileSource';
 import { activateWith } from './activation';
 import type { Engine } from './engine';
-import { hostFromSnapshot } from './hostSnapshot';
 
 let engine: Engine | undefined;
 
@@ -25,8 +24,8 @@ export function activate(context: vscode.ExtensionContext): void {
     readBinary,
     engine: {
       // The adapter is typed against @vscode/debugadapter's protocol; VS Code's inline API takes the same messages.
-      adapter: async (s) => loadEngine().createAdapter(hostFromSnapshot(s, readBinary)) as unknown as vscode.DebugAdapter,
-      run: async (s) => loadEngine().runHeadless(s.program, s.texts.get(s.program) ?? '', hostFromSnapshot(s, readBinary)),
+      adapter: async (s) => loadEngine().createAdapter(s, readBinary) as unknown as vscode.DebugAdapter,
+      run: async (s) => loadEngine().runHeadless(s, readBinary),
     },
   });
 }

@@ -6,7 +6,6 @@
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import type { SmmuDebugSession } from '../../debug/adapter';
 import { createAdapter, runHeadless } from '../engine';
-import { hostFromSnapshot } from '../hostSnapshot';
 import type { FromEngine, ToEngine } from './engineProtocol';
 
 const KINDS = new Set(['debug', 'run', 'dap']);
@@ -19,11 +18,10 @@ export class EngineEndpoint {
 
   receive(data: unknown): void {
     const m = data as ToEngine;
-    if (typeof m !== 'object' || m === null || !KINDS.has(m.kind)) {
-      this.post({ kind: 'failed', message: `the engine worker was sent ${JSON.stringify(data)?.slice(0, 80)}; it takes "debug", "run" or "dap" messages` });
-      return;
-    }
     try {
+      if (typeof m !== 'object' || m === null || !KINDS.has(m.kind)) {
+        throw new Error(`the engine worker was sent ${typeof m === 'object' && m !== null ? `a message of kind ${String(m.kind)}` : String(m)}; it takes "debug", "run" or "dap" messages`);
+      }
       if (m.kind === 'dap') this.dap(m.message);
       else this.start(m);
     } catch (e) {
@@ -34,14 +32,11 @@ export class EngineEndpoint {
   private start(m: Extract<ToEngine, { kind: 'debug' | 'run' }>): void {
     if (this.started) throw new Error(`the engine worker already serves a ${this.session ? 'debug session' : 'run'}; start a worker for each`);
     this.started = true;
-    const s = m.snapshot;
     if (m.kind === 'run') {
-      const text = s.texts.get(s.program);
-      if (text === undefined) throw new Error(`the run was sent no text for ${s.program}`);
-      this.post({ kind: 'run', summary: runHeadless(s.program, text, hostFromSnapshot(s)) });
+      this.post({ kind: 'run', summary: runHeadless(m.snapshot) });
       return;
     }
-    this.session = createAdapter(hostFromSnapshot(s));
+    this.session = createAdapter(m.snapshot);
     this.session.onDidSendMessage((message) => this.post({ kind: 'dap', message: message as DebugProtocol.ProtocolMessage }));
   }
 

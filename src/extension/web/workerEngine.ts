@@ -17,13 +17,15 @@ export interface EngineWorker extends MessagePort<FromEngine, ToEngine> {
 
 type Listener = (message: DebugProtocol.ProtocolMessage) => void;
 
+const failedText = (why: string): string => `the SMMU engine worker failed: ${why}`;
+
 /** A debug adapter whose session lives in an engine worker (one worker per session, ended with it). */
 export class WorkerDebugAdapter {
   private readonly listeners = new Set<Listener>();
   /** Requests sent and not yet answered, by sequence number: answered with an error if the worker fails. */
   private readonly pending = new Map<number, string>();
-  private failed = false;
-  private reason = '';
+  /** Why the worker failed, once it has. */
+  private failure?: string;
 
   constructor(private readonly worker: EngineWorker, snapshot: HostSnapshot) {
     worker.onmessage = (event) => this.fromEngine(event.data);
@@ -40,7 +42,7 @@ export class WorkerDebugAdapter {
   handleMessage(message: DebugProtocol.ProtocolMessage): void {
     if (message.type === 'request') {
       const request = message as DebugProtocol.Request;
-      if (this.failed) return this.answerFailed(request.seq, request.command);
+      if (this.failure !== undefined) return this.answerFailed(request.seq, request.command);
       this.pending.set(request.seq, request.command);
     }
     this.worker.postMessage({ kind: 'dap', message });
@@ -60,10 +62,9 @@ export class WorkerDebugAdapter {
 
   /** The worker is gone or refused: say why, answer what is waiting, and end the session. */
   private fail(reason: string): void {
-    if (this.failed) return;
-    this.failed = true;
-    this.reason = `the SMMU engine worker failed: ${reason}`;
-    this.emit({ seq: 0, type: 'event', event: 'output', body: { category: 'stderr', output: `${this.reason}\n` } } as DebugProtocol.OutputEvent);
+    if (this.failure !== undefined) return;
+    this.failure = failedText(reason);
+    this.emit({ seq: 0, type: 'event', event: 'output', body: { category: 'stderr', output: `${this.failure}\n` } } as DebugProtocol.OutputEvent);
     for (const [seq, command] of this.pending) this.answerFailed(seq, command);
     this.pending.clear();
     this.emit({ seq: 0, type: 'event', event: 'terminated' } as DebugProtocol.TerminatedEvent);
@@ -71,7 +72,7 @@ export class WorkerDebugAdapter {
   }
 
   private answerFailed(requestSeq: number, command: string): void {
-    this.emit({ seq: 0, type: 'response', request_seq: requestSeq, command, success: false, message: this.reason } as DebugProtocol.Response);
+    this.emit({ seq: 0, type: 'response', request_seq: requestSeq, command, success: false, message: this.failure } as DebugProtocol.Response);
   }
 
   private emit(message: DebugProtocol.ProtocolMessage): void {
@@ -90,9 +91,9 @@ export function runInWorker(worker: EngineWorker, snapshot: HostSnapshot): Promi
     worker.onmessage = (event) => {
       const m = event.data;
       if (m.kind === 'run') end(() => resolve(m.summary));
-      else if (m.kind === 'failed') end(() => reject(new Error(`the SMMU engine worker failed: ${m.message}`)));
+      else if (m.kind === 'failed') end(() => reject(new Error(failedText(m.message))));
     };
-    worker.onerror = (event) => end(() => reject(new Error(`the SMMU engine worker failed: ${event.message || 'it stopped'}`)));
+    worker.onerror = (event) => end(() => reject(new Error(failedText(event.message || 'the worker stopped'))));
     worker.postMessage({ kind: 'run', snapshot });
   });
 }

@@ -7,7 +7,7 @@ import { strict as assert } from 'node:assert';
 import { readFileSync } from 'node:fs';
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import { runHeadless } from '../../../src/extension/engine';
-import { hostFromSnapshot, type HostSnapshot } from '../../../src/extension/hostSnapshot';
+import type { HostSnapshot } from '../../../src/extension/hostSnapshot';
 import { EngineEndpoint } from '../../../src/extension/web/engineEndpoint';
 import type { FromEngine } from '../../../src/extension/web/engineProtocol';
 import { runInWorker, WorkerDebugAdapter, type EngineWorker } from '../../../src/extension/web/workerEngine';
@@ -145,19 +145,20 @@ describe('extension: the web engine worker', () => {
   it('refuses a message it does not know, and a second start, saying what it takes', () => {
     const said: FromEngine[] = [];
     const e = new EngineEndpoint((m) => said.push(m));
-    e.receive({ kind: 'eval', code: '1' });
+    e.receive({ kind: 'eval', code: 1n });
     e.receive(null);
     e.receive({ kind: 'run', snapshot });
     e.receive({ kind: 'run', snapshot });
     assert.deepEqual(said.map((m) => m.kind), ['failed', 'failed', 'run', 'failed']);
-    assert.match((said[0] as { message: string }).message, /takes "debug", "run" or "dap" messages/);
+    assert.match((said[0] as { message: string }).message, /sent a message of kind eval; it takes "debug", "run" or "dap" messages/);
+    assert.match((said[1] as { message: string }).message, /sent null;/);
     assert.match((said[3] as { message: string }).message, /already serves a run/);
   });
 
   it('runs a scenario headless in a worker, with the same findings as in the extension host, and ends the worker', async () => {
     const w = channel();
     const summary = await runInWorker(w, snapshot);
-    assert.deepEqual(summary, structuredClone(runHeadless(KNOWN.file, text, hostFromSnapshot(snapshot))));
+    assert.deepEqual(summary, structuredClone(runHeadless(snapshot)));
     assert.ok(w.terminated);
   });
 
