@@ -6,7 +6,7 @@
  */
 import * as vscode from 'vscode';
 import { dumpReferences, FetchedDump, webSizeRefusal } from './dumpFiles';
-import { ALLOW_OUTSIDE_SETTING, type FilePolicy } from './filePolicy';
+import { ALLOW_OUTSIDE_SETTING, pathKind, type FilePolicy } from './filePolicy';
 import type { HostSnapshot } from './hostSnapshot';
 import { refusalUnder, resolveInclude } from './scenarioPaths';
 
@@ -15,7 +15,7 @@ const MAX_FILES = 256;
 
 /** A path or URI string as a Uri. */
 export function toUri(pathOrUri: string): vscode.Uri {
-  return /^[a-z][a-z0-9+.-]+:\/\//i.test(pathOrUri) ? vscode.Uri.parse(pathOrUri) : vscode.Uri.file(pathOrUri);
+  return pathKind(pathOrUri) === 'uri' ? vscode.Uri.parse(pathOrUri) : vscode.Uri.file(pathOrUri);
 }
 
 /** How the engine names a file: the file system path for files, the URI otherwise. */
@@ -32,17 +32,13 @@ export function currentPolicy(): FilePolicy {
   };
 }
 
-/** Why the scenario `program` may not read `path`, if it may not. */
-export function fileRefusalFor(program: string, path: string): string | undefined {
-  return refusalUnder(currentPolicy(), program, path);
-}
-
 /**
  * Read a scenario and its includes. `overrides` supplies texts of open editors (so
  * unsaved changes count).
  */
 export async function prefetch(program: string, overrides: ReadonlyMap<string, string> = new Map()): Promise<Map<string, string>> {
   const texts = new Map<string, string>();
+  const policy = currentPolicy();
   const queue = program ? [program] : [];
   while (queue.length && texts.size < MAX_FILES) {
     const path = queue.shift()!;
@@ -58,7 +54,7 @@ export async function prefetch(program: string, overrides: ReadonlyMap<string, s
     texts.set(path, text);
     for (const m of text.matchAll(INCLUDE)) {
       const target = resolveInclude(path, m[1].replace(/\\(.)/g, '$1'));
-      if (!fileRefusalFor(program, target)) queue.push(target);
+      if (!refusalUnder(policy, program, target)) queue.push(target);
     }
   }
   return texts;
@@ -72,9 +68,10 @@ export async function prefetch(program: string, overrides: ReadonlyMap<string, s
  */
 export async function prefetchDumps(program: string, texts: ReadonlyMap<string, string>, config: { readonly core?: unknown; readonly raw?: unknown }): Promise<Map<string, FetchedDump>> {
   const files = new Map<string, FetchedDump>();
+  const policy = currentPolicy();
   for (const ref of dumpReferences(program, texts, config)) {
     const target = ref.from ? resolveInclude(ref.from, ref.path) : ref.path;
-    if (files.has(target) || (ref.byScenario && fileRefusalFor(program, target))) continue;
+    if (files.has(target) || (ref.byScenario && refusalUnder(policy, program, target))) continue;
     try {
       const uri = toUri(target);
       const refused = webSizeRefusal((await vscode.workspace.fs.stat(uri)).size);
